@@ -1,0 +1,87 @@
+"""Every test runs on its own temporary database (THCLI_DB), never a real one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+
+import pytest
+from typer.testing import CliRunner
+
+from thcli.cli import app
+
+TODAY = dt.date(2026, 11, 20)  # a Friday: tests freeze time here unless they say otherwise
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """A fresh database path, user name and fixed terminal width for each test."""
+    monkeypatch.setenv("THCLI_DB", str(tmp_path / "thcli.db"))
+    monkeypatch.setenv("THCLI_USER", "test.coordinator")
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.delenv("THCLI_KEY", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    os.umask(0o022)
+    yield tmp_path
+
+
+@pytest.fixture
+def db_path(isolated):
+    return isolated / "thcli.db"
+
+
+@pytest.fixture
+def db(db_path):
+    """An initialised scheme database (default code lists and settings)."""
+    from thcli import scheme
+    from thcli.db import open_db
+
+    database = open_db(db_path, create=True)
+    scheme.init_scheme(database, by="test.coordinator", name="Test Sanctuary Scheme", code="test",
+                       prefix="TH", districts=[("northmoor", "Northmoor"), ("southvale", "Southvale")])
+    yield database
+    database.close()
+
+
+class Runner:
+    """CliRunner with stdout and stderr apart, and a JSON helper."""
+
+    def __init__(self):
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None):
+        return self.runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
+
+    def json(self, *args: str):
+        result = self(*args, "--format", "json")
+        assert result.exit_code == 0, result.stderr
+        return json.loads(result.stdout)
+
+
+@pytest.fixture
+def cli():
+    return Runner()
+
+
+def referral_args(**overrides) -> list[str]:
+    """Options for a valid `referral add`, with overrides (None drops an option)."""
+    options = {
+        "--name": "Alex Example",
+        "--postcode": "ZZ1 2AB",
+        "--district": "northmoor",
+        "--route": "idva",
+        "--risk": "high",
+        "--received": "2026-11-18",
+    }
+    options.update(overrides)
+    args = []
+    for key, value in options.items():
+        if value is None:
+            continue
+        if value is True:
+            args.append(key)
+        else:
+            args += [key, value]
+    return args

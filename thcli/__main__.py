@@ -1,0 +1,3 @@
+from thcli.cli import app
+
+app(prog_name="thcli")

@@ -1,0 +1,74 @@
+"""The audit log: every change, view of a case, letter and export.
+
+Rows say when, who, what action and which case, never a personal value (no
+names, addresses or notes): the audit outlives the cases it describes. The
+table refuses UPDATE and DELETE (triggers in schema.sql), and each row carries a
+SHA-256 hash over the previous row's hash and its own fields, so a row removed
+or altered behind thcli's back breaks the chain (:func:`verify`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+from thcli import clock
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+GENESIS = "0" * 64
+
+
+def chain_hash(prev_hash: str, fields: list) -> str:
+    """The hash of a row: SHA-256 over the previous hash and the row's fields."""
+    text = "\x1f".join([prev_hash, *("" if f is None else str(f) for f in fields)])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def record(db: Database, *, by: str, action: str, ref: str | None = None, detail: str = "") -> None:
+    """Append one audit row (inside the caller's write transaction)."""
+    at = clock.now_iso()
+    last = db.conn.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+    prev_hash = last[0] if last else GENESIS
+    digest = chain_hash(prev_hash, [at, by, action, ref, detail])
+    db.conn.execute(
+        "INSERT INTO audit (at, by, action, ref, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [at, by, action, ref, detail, prev_hash, digest],
+    )
+
+
+def entries(
+    db: Database, *, ref: str | None = None, since: str | None = None, limit: int | None = None
+) -> list[dict]:
+    """Audit rows, newest first, optionally for one case or since a date."""
+    where, params = [], []
+    if ref:
+        where.append("ref = ?")
+        params.append(ref)
+    if since:
+        where.append("at >= ?")
+        params.append(since)
+    sql = "SELECT id, at, by, action, ref, detail FROM audit"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY id DESC"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    return list(db.query(sql, params))
+
+
+def verify(db: Database) -> list[str]:
+    """Walk the hash chain; return a list of problems (empty when intact)."""
+    problems = []
+    prev = GENESIS
+    for row in db.conn.execute(
+        "SELECT id, at, by, action, ref, detail, prev_hash, hash FROM audit ORDER BY id"
+    ):
+        row_id, at, by, action, ref, detail, prev_hash, digest = row
+        if prev_hash != prev:
+            problems.append(f"audit row {row_id}: the row before it was removed or changed")
+        if chain_hash(prev_hash, [at, by, action, ref, detail]) != digest:
+            problems.append(f"audit row {row_id}: its contents were changed")
+        prev = digest
+    return problems

@@ -1,0 +1,178 @@
+"""The root of the command line: global options, the command groups, and errors.
+
+Groups live one per module in ``thcli/commands/`` and are imported only when
+used (``thcli referral list`` never builds the budget or letter commands), so
+the tool starts fast. Domain errors become one line on stderr and an exit code
+here, and only here: 1 when a rule or record says no, 2 when the command line
+was wrong (CLI.md).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from thcli import __version__
+from thcli.commands._common import Session, default_db_path, default_user
+
+#: name -> (module, one-line help), in the order a coordinator meets them.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("thcli.commands.init", "Create the scheme's database with editable defaults."),
+    "demo": ("thcli.commands.demo", "Build a made-up demo scheme to try thcli on."),
+    "referral": ("thcli.commands.referral", "Log, find, read and move referrals (cases)."),
+    "survey": ("thcli.commands.survey", "Request and record home security surveys."),
+    "measures": ("thcli.commands.measures", "Approve, order and record fitted measures."),
+    "stock": ("thcli.commands.stock", "Equipment held in stock by IDVAs and officers."),
+    "followup": ("thcli.commands.followup", "Record follow-ups after fitting."),
+    "due": ("thcli.commands.due", "What needs doing, most urgent first."),
+    "budget": ("thcli.commands.budget", "Funds, contributions, commitments and payments."),
+    "letter": ("thcli.commands.letter", "Word letters from the scheme's templates."),
+    "report": ("thcli.commands.report", "Operational figures at a glance."),
+    "export": ("thcli.commands.export", "County partnership exports (CSV)."),
+    "person": ("thcli.commands.person", "Subject access: everything held about a client."),
+    "retention": ("thcli.commands.retention", "Review and apply the retention schedule."),
+    "audit": ("thcli.commands.audit", "Who did what, and when."),
+    "codes": ("thcli.commands.codes", "Code lists: districts, routes, reasons, measures..."),
+    "settings": ("thcli.commands.settings", "The scheme's settings."),
+    "db": ("thcli.commands.db", "Where the database is; check, back up, restore."),
+}
+
+
+def available_commands() -> dict[str, tuple[str, str]]:
+    """The command modules that exist in this installation."""
+    from importlib.util import find_spec
+
+    return {name: spec for name, spec in COMMANDS.items() if find_spec(spec[0]) is not None}
+
+
+class _Listed(typer.core.TyperCommand):
+    """A stand-in that carries a group's one-line help for ``thcli --help``."""
+
+
+class RootGroup(TyperGroup):
+    """Loads command modules on demand and reports errors in one line."""
+
+    _listing = False
+
+    def list_commands(self, ctx) -> list[str]:
+        return list(available_commands())
+
+    def get_command(self, ctx, cmd_name: str):
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        spec = available_commands().get(cmd_name)
+        if spec is None:
+            return None
+        if self._listing:
+            # Root help lists groups by their one-line help: no need to build them.
+            return _Listed(name=cmd_name, help=spec[1], callback=lambda: None)
+        module = importlib.import_module(spec[0])
+        command = typer.main.get_command(module.app)
+        command.name = cmd_name
+        self.commands[cmd_name] = command
+        return command
+
+    def format_help(self, ctx, formatter) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra: Any):
+        from typer import _click
+
+        from thcli.errors import ThcliError
+
+        try:
+            result = super().main(
+                args=args, prog_name=prog_name or "thcli", complete_var=complete_var,
+                standalone_mode=False, **extra,
+            )
+        except ThcliError as error:
+            _fail(error.message, error.exit_code)
+        except _click.exceptions.NoArgsIsHelpError as error:
+            _click.echo(error.ctx.get_help(), err=False)
+            sys.exit(0)
+        except _click.exceptions.UsageError as error:
+            hint = ""
+            if error.ctx is not None:
+                hint = f" (see `{error.ctx.command_path} --help`)"
+            _fail(error.format_message() + hint, error.exit_code)
+        except _click.exceptions.ClickException as error:
+            _fail(error.format_message(), error.exit_code)
+        except _click.exceptions.Abort:
+            _fail("Cancelled: nothing was saved.", 1)
+        except KeyboardInterrupt:
+            _fail("Cancelled: nothing was saved.", 130)
+        except BrokenPipeError:
+            sys.exit(1)
+        except Exception as error:  # sqlite3 errors that escaped the domain
+            import sqlite3
+
+            if isinstance(error, sqlite3.Error):
+                from thcli.db import translate
+
+                _fail(translate(error).message, 1)
+            raise
+        if standalone_mode:
+            sys.exit(result if isinstance(result, int) else 0)
+        return result
+
+
+def _fail(message: str, code: int) -> None:
+    sys.stderr.write(f"Error: {message}\n")
+    sys.stderr.flush()
+    sys.exit(code)
+
+
+app = typer.Typer(
+    cls=RootGroup,
+    name="thcli",
+    help=(
+        "thcli: the sanctuary scheme (target hardening) coordinator's tool.\n\n"
+        "Log referrals, record surveys and measures, track the money, print letters "
+        "and send the county its figures, from one local database.\n\n"
+        "Example: thcli referral list --status open"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"thcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", help="The database file (default: THCLI_DB, else thcli.db in the app folder).",
+                     metavar="PATH", show_default=False),
+    ] = None,
+    as_user: Annotated[
+        str | None,
+        typer.Option("--as", help="Your name, for the audit log and letters (default: THCLI_USER, else your login).",
+                     metavar="NAME", show_default=False),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = False,
+) -> None:
+    ctx.obj = Session(
+        db_path=db.expanduser() if db else default_db_path(),
+        user=(as_user.strip() if as_user and as_user.strip() else default_user()),
+        db_given=db is not None or bool(os.environ.get("THCLI_DB")),
+    )

@@ -1,0 +1,202 @@
+"""What every command module shares: the session, option types and parsers.
+
+Kept light (typer and the standard library only) so that building the command
+tree costs little; domain modules are imported inside command bodies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+import sys
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+APP_NAME = "thcli"
+
+
+def default_db_path() -> Path:
+    """``THCLI_DB``, else thcli.db in the user's application folder."""
+    env = os.environ.get("THCLI_DB")
+    if env:
+        return Path(env).expanduser()
+    return Path(typer.get_app_dir(APP_NAME)) / "thcli.db"
+
+
+def default_user() -> str:
+    env = os.environ.get("THCLI_USER")
+    if env and env.strip():
+        return env.strip()
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in a bare container: still record something
+        return "unknown"
+
+
+@dataclass
+class Session:
+    """The global options of one invocation (``--db``, ``--as``)."""
+
+    db_path: Path
+    user: str
+    db_given: bool = False
+
+    def open(self, *, create: bool = False) -> Database:
+        from thcli.db import open_db
+
+        return open_db(self.db_path, create=create)
+
+
+def session(ctx: typer.Context) -> Session:
+    """The Session set by the root callback (or a default one)."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, Session):
+        root.obj = Session(default_db_path(), default_user())
+    return root.obj
+
+
+def stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+FormatOption = Annotated[
+    OutputFormat | None,
+    typer.Option("--format", "-f", help="table, json or csv (default: table on a terminal, else json)."),
+]
+
+
+def _wrap(parser):
+    """A typer parser from a parse.py function: its BadInput becomes exit 2."""
+
+    def convert(value: Any):
+        from thcli.errors import BadInput
+
+        if value is None or not isinstance(value, str):
+            return value
+        try:
+            return parser(value)
+        except BadInput as error:
+            raise typer.BadParameter(error.message) from None
+
+    convert.__name__ = getattr(parser, "__name__", "convert")
+    return convert
+
+
+def _date(text: str) -> dt.date:
+    from thcli import parse
+
+    return parse.date(text)
+
+
+def _money(text: str) -> int:
+    from thcli import parse
+
+    return parse.money(text)
+
+
+def _positive_money(text: str) -> int:
+    from thcli import parse
+    from thcli.errors import BadInput
+
+    value = parse.money(text)
+    if value <= 0:
+        raise BadInput(f"{text!r}: the amount must be more than £0.00")
+    return value
+
+
+def _postcode(text: str) -> str:
+    from thcli import parse
+
+    return parse.postcode(text)
+
+
+def _phone(text: str) -> str:
+    from thcli import parse
+
+    return parse.phone(text)
+
+
+def _email(text: str) -> str:
+    from thcli import parse
+
+    return parse.email(text)
+
+
+def _code(text: str) -> str:
+    from thcli import parse
+
+    return parse.code(text)
+
+
+def _count(text: str) -> int:
+    from thcli import parse
+
+    return parse.whole_number(text, minimum=0, maximum=1_000_000)
+
+
+def _positive(text: str) -> int:
+    from thcli import parse
+
+    return parse.whole_number(text, minimum=1, maximum=1_000_000)
+
+
+def _name(text: str) -> str:
+    from thcli import parse
+
+    return parse.name(text)
+
+
+def _text(text: str) -> str:
+    from thcli import parse
+
+    return parse.text(text)
+
+
+def _year(text: str) -> str:
+    from thcli import parse
+
+    return parse.financial_year(text)[0]
+
+
+parse_date = _wrap(_date)
+parse_money = _wrap(_money)
+parse_positive_money = _wrap(_positive_money)
+parse_postcode = _wrap(_postcode)
+parse_phone = _wrap(_phone)
+parse_email = _wrap(_email)
+parse_code = _wrap(_code)
+parse_count = _wrap(_count)
+parse_positive = _wrap(_positive)
+parse_name = _wrap(_name)
+parse_text = _wrap(_text)
+parse_year = _wrap(_year)
+
+DateOption = Annotated[dt.date | None, typer.Option(parser=parse_date, metavar="DATE")]
+Ref = Annotated[str, typer.Argument(help="The case reference, e.g. TH-2026-0042.", metavar="REF")]
+
+
+def out(text: str = "") -> None:
+    """Write a line to stdout."""
+    typer.echo(text)
+
+
+def warn(text: str) -> None:
+    """A warning on stderr (the command still succeeds)."""
+    typer.echo(f"Warning: {text}", err=True)

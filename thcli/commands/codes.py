@@ -1,0 +1,111 @@
+"""`thcli codes ...`: the scheme's code lists."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from thcli.commands._common import FormatOption, out, parse_code, parse_email, parse_name, parse_phone, \
+    parse_money, parse_text, session
+
+app = typer.Typer(help="Code lists: districts, routes, reasons, measures, contractors...", no_args_is_help=True,
+                  add_completion=False)
+
+ListArg = Annotated[str, typer.Argument(help="The code list, e.g. district, route, measure.", metavar="LIST")]
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    list_name: Annotated[str | None, typer.Argument(help="The code list (leave out to see the lists).",
+                                                     metavar="LIST")] = None,
+    include_retired: Annotated[bool, typer.Option("--retired/--no-retired",
+                                                  help="Include retired codes.")] = True,
+    fmt: FormatOption = None,
+) -> None:
+    """Show the code lists, or the codes of one list.
+
+    Example: thcli codes list measure --format json
+    """
+    from thcli import codes, render
+
+    s = session(ctx)
+    db = s.open()
+    if list_name is None:
+        rows = [{"list": name, "about": about, "codes": len(codes.list_codes(db, name, include_retired=False))}
+                for name, about in codes.LISTS.items()]
+        render.emit(rows, fmt, [render.Column("list", "List", style="bold"), render.Column("codes", "Codes",
+                    justify="right"), render.Column("about", "What it is")], title="Code lists")
+        return
+    rows = codes.list_codes(db, codes.check_list(list_name), include_retired=include_retired)
+    columns = [render.Column("code", "Code", style="bold"), render.Column("label", "Label")]
+    if list_name == "measure":
+        columns += [render.Column("category", "Category"), render.Column("kind", "Kind"),
+                    render.Column("removable", "Removable", render.yes_no),
+                    render.Column("unit_cost_pence", "Unit cost", render.money, justify="right")]
+    elif list_name == "contractor":
+        columns += [render.Column("in_house", "In-house", render.yes_no), render.Column("phone", "Phone"),
+                    render.Column("email", "Email")]
+    elif list_name in codes.COUNTY_CODES:
+        columns.append(render.Column("county_code", "County code"))
+    columns.append(render.Column("retired", "Retired", lambda v, r: "retired" if v else ""))
+    render.emit(rows, fmt, columns, title=f"{list_name}: {codes.LISTS[list_name]}")
+
+
+@app.command()
+def add(
+    ctx: typer.Context,
+    list_name: ListArg,
+    code: Annotated[str, typer.Argument(help="Lower-case letters, digits and _.", parser=parse_code,
+                                        metavar="CODE")],
+    label: Annotated[str, typer.Argument(help="What people read.", parser=parse_name, metavar="LABEL")],
+    county: Annotated[str | None, typer.Option("--county", parser=parse_code, metavar="CODE",
+                                               help="The county export code it counts as (routes, risks, "
+                                                    "tenures, genders, ethnicities).")] = None,
+    category: Annotated[str | None, typer.Option("--category", parser=parse_name, metavar="TEXT",
+                                                 help="Measures: category (locks, alarms...).")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", metavar="KIND",
+                                             help="Measures: equipment or works.")] = None,
+    removable: Annotated[bool | None, typer.Option("--removable/--permanent",
+                                                   help="Measures: removable equipment or permanent.")] = None,
+    cost: Annotated[int | None, typer.Option("--cost", parser=parse_money, metavar="MONEY",
+                                             help="Measures: default unit cost, e.g. £45.00.")] = None,
+    in_house: Annotated[bool, typer.Option("--in-house", help="Contractors: the council's own team.")] = False,
+    address: Annotated[str | None, typer.Option("--address", parser=parse_text, metavar="TEXT",
+                                                help="Contractors: postal address for works orders.")] = None,
+    email: Annotated[str | None, typer.Option("--email", parser=parse_email, metavar="EMAIL",
+                                              help="Contractors: email.")] = None,
+    phone: Annotated[str | None, typer.Option("--phone", parser=parse_phone, metavar="PHONE",
+                                              help="Contractors: phone.")] = None,
+) -> None:
+    """Add a code to a list (a retired code comes back with the new label).
+
+    Example: thcli codes add contractor secure_locks "Secure Locks Ltd" --phone "01205 555123"
+    """
+    from thcli import codes
+
+    s = session(ctx)
+    db = s.open()
+    row = codes.add(db, codes.check_list(list_name), code, label, by=s.user, county_code=county,
+                    category=category, kind=kind, removable=removable, unit_cost_pence=cost,
+                    in_house=in_house, address=address, email=email, phone=phone)
+    out(f"Added {list_name} {row['code']}: {row['label']}.")
+
+
+@app.command()
+def retire(
+    ctx: typer.Context,
+    list_name: ListArg,
+    code: Annotated[str, typer.Argument(help="The code to retire.", parser=parse_code, metavar="CODE")],
+) -> None:
+    """Retire a code: cases that use it keep it, new entries cannot.
+
+    Example: thcli codes retire route court
+    """
+    from thcli import codes
+
+    s = session(ctx)
+    db = s.open()
+    codes.retire(db, codes.check_list(list_name), code, by=s.user)
+    out(f"Retired {list_name} {code}.")

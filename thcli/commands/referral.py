@@ -1,0 +1,508 @@
+"""`thcli referral ...`: log, find, read, edit and move cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import typer
+
+from thcli.commands._common import (
+    FormatOption,
+    Ref,
+    out,
+    parse_code,
+    parse_count,
+    parse_date,
+    parse_email,
+    parse_name,
+    parse_phone,
+    parse_postcode,
+    parse_text,
+    session,
+    stdin_is_terminal,
+    warn,
+)
+
+app = typer.Typer(help="Log, find, read and move referrals (cases).", no_args_is_help=True,
+                  add_completion=False)
+
+P_REFERRAL = "Referral"
+P_CLIENT = "Client"
+P_CONTACT = "Safe contact (every channel is unsafe unless marked safe)"
+P_HOUSEHOLD = "Household and home"
+P_PERP = "Perpetrator (kept apart: never in a letter or an export)"
+
+
+def _opt(*decls: str, help: str, panel: str, parser=None, metavar: str | None = None) -> Any:
+    return typer.Option(*decls, help=help, rich_help_panel=panel, parser=parser, metavar=metavar,
+                        show_default=False)
+
+
+# Each option is declared once and shared by `add` and `edit`.
+Received = Annotated[dt.date | None, _opt("--received", help="Date received (default today).",
+                                           panel=P_REFERRAL, parser=parse_date, metavar="DATE")]
+Route = Annotated[str | None, _opt("--route", help="How it came in: a route code (self, marac, police...).",
+                                    panel=P_REFERRAL, parser=parse_code, metavar="CODE")]
+Risk = Annotated[str | None, _opt("--risk", help="Risk level from the DASH: standard, medium or high.",
+                                   panel=P_REFERRAL, parser=parse_code, metavar="LEVEL")]
+District = Annotated[str | None, _opt("--district", help="District code.", panel=P_REFERRAL,
+                                       parser=parse_code, metavar="CODE")]
+Marac = Annotated[bool | None, _opt("--marac/--no-marac", help="Heard at MARAC.", panel=P_REFERRAL)]
+MaracDate = Annotated[dt.date | None, _opt("--marac-date", help="Date of the MARAC.", panel=P_REFERRAL,
+                                            parser=parse_date, metavar="DATE")]
+Emergency = Annotated[bool | None, _opt("--emergency/--not-emergency",
+                                         help="Emergency (e.g. a same-day lock change): shorter target.",
+                                         panel=P_REFERRAL)]
+DashDate = Annotated[dt.date | None, _opt("--dash-date", help="Date of the DASH risk assessment.",
+                                           panel=P_REFERRAL, parser=parse_date, metavar="DATE")]
+DashScore = Annotated[int | None, _opt("--dash-score", help="DASH score (0 to 27).", panel=P_REFERRAL,
+                                        parser=parse_count, metavar="N")]
+ReferralForm = Annotated[bool | None, _opt("--referral-form/--no-referral-form",
+                                            help="The scheme's referral form was received.", panel=P_REFERRAL)]
+CrimeRef = Annotated[str | None, _opt("--crime-ref", help="Police crime reference.", panel=P_REFERRAL,
+                                       parser=parse_text, metavar="TEXT")]
+Referrer = Annotated[str | None, _opt("--referrer", help="Referrer's name.", panel=P_REFERRAL,
+                                       parser=parse_name, metavar="NAME")]
+ReferrerOrg = Annotated[str | None, _opt("--referrer-org", help="Referrer's organisation.", panel=P_REFERRAL,
+                                          parser=parse_name, metavar="TEXT")]
+ReferrerRole = Annotated[str | None, _opt("--referrer-role", help="Referrer's role.", panel=P_REFERRAL,
+                                           parser=parse_name, metavar="TEXT")]
+ReferrerPhone = Annotated[str | None, _opt("--referrer-phone", help="Referrer's phone.", panel=P_REFERRAL,
+                                            parser=parse_phone, metavar="PHONE")]
+ReferrerEmail = Annotated[str | None, _opt("--referrer-email", help="Referrer's email.", panel=P_REFERRAL,
+                                            parser=parse_email, metavar="EMAIL")]
+SupportWorker = Annotated[str | None, _opt("--support-worker", help="IDVA or support worker.",
+                                            panel=P_REFERRAL, parser=parse_name, metavar="NAME")]
+Name = Annotated[str | None, _opt("--name", help="Client's full name.", panel=P_CLIENT, parser=parse_name,
+                                   metavar="NAME")]
+Dob = Annotated[dt.date | None, _opt("--dob", help="Date of birth (leave out if unknown).", panel=P_CLIENT,
+                                      parser=parse_date, metavar="DATE")]
+Gender = Annotated[str | None, _opt("--gender", help="Gender code.", panel=P_CLIENT, parser=parse_code,
+                                     metavar="CODE")]
+Ethnicity = Annotated[str | None, _opt("--ethnicity", help="Ethnic group code.", panel=P_CLIENT,
+                                        parser=parse_code, metavar="CODE")]
+Disabled = Annotated[bool | None, _opt("--disabled/--not-disabled", help="Disabled.", panel=P_CLIENT)]
+AccessNeeds = Annotated[str | None, _opt("--access-needs", help="Disability and access needs.",
+                                          panel=P_CLIENT, parser=parse_text, metavar="TEXT")]
+Language = Annotated[str | None, _opt("--language", help="Preferred language.", panel=P_CLIENT,
+                                       parser=parse_name, metavar="TEXT")]
+Interpreter = Annotated[bool | None, _opt("--interpreter/--no-interpreter", help="Needs an interpreter.",
+                                           panel=P_CLIENT)]
+Nrpf = Annotated[bool | None, _opt("--nrpf/--not-nrpf", help="No recourse to public funds.", panel=P_CLIENT)]
+Lgbt = Annotated[bool | None, _opt("--lgbt/--not-lgbt", help="Lesbian, gay, bisexual or trans.",
+                                    panel=P_CLIENT)]
+MentalHealth = Annotated[bool | None, _opt("--mental-health-needs/--no-mental-health-needs",
+                                            help="Mental health needs.", panel=P_CLIENT)]
+Substance = Annotated[bool | None, _opt("--substance-use-needs/--no-substance-use-needs",
+                                         help="Drug or alcohol needs.", panel=P_CLIENT)]
+Address = Annotated[str | None, _opt("--address", help="The home's address (lines separated by commas).",
+                                      panel=P_CLIENT, parser=parse_text, metavar="TEXT")]
+Postcode = Annotated[str | None, _opt("--postcode", help="The home's postcode.", panel=P_CLIENT,
+                                       parser=parse_postcode, metavar="POSTCODE")]
+DoNotDisclose = Annotated[bool | None, _opt("--do-not-disclose/--may-disclose",
+                                             help="The address must not be disclosed.", panel=P_CLIENT)]
+Phone = Annotated[str | None, _opt("--phone", help="Client's phone.", panel=P_CONTACT, parser=parse_phone,
+                                    metavar="PHONE")]
+SafeCall = Annotated[bool | None, _opt("--safe-to-call/--not-safe-to-call", help="Safe to call.",
+                                        panel=P_CONTACT)]
+SafeText = Annotated[bool | None, _opt("--safe-to-text/--not-safe-to-text", help="Safe to text.",
+                                        panel=P_CONTACT)]
+SafeVoicemail = Annotated[bool | None, _opt("--safe-voicemail/--no-safe-voicemail",
+                                             help="Safe to leave a voicemail.", panel=P_CONTACT)]
+Email = Annotated[str | None, _opt("--email", help="Client's email.", panel=P_CONTACT, parser=parse_email,
+                                    metavar="EMAIL")]
+SafeEmail = Annotated[bool | None, _opt("--safe-email/--no-safe-email", help="Safe to email.",
+                                         panel=P_CONTACT)]
+SafePost = Annotated[bool | None, _opt("--safe-post/--no-safe-post", help="Safe to post letters to the home.",
+                                        panel=P_CONTACT)]
+SafeTimes = Annotated[str | None, _opt("--safe-times", help="When it is safe to make contact.",
+                                        panel=P_CONTACT, parser=parse_text, metavar="TEXT")]
+ThirdParty = Annotated[str | None, _opt("--third-party", help="A safe third party to contact.",
+                                         panel=P_CONTACT, parser=parse_name, metavar="NAME")]
+ThirdPartyPhone = Annotated[str | None, _opt("--third-party-phone", help="The safe third party's phone.",
+                                              panel=P_CONTACT, parser=parse_phone, metavar="PHONE")]
+Adults = Annotated[int | None, _opt("--adults", help="Adults in the household.", panel=P_HOUSEHOLD,
+                                     parser=parse_count, metavar="N")]
+Children = Annotated[int | None, _opt("--children", help="Children in the household.", panel=P_HOUSEHOLD,
+                                       parser=parse_count, metavar="N")]
+ChildrenAges = Annotated[str | None, _opt("--children-ages", help="Children's ages, e.g. '3, 7'.",
+                                           panel=P_HOUSEHOLD, parser=parse_text, metavar="TEXT")]
+Pregnant = Annotated[bool | None, _opt("--pregnant/--not-pregnant", help="Pregnancy in the household.",
+                                        panel=P_HOUSEHOLD)]
+Tenure = Annotated[str | None, _opt("--tenure", help="Tenure code (owner, private_rented, council...).",
+                                     panel=P_HOUSEHOLD, parser=parse_code, metavar="CODE")]
+Landlord = Annotated[str | None, _opt("--landlord", help="Landlord's name.", panel=P_HOUSEHOLD,
+                                       parser=parse_name, metavar="TEXT")]
+LandlordEmail = Annotated[str | None, _opt("--landlord-email", help="Landlord's email.", panel=P_HOUSEHOLD,
+                                            parser=parse_email, metavar="EMAIL")]
+LandlordPhone = Annotated[str | None, _opt("--landlord-phone", help="Landlord's phone.", panel=P_HOUSEHOLD,
+                                            parser=parse_phone, metavar="PHONE")]
+Stays = Annotated[bool | None, _opt("--chooses-to-stay/--does-not-choose-to-stay",
+                                     help="The client chooses to stay in the home.", panel=P_HOUSEHOLD)]
+PerpLives = Annotated[bool | None, _opt("--perpetrator-lives-there/--perpetrator-lives-elsewhere",
+                                         help="Whether the perpetrator lives at the home.", panel=P_HOUSEHOLD)]
+PerpEnter = Annotated[bool | None, _opt("--perpetrator-can-enter/--perpetrator-cannot-enter",
+                                         help="Whether the perpetrator has a right to enter the home.",
+                                         panel=P_HOUSEHOLD)]
+PerpName = Annotated[str | None, _opt("--perpetrator-name", help="Perpetrator's name.", panel=P_PERP,
+                                       parser=parse_name, metavar="NAME")]
+PerpRel = Annotated[str | None, _opt("--perpetrator-relationship", help="Relationship code.", panel=P_PERP,
+                                      parser=parse_code, metavar="CODE")]
+PerpWhere = Annotated[str | None, _opt("--perpetrator-whereabouts", help="Whereabouts code.", panel=P_PERP,
+                                        parser=parse_code, metavar="CODE")]
+PerpOrders = Annotated[str | None, _opt("--perpetrator-court-orders", help="Court orders in place.",
+                                         panel=P_PERP, parser=parse_text, metavar="TEXT")]
+PerpNotes = Annotated[str | None, _opt("--perpetrator-notes", help="Notes useful to the surveyor.",
+                                        panel=P_PERP, parser=parse_text, metavar="TEXT")]
+
+#: Option parameter -> ReferralInput field, where the names differ.
+RENAMED = {
+    "received": "received_on", "risk": "risk_level", "referrer": "referrer_name",
+    "third_party": "third_party_name", "landlord": "landlord_name",
+}
+NEVER_NONE = ("emergency", "referral_form", "do_not_disclose", "safe_call", "safe_text", "safe_voicemail",
+              "safe_email", "safe_post")
+
+
+def _fields(values: dict[str, Any]) -> dict[str, Any]:
+    skip = {"ctx", "fmt", "consent", "note", "new_client", "ref"}
+    return {RENAMED.get(k, k): v for k, v in values.items() if k not in skip}
+
+
+def _given(ctx: typer.Context) -> bool:
+    """Whether any option was given on the command line."""
+    from typer._click.core import ParameterSource
+
+    return any(
+        ctx.get_parameter_source(p.name) not in (ParameterSource.DEFAULT, None)
+        for p in ctx.command.params if p.name
+    )
+
+
+@app.command()
+def add(
+    ctx: typer.Context,
+    received: Received = None, route: Route = None, risk: Risk = None, district: District = None,
+    marac: Marac = None, marac_date: MaracDate = None, emergency: Emergency = None,
+    dash_date: DashDate = None, dash_score: DashScore = None, referral_form: ReferralForm = None,
+    crime_ref: CrimeRef = None, referrer: Referrer = None, referrer_org: ReferrerOrg = None,
+    referrer_role: ReferrerRole = None, referrer_phone: ReferrerPhone = None,
+    referrer_email: ReferrerEmail = None, support_worker: SupportWorker = None,
+    name: Name = None, dob: Dob = None, gender: Gender = None, ethnicity: Ethnicity = None,
+    disabled: Disabled = None, access_needs: AccessNeeds = None, language: Language = None,
+    interpreter: Interpreter = None, nrpf: Nrpf = None, lgbt: Lgbt = None,
+    mental_health_needs: MentalHealth = None, substance_use_needs: Substance = None,
+    address: Address = None, postcode: Postcode = None, do_not_disclose: DoNotDisclose = None,
+    phone: Phone = None, safe_call: SafeCall = None, safe_text: SafeText = None,
+    safe_voicemail: SafeVoicemail = None, email: Email = None, safe_email: SafeEmail = None,
+    safe_post: SafePost = None, safe_times: SafeTimes = None, third_party: ThirdParty = None,
+    third_party_phone: ThirdPartyPhone = None,
+    adults: Adults = None, children: Children = None, children_ages: ChildrenAges = None,
+    pregnant: Pregnant = None, tenure: Tenure = None, landlord: Landlord = None,
+    landlord_email: LandlordEmail = None, landlord_phone: LandlordPhone = None,
+    chooses_to_stay: Stays = None, perpetrator_lives_there: PerpLives = None,
+    perpetrator_can_enter: PerpEnter = None,
+    perpetrator_name: PerpName = None, perpetrator_relationship: PerpRel = None,
+    perpetrator_whereabouts: PerpWhere = None, perpetrator_court_orders: PerpOrders = None,
+    perpetrator_notes: PerpNotes = None,
+    consent: Annotated[str | None, _opt("--consent", help="Consent given: police,contractor,landlord,county.",
+                                         panel=P_REFERRAL, metavar="SCOPES")] = None,
+    note: Annotated[str | None, _opt("--note", help="A first note on the timeline.", panel=P_REFERRAL,
+                                      parser=parse_text, metavar="TEXT")] = None,
+    new_client: Annotated[bool, _opt("--new-client", help="Do not link to an earlier client of the same name.",
+                                      panel=P_CLIENT)] = False,
+    fmt: FormatOption = None,
+) -> None:
+    """Log a referral from options (in a terminal with no options: the wizard).
+
+    Required: --name, --postcode, --district, --route, --risk. Every contact
+    channel is unsafe unless marked safe.
+
+    Example: thcli referral add --name "Alex Example" --postcode "PE21 6AB" --district boston --route idva --risk high --phone 07700900123 --safe-to-text
+    """
+    if not _given(ctx):
+        if stdin_is_terminal():
+            return _wizard(ctx)
+    values = _fields(dict(locals()))
+    missing = [opt for opt, key in (("--name", "name"), ("--postcode", "postcode"), ("--district", "district"),
+                                    ("--route", "route"), ("--risk", "risk_level")) if values.get(key) is None]
+    from thcli.errors import BadInput
+
+    if missing:
+        raise BadInput(
+            f"missing {', '.join(missing)}: a referral needs at least --name, --postcode, --district, "
+            "--route and --risk (or run `thcli referral new` in a terminal for the wizard)"
+        )
+    for key in NEVER_NONE:
+        values[key] = bool(values.get(key))
+    from thcli import referrals
+
+    scopes = [s.strip() for s in (consent or "").split(",") if s.strip()]
+    data = referrals.ReferralInput(**values, consent=scopes, note=note, new_client=new_client)
+    s = session(ctx)
+    db = s.open()
+    result = referrals.add_referral(db, data, by=s.user)
+    _report_added(result, fmt)
+
+
+def _report_added(result, fmt) -> None:
+    from thcli import render
+
+    if render.resolve_format(fmt) == "json" and fmt is not None:
+        render.print_json({"ref": result.ref, "status": result.status, "warnings": result.warnings,
+                           "repeat_of": result.repeat_of})
+        return
+    out(f"Saved {result.ref} ({result.status}).")
+    for text in result.warnings:
+        warn(text)
+    if result.status == "new":
+        out("Next steps:")
+        out(f"  thcli referral consent {result.ref} --scope police,contractor   # once the client agrees")
+        out(f"  thcli referral move {result.ref} triage                      # after first contact")
+        out(f"  thcli letter make {result.ref} acknowledgement               # to the referrer")
+
+
+def _wizard(ctx: typer.Context) -> None:
+    from thcli import prompts
+
+    s = session(ctx)
+    db = s.open()
+    result = prompts.referral_wizard(db, by=s.user)
+    if result is not None:
+        _report_added(result, None)
+
+
+@app.command()
+def new(ctx: typer.Context) -> None:
+    """Log a referral by answering questions (the interactive wizard).
+
+    Needs a terminal; from a script use `thcli referral add` with options.
+
+    Example: thcli referral new
+    """
+    from thcli.errors import BadInput
+
+    if not stdin_is_terminal():
+        raise BadInput(
+            "the wizard needs a terminal: from a script, give the options of `thcli referral add` "
+            "(see `thcli referral add --help`)"
+        )
+    _wizard(ctx)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option("--status", help="A status, or 'open' for every open case.",
+                                                metavar="STATUS")] = None,
+    district: Annotated[str | None, typer.Option("--district", parser=parse_code, metavar="CODE",
+                                                  help="Only this district.")] = None,
+    risk: Annotated[str | None, typer.Option("--risk", parser=parse_code, metavar="LEVEL",
+                                              help="Only this risk level.")] = None,
+    route: Annotated[str | None, typer.Option("--route", parser=parse_code, metavar="CODE",
+                                               help="Only this referral route.")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only cases past their next due date.")] = False,
+    search: Annotated[str | None, typer.Option("--search", metavar="TEXT",
+                                                help="Part of a reference, a name, or a postcode.")] = None,
+    since: Annotated[dt.date | None, typer.Option("--since", parser=parse_date, metavar="DATE",
+                                                   help="Received on or after this date.")] = None,
+    limit: Annotated[int, typer.Option("--limit", parser=parse_count, metavar="N",
+                                       help="At most N cases (0 for all).")] = 50,
+    fmt: FormatOption = None,
+) -> None:
+    """List cases, newest first, with their next due date.
+
+    Example: thcli referral list --status open --district boston --overdue
+    """
+    from thcli import clock, referrals, render
+
+    s = session(ctx)
+    db = s.open()
+    filters = referrals.ListFilters(status=status, district=district, risk=risk, route=route, overdue=overdue,
+                                    search=search, since=since, limit=limit or None)
+    rows, total = referrals.list_cases(db, filters)
+    today = clock.today().isoformat()
+
+    def due(value, row):
+        if not value:
+            return ""
+        text = f"{render.uk_date(value)} {row['next_due_what'] or ''}".strip()
+        return f"[red]{text}[/red]" if value < today else text
+
+    columns = [
+        render.Column("ref", "Ref", style="bold"),
+        render.Column("status", "Status"),
+        render.Column("received_on", "Received", render.uk_date),
+        render.Column("client_name", "Client"),
+        render.Column("postcode", "Postcode"),
+        render.Column("district", "District"),
+        render.Column("risk_level", "Risk", lambda v, r: v + (" (emergency)" if r["emergency"] else "")),
+        render.Column("route", "Route"),
+        render.Column("next_due_on", "Next due", due),
+    ]
+    caption = f"{len(rows)} of {total} cases" + (" (use --limit 0 for all)" if len(rows) < total else "")
+    render.emit(rows, fmt, columns, csv_columns=referrals.LIST_COLUMNS, caption=caption,
+                empty="No cases match.")
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    ref: Ref,
+    with_perpetrator: Annotated[bool, typer.Option("--with-perpetrator",
+                                                   help="Also show the perpetrator (audited).")] = False,
+    fmt: FormatOption = None,
+) -> None:
+    """Everything about one case, with its timeline (the view is audited).
+
+    Example: thcli referral show TH-2026-0042
+    """
+    from thcli import referrals, render
+
+    s = session(ctx)
+    db = s.open()
+    case = referrals.show_case(db, ref, by=s.user, with_perpetrator=with_perpetrator)
+    if render.resolve_format(fmt) in ("json", "csv"):
+        render.print_json(case)
+        return
+    from thcli.commands import show_view
+
+    show_view.print_case(db, case)
+
+
+@app.command()
+def edit(
+    ctx: typer.Context,
+    ref: Ref,
+    route: Route = None, risk: Risk = None, district: District = None,
+    marac: Marac = None, marac_date: MaracDate = None, emergency: Emergency = None,
+    dash_date: DashDate = None, dash_score: DashScore = None, referral_form: ReferralForm = None,
+    crime_ref: CrimeRef = None, referrer: Referrer = None, referrer_org: ReferrerOrg = None,
+    referrer_role: ReferrerRole = None, referrer_phone: ReferrerPhone = None,
+    referrer_email: ReferrerEmail = None, support_worker: SupportWorker = None,
+    name: Name = None, dob: Dob = None, gender: Gender = None, ethnicity: Ethnicity = None,
+    disabled: Disabled = None, access_needs: AccessNeeds = None, language: Language = None,
+    interpreter: Interpreter = None, nrpf: Nrpf = None, lgbt: Lgbt = None,
+    mental_health_needs: MentalHealth = None, substance_use_needs: Substance = None,
+    address: Address = None, postcode: Postcode = None, do_not_disclose: DoNotDisclose = None,
+    phone: Phone = None, safe_call: SafeCall = None, safe_text: SafeText = None,
+    safe_voicemail: SafeVoicemail = None, email: Email = None, safe_email: SafeEmail = None,
+    safe_post: SafePost = None, safe_times: SafeTimes = None, third_party: ThirdParty = None,
+    third_party_phone: ThirdPartyPhone = None,
+    adults: Adults = None, children: Children = None, children_ages: ChildrenAges = None,
+    pregnant: Pregnant = None, tenure: Tenure = None, landlord: Landlord = None,
+    landlord_email: LandlordEmail = None, landlord_phone: LandlordPhone = None,
+    chooses_to_stay: Stays = None, perpetrator_lives_there: PerpLives = None,
+    perpetrator_can_enter: PerpEnter = None,
+    perpetrator_name: PerpName = None, perpetrator_relationship: PerpRel = None,
+    perpetrator_whereabouts: PerpWhere = None, perpetrator_court_orders: PerpOrders = None,
+    perpetrator_notes: PerpNotes = None,
+) -> None:
+    """Change recorded details of a case (only the options given change).
+
+    A new address or postcode moves the old address to the client's previous
+    addresses, which never receive a letter.
+
+    Example: thcli referral edit TH-2026-0042 --safe-to-call --tenure private_rented --landlord "Example Lettings"
+    """
+    from thcli import referrals
+
+    changes = {k: v for k, v in _fields(dict(locals())).items() if v is not None}
+    s = session(ctx)
+    db = s.open()
+    changed = referrals.edit_referral(db, ref, changes, by=s.user)
+    out(f"Updated {ref.upper()}: {', '.join(changed)}.")
+
+
+@app.command()
+def move(
+    ctx: typer.Context,
+    ref: Ref,
+    status: Annotated[str, typer.Argument(help="The new status.", metavar="STATUS")],
+    reason: Annotated[str | None, typer.Option("--reason", parser=parse_code, metavar="CODE",
+                                                help="Reason code (declined, withdrawn, no_contact, closed).")] = None,
+    note: Annotated[str | None, typer.Option("--note", parser=parse_text, metavar="TEXT",
+                                              help="A note for the timeline.")] = None,
+) -> None:
+    """Move a case to another status, following the lifecycle.
+
+    new → triage → survey → approval → works → fitted → follow_up → closed;
+    any open case → declined | withdrawn | no_contact (with --reason) or on_hold
+    (and back to where it was).
+
+    Example: thcli referral move TH-2026-0042 declined --reason out_of_area
+    """
+    from thcli import workflow
+
+    s = session(ctx)
+    db = s.open()
+    case = workflow.move(db, ref, status.strip().lower(), reason=reason, note=note, by=s.user)
+    out(f"{case['ref']} is now {case['status']}.")
+    if case["next_due_on"]:
+        from thcli import parse
+
+        out(f"Next due: {case['next_due_what']} by {parse.format_date(case['next_due_on'])}.")
+
+
+@app.command()
+def note(
+    ctx: typer.Context,
+    ref: Ref,
+    text: Annotated[str, typer.Argument(help="The note.", metavar="TEXT", parser=parse_text)],
+) -> None:
+    """Add a note to a case's timeline (allowed on closed cases too).
+
+    Example: thcli referral note TH-2026-0042 "Spoke to the IDVA; survey booked for Tuesday"
+    """
+    from thcli import referrals
+
+    s = session(ctx)
+    db = s.open()
+    referrals.add_note(db, ref, text, by=s.user)
+    out(f"Noted on {ref.upper()}.")
+
+
+@app.command()
+def consent(
+    ctx: typer.Context,
+    ref: Ref,
+    scope: Annotated[str, typer.Option("--scope", metavar="SCOPES",
+                                       help="police, contractor, landlord, county (comma-separated).")],
+    withdraw: Annotated[bool, typer.Option("--withdraw", help="Record consent withdrawn.")] = False,
+    on: Annotated[dt.date | None, typer.Option("--date", parser=parse_date, metavar="DATE",
+                                                help="When (default today).")] = None,
+) -> None:
+    """Record the client's consent to share (or its withdrawal).
+
+    Example: thcli referral consent TH-2026-0042 --scope police,contractor
+    """
+    from thcli import referrals
+
+    s = session(ctx)
+    db = s.open()
+    scopes = [part.strip() for part in scope.split(",") if part.strip()]
+    state = referrals.record_consent(db, ref, scopes, withdraw=withdraw, on=on, by=s.user)
+    given = [k for k, v in state.items() if v]
+    out(f"{ref.upper()} consent: {', '.join(given) if given else 'none'}.")
+
+
+@app.command()
+def landlord(
+    ctx: typer.Context,
+    ref: Ref,
+    permission: Annotated[str, typer.Option("--permission", metavar="STATE",
+                                            help="requested, granted, refused or not_needed.")],
+    on: Annotated[dt.date | None, typer.Option("--date", parser=parse_date, metavar="DATE",
+                                                help="When (default today).")] = None,
+) -> None:
+    """Record the landlord's permission for works on a rented home.
+
+    Example: thcli referral landlord TH-2026-0042 --permission granted
+    """
+    from thcli import referrals
+
+    s = session(ctx)
+    db = s.open()
+    referrals.set_landlord_permission(db, ref, permission.strip().lower(), on=on, by=s.user)
+    out(f"{ref.upper()}: landlord permission {permission.strip().lower().replace('_', ' ')}.")

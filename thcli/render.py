@@ -1,0 +1,118 @@
+"""Output: Rich tables for people, JSON and CSV for scripts and spreadsheets.
+
+JSON follows the contract in CLI.md: ISO dates, money as integer pence in
+``*_pence`` fields, codes as codes. CSV cells that a spreadsheet would run as a
+formula are defused (:func:`safe_cell`). Tables show dates and money the UK way.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from thcli import parse
+
+#: stdout and stderr consoles; tests set THCLI_WIDTH / COLUMNS for a fixed width.
+console = Console(highlight=False, soft_wrap=False)
+err_console = Console(stderr=True, highlight=False)
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
+
+
+def safe_cell(value: Any) -> Any:
+    """A text cell that Excel would not run as a formula (prefixed with ')."""
+    if not isinstance(value, str):
+        return value
+    if value.lstrip(" ").startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def resolve_format(fmt: Any) -> str:
+    """The format asked for, else table on a terminal and JSON in a pipe."""
+    if fmt is not None:
+        return getattr(fmt, "value", fmt)
+    return "table" if sys.stdout.isatty() else "json"
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(to_json(data) + "\n")
+
+
+def print_csv(rows: Iterable[dict], columns: Sequence[str]) -> None:
+    writer = csv.writer(sys.stdout, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_csv_value(row.get(c)) for c in columns])
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return safe_cell(";".join(str(v) for v in value))
+    return safe_cell(value)
+
+
+@dataclass
+class Column:
+    key: str
+    header: str
+    show: Callable[[Any, dict], str] | None = None
+    justify: str = "left"
+    style: str | None = None
+
+
+def uk_date(value: Any, row: dict | None = None) -> str:
+    return parse.format_date(value) if value else ""
+
+
+def money(value: Any, row: dict | None = None) -> str:
+    return parse.format_money(value) if value is not None else ""
+
+
+def yes_no(value: Any, row: dict | None = None) -> str:
+    if value is None:
+        return ""
+    return "yes" if value else "no"
+
+
+def table(rows: Sequence[dict], columns: Sequence[Column], *, title: str | None = None,
+          caption: str | None = None) -> Table:
+    t = Table(title=title, caption=caption, header_style="bold", title_justify="left")
+    for c in columns:
+        t.add_column(c.header, justify=c.justify, style=c.style, overflow="fold")
+    for row in rows:
+        cells = []
+        for c in columns:
+            value = row.get(c.key)
+            cells.append(c.show(value, row) if c.show else ("" if value is None else str(value)))
+        t.add_row(*cells)
+    return t
+
+
+def emit(rows: Sequence[dict], fmt: Any, columns: Sequence[Column], *, csv_columns: Sequence[str] | None = None,
+         title: str | None = None, caption: str | None = None, empty: str = "Nothing to show.") -> None:
+    """Rows as a table, JSON array or CSV."""
+    chosen = resolve_format(fmt)
+    if chosen == "json":
+        print_json(list(rows))
+    elif chosen == "csv":
+        print_csv(rows, csv_columns or [c.key for c in columns])
+    elif not rows:
+        console.print(empty)
+    else:
+        console.print(table(rows, columns, title=title, caption=caption))

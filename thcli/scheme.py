@@ -1,0 +1,56 @@
+"""Setting up a scheme's database: `thcli init`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from thcli import audit, codes, parse, settings
+from thcli.db import write
+from thcli.errors import BadInput, NotAllowed
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+
+def parse_district(text: str) -> tuple[str, str]:
+    """``CODE:Name`` as given to ``init --district``."""
+    code, sep, name = text.partition(":")
+    if not sep or not name.strip():
+        raise BadInput(f"{text!r} is not a district: write CODE:Name, e.g. boston:Boston Borough")
+    return parse.code(code.strip()), parse.name(name)
+
+
+def is_initialised(db: Database) -> bool:
+    return db.conn.execute("SELECT count(*) FROM codes").fetchone()[0] > 0
+
+
+def init_scheme(
+    db: Database,
+    *,
+    by: str,
+    name: str = "Sanctuary Scheme",
+    code: str = "scheme",
+    prefix: str = "TH",
+    districts: list[tuple[str, str]] | None = None,
+    demo: bool = False,
+) -> None:
+    """Store the scheme's identity and seed every code list with defaults."""
+    values = {}
+    for key, option, text in (
+        ("scheme_name", "--scheme", name), ("scheme_code", "--code", code), ("ref_prefix", "--prefix", prefix)
+    ):
+        try:
+            values[key] = settings.parse_value(db, key, text)
+        except BadInput as error:
+            raise error.for_option(option) from None
+    if districts and len({d[0] for d in districts}) != len(districts):
+        raise BadInput("--district: the same district code is given twice")
+    with write(db):
+        if is_initialised(db):
+            raise NotAllowed("this database is already set up: change it with `thcli settings set`")
+        for key, value in values.items():
+            settings.put(db, key, value)
+        if demo:
+            settings.put(db, "demo", True)
+        codes.seed_defaults(db, districts)
+        audit.record(db, by=by, action="init", detail=values["scheme_code"])

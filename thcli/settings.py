@@ -1,0 +1,246 @@
+"""The scheme's settings: what makes Boston different from South Holland.
+
+Every setting is declared here once, with its type, default and a line of
+help. Values are stored as text in the ``settings`` table and read back typed.
+``thcli settings set`` parses a value with the same parsers as the options.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from thcli import parse
+from thcli.errors import BadInput, NotFound
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+DURATION_UNITS = {
+    "working day": "working_days",
+    "working days": "working_days",
+    "hour": "hours",
+    "hours": "hours",
+    "day": "days",
+    "days": "days",
+    "month": "months",
+    "months": "months",
+}
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A time target: an amount of working days, hours, days or months."""
+
+    amount: int
+    unit: str  # working_days, hours, days, months
+
+    def __str__(self) -> str:
+        words = {"working_days": "working day", "hours": "hour", "days": "day", "months": "month"}
+        word = words[self.unit]
+        return f"{self.amount} {word}{'' if self.amount == 1 else 's'}"
+
+
+def parse_duration(text: str) -> Duration:
+    match = re.fullmatch(r"\s*([0-9]{1,4})\s*([a-z ]+?)\s*", text.lower().replace("_", " "))
+    if not match or match.group(2) not in DURATION_UNITS:
+        raise BadInput(
+            f"{text!r} is not a time target: write for example '5 working days', "
+            "'48 hours', '14 days' or '3 months'"
+        )
+    return Duration(int(match.group(1)), DURATION_UNITS[match.group(2)])
+
+
+def _parse_prefix(text: str) -> str:
+    value = text.strip()
+    if not re.fullmatch(r"[A-Z]{1,6}", value):
+        raise BadInput(f"{text!r} is not a reference prefix: use 1 to 6 capital letters, e.g. TH")
+    return value
+
+
+def _parse_list(text: str) -> list[str]:
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    return [parse.code(item) for item in items]
+
+
+def _parse_int_list(text: str) -> list[int]:
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        raise BadInput(f"{text!r}: give whole numbers separated by commas, e.g. 3,6")
+    return [parse.whole_number(item, minimum=1, maximum=120) for item in items]
+
+
+def _parse_text(text: str) -> str:
+    return parse.text(text, max_len=500)
+
+
+def _parse_bool(text: str) -> bool:
+    return parse.yes_no(text)
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    kind: str
+    default: str
+    help: str
+    #: for list settings: the code list the items must belong to
+    code_list: str | None = None
+    #: hidden settings are kept by thcli itself and not shown or set by users
+    hidden: bool = False
+
+
+SETTINGS: dict[str, Setting] = {
+    s.key: s
+    for s in [
+        Setting("scheme_name", "text", "Sanctuary Scheme", "the scheme's name, as on letters"),
+        Setting("scheme_code", "code", "scheme", "the scheme's code in county exports"),
+        Setting("ref_prefix", "prefix", "TH", "case references are PREFIX-YYYY-NNNN"),
+        Setting("scheme_address", "text", "", "the scheme's postal address, lines separated by commas"),
+        Setting("scheme_phone", "phone", "", "the scheme's telephone number, as on letters"),
+        Setting("scheme_email", "email", "", "the scheme's email address, as on letters"),
+        Setting("surveyor_address", "text", "", "where survey requests go (the police Crime Reduction Officers' office)"),
+        Setting("eligible_risks", "list", "standard,medium,high",
+                "risk levels the scheme helps (e.g. high for MARAC-only schemes)", code_list="risk"),
+        Setting("required_documents", "list", "",
+                "documents needed before a survey is requested: dash, referral_form", code_list=None),
+        Setting("works_offered", "bool", "yes", "no for equipment-only schemes (works measures cannot be approved)"),
+        Setting("household_cap", "money", "0", "most a scheme spends on one household without an over-cap reason (0: no cap)"),
+        Setting("contribution_cap", "money", "0",
+                "most a scheme contributes towards works per household, as East Lindsey's £200 (0: no rule)"),
+        Setting("protective_marking", "text", "OFFICIAL-SENSITIVE", "marking on letters to professionals"),
+        Setting("target_first_contact", "duration", "1 working day", "first contact with the survivor after referral"),
+        Setting("target_survey", "duration", "5 working days", "survey done after referral"),
+        Setting("target_fitted", "duration", "10 working days", "measures fitted after referral (standard and medium risk)"),
+        Setting("target_fitted_high", "duration", "48 hours", "measures fitted after referral for high-risk cases"),
+        Setting("target_emergency", "duration", "1 day", "measures fitted after referral for emergency cases (same-day lock change)"),
+        Setting("target_landlord", "duration", "10 working days", "landlord's answer after permission is requested"),
+        Setting("followup_months", "int_list", "3,6", "follow-ups after fitting, in months"),
+        Setting("equipment_review_months", "int", "12", "months after fitting when removable equipment is reviewed"),
+        Setting("reorder_level", "int", "2", "stock at or below this quantity is flagged for reordering"),
+        Setting("suppression_threshold", "int", "5", "counts below this are suppressed in the county summary"),
+        Setting("retention_case_years", "int", "6", "years closed cases are kept after closing"),
+        Setting("retention_finance_years", "int", "7", "years finance records are kept (6 + 1)"),
+        Setting("demo", "bool", "no", "this database was made by `thcli demo`", hidden=True),
+    ]
+}
+
+_PARSERS = {
+    "text": _parse_text,
+    "code": parse.code,
+    "prefix": _parse_prefix,
+    "phone": parse.phone,
+    "email": parse.email,
+    "list": _parse_list,
+    "int_list": _parse_int_list,
+    "bool": _parse_bool,
+    "money": parse.money,
+    "int": lambda text: parse.whole_number(text, minimum=0, maximum=1000),
+    "duration": parse_duration,
+}
+
+
+def setting(key: str) -> Setting:
+    try:
+        return SETTINGS[key]
+    except KeyError:
+        known = ", ".join(k for k, s in SETTINGS.items() if not s.hidden)
+        raise NotFound(f"there is no setting {key!r}. Settings are: {known}") from None
+
+
+def _typed(s: Setting, stored: str) -> Any:
+    if s.kind in ("phone", "email", "text") and stored == "":
+        return ""
+    if s.kind == "list" and stored == "":
+        return []
+    return _PARSERS[s.kind](stored)
+
+
+def _stored(s: Setting, value: Any) -> str:
+    if s.kind == "list":
+        return ",".join(value)
+    if s.kind == "int_list":
+        return ",".join(str(v) for v in value)
+    if s.kind == "bool":
+        return "yes" if value else "no"
+    if s.kind == "money":
+        return str(value)
+    return str(value)
+
+
+def get(db: Database, key: str) -> Any:
+    """A setting's typed value (its default when never set)."""
+    s = setting(key)
+    row = db.conn.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    stored = row[0] if row else s.default
+    if s.kind == "money":
+        return int(stored) if stored.isascii() and stored.isdigit() else parse.money(stored)
+    return _typed(s, stored)
+
+
+def parse_value(db: Database, key: str, text: str) -> Any:
+    """Parse a value for ``key`` as typed by a user (BadInput when wrong)."""
+    s = setting(key)
+    if s.hidden:
+        raise NotFound(f"there is no setting {key!r}")
+    if s.kind in ("phone", "email") and text.strip() == "":
+        return ""
+    value = _PARSERS[s.kind](text)
+    if s.key == "required_documents":
+        unknown = [item for item in value if item not in ("dash", "referral_form")]
+        if unknown:
+            raise BadInput(f"{', '.join(unknown)}: required documents can be dash and referral_form")
+    if s.code_list:
+        from thcli import codes
+
+        for item in value:
+            codes.require(db, s.code_list, item)
+    return value
+
+
+def put(db: Database, key: str, value: Any) -> None:
+    """Store a typed value (inside the caller's transaction)."""
+    s = setting(key)
+    db.execute(
+        "INSERT INTO settings (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, _stored(s, value)],
+    )
+
+
+def set_from_text(db: Database, key: str, text: str, *, by: str) -> Any:
+    """``thcli settings set``: parse, store and audit one setting."""
+    from thcli import audit
+    from thcli.db import write
+
+    value = parse_value(db, key, text)
+    with write(db):
+        put(db, key, value)
+        audit.record(db, by=by, action="settings.set", detail=key)
+    return value
+
+
+def display(s: Setting, value: Any) -> str:
+    if s.kind == "money":
+        return parse.format_money(value)
+    if s.kind in ("list", "int_list"):
+        return ", ".join(str(v) for v in value) or "(none)"
+    if s.kind == "bool":
+        return "yes" if value else "no"
+    return str(value) if value != "" else "(not set)"
+
+
+def all_settings(db: Database) -> list[dict]:
+    """Every visible setting with its value, as plain dicts (for show)."""
+    out = []
+    for s in SETTINGS.values():
+        if s.hidden:
+            continue
+        value = get(db, s.key)
+        if isinstance(value, Duration):
+            json_value: Any = str(value)
+        else:
+            json_value = value
+        out.append({"key": s.key, "value": json_value, "display": display(s, value), "help": s.help})
+    return out

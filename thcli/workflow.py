@@ -1,0 +1,254 @@
+"""The case lifecycle (DESIGN.md §3): which moves are allowed, and their rules.
+
+    new -> triage -> survey -> approval -> works -> fitted -> follow_up -> closed
+    any open status -> declined | withdrawn | no_contact   (reason code required)
+    any open status <-> on_hold                             (back to where it was)
+
+Rules, each with a message that says how to put it right:
+- a survey cannot be requested without consent to share with the police, nor
+  while an eligibility test fails or a required document is missing;
+- works cannot start without consent to share with the contractor, without
+  landlord permission granted for a rented home, nor before a measure is
+  approved (funding committed);
+- declining, withdrawing, no contact and closing need a reason code;
+- a closed or declined case is read-only except for notes (and follow-ups).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from thcli import audit, clock, codes, settings
+from thcli.errors import BadInput, NotAllowed
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+STATUSES = (
+    "new", "triage", "survey", "approval", "works", "fitted", "follow_up", "closed",
+    "declined", "withdrawn", "no_contact", "on_hold",
+)
+OPEN = ("new", "triage", "survey", "approval", "works", "fitted", "follow_up", "on_hold")
+ENDED = ("closed", "declined", "withdrawn", "no_contact")
+READ_ONLY = ("closed", "declined")
+EXITS = ("declined", "withdrawn", "no_contact")
+
+#: The usual path, one step at a time.
+FORWARD = {
+    "new": ("triage",),
+    "triage": ("survey",),
+    "survey": ("approval",),
+    "approval": ("works",),
+    "works": ("fitted",),
+    "fitted": ("follow_up", "closed"),
+    "follow_up": ("closed",),
+    # A client who withdrew or could not be reached may come back.
+    "withdrawn": ("triage",),
+    "no_contact": ("triage",),
+}
+
+#: Which code list holds the reason for each status that needs one.
+REASON_LISTS = {
+    "declined": "decline_reason",
+    "withdrawn": "withdrawal_reason",
+    "no_contact": "no_contact_reason",
+    "closed": "outcome_reason",
+}
+
+
+def allowed_moves(status: str, status_before_hold: str | None = None) -> list[str]:
+    """Where a case in ``status`` may go next."""
+    if status == "on_hold":
+        return [status_before_hold or "new", *EXITS]
+    moves = list(FORWARD.get(status, ()))
+    if status in OPEN:
+        moves += [*EXITS, "on_hold"]
+    return moves
+
+
+def eligibility_problems(db: Database, case: dict, *, documents: bool = True) -> list[str]:
+    """The scheme's eligibility tests the case fails, in words (empty: eligible).
+
+    ``case`` needs risk_level, chooses_to_stay, perpetrator_lives_there,
+    perpetrator_can_enter, dash_date and referral_form.
+    """
+    problems = []
+    eligible = settings.get(db, "eligible_risks")
+    if eligible and case["risk_level"] not in eligible:
+        problems.append(
+            f"risk level {case['risk_level']} is not one this scheme helps "
+            f"(setting eligible_risks: {', '.join(eligible)})"
+        )
+    if case.get("chooses_to_stay") in (0, False):
+        problems.append("the client does not choose to stay in the home")
+    if case.get("perpetrator_lives_there") in (1, True):
+        problems.append("the perpetrator lives at the home")
+    if case.get("perpetrator_can_enter") in (1, True):
+        problems.append("the perpetrator has a right to enter the home")
+    if documents:
+        required = settings.get(db, "required_documents")
+        if "dash" in required and not case.get("dash_date"):
+            problems.append("the DASH risk assessment has not been received (record it with --dash-date)")
+        if "referral_form" in required and not case.get("referral_form"):
+            problems.append("the referral form has not been received (record it with --referral-form)")
+    return problems
+
+
+def _consent(db: Database, case_id: int, scope: str) -> bool:
+    row = db.conn.execute(
+        "SELECT withdrawn_on FROM consents WHERE case_id = ? AND scope = ? ORDER BY id DESC LIMIT 1",
+        [case_id, scope],
+    ).fetchone()
+    return row is not None and row[0] is None
+
+
+def require_police_consent(db: Database, case: dict) -> None:
+    if not _consent(db, case["id"], "police"):
+        raise NotAllowed(
+            f"{case['ref']}: there is no consent to share with the police, so no survey can be "
+            f"requested. Record it with `thcli referral consent {case['ref']} --scope police`."
+        )
+
+
+def require_works_allowed(db: Database, case: dict) -> None:
+    """The rules for ordering works (DESIGN.md §3)."""
+    from thcli.referrals import is_rented
+
+    ref = case["ref"]
+    if not _consent(db, case["id"], "contractor"):
+        raise NotAllowed(
+            f"{ref}: there is no consent to share with the contractor. Record it with "
+            f"`thcli referral consent {ref} --scope contractor`."
+        )
+    if is_rented(db, case["tenure"]) and case["landlord_permission"] != "granted":
+        state = (case["landlord_permission"] or "not yet requested").replace("_", " ")
+        raise NotAllowed(
+            f"{ref}: the home is rented and the landlord's permission is {state}. Record it with "
+            f"`thcli referral landlord {ref} --permission granted` once granted."
+        )
+
+
+def _require_move_rules(db: Database, case: dict, to: str) -> None:
+    ref = case["ref"]
+    if to == "survey":
+        require_police_consent(db, case)
+        problems = eligibility_problems(db, case)
+        if problems:
+            raise NotAllowed(
+                f"{ref} is not eligible: {'; '.join(problems)}. Put it right with "
+                f"`thcli referral edit`, or decline it with `thcli referral move {ref} declined --reason CODE`."
+            )
+    elif to == "approval":
+        surveyed = db.conn.execute(
+            "SELECT count(*) FROM surveys WHERE case_id = ? AND surveyed_on IS NOT NULL", [case["id"]]
+        ).fetchone()[0]
+        if not surveyed:
+            raise NotAllowed(f"{ref}: no survey has been recorded. Record it with `thcli survey record {ref}`.")
+    elif to == "works":
+        require_works_allowed(db, case)
+        approved = db.conn.execute(
+            "SELECT count(*) FROM measure_lines WHERE case_id = ? AND status IN ('approved', 'ordered')",
+            [case["id"]],
+        ).fetchone()[0]
+        if not approved:
+            raise NotAllowed(
+                f"{ref}: no measure has been approved against a fund yet. Approve measures with "
+                f"`thcli measures approve {ref} --fund FUND`."
+            )
+    elif to == "fitted":
+        waiting = db.conn.execute(
+            "SELECT count(*) FROM measure_lines WHERE case_id = ? AND status IN ('approved', 'ordered')",
+            [case["id"]],
+        ).fetchone()[0]
+        fitted = db.conn.execute(
+            "SELECT count(*) FROM measure_lines WHERE case_id = ? AND status IN ('fitted', 'removed')",
+            [case["id"]],
+        ).fetchone()[0]
+        if waiting or not fitted:
+            raise NotAllowed(
+                f"{ref}: {waiting} approved measure(s) are not fitted yet. Record them with "
+                f"`thcli measures fitted {ref} --date DATE`."
+                if waiting else f"{ref}: no measure has been fitted."
+            )
+
+
+def move(
+    db: Database, ref: str, to: str, *, by: str, reason: str | None = None,
+    note: str | None = None, on: dt.date | None = None,
+) -> dict:
+    """Move a case to another status, enforcing the lifecycle and its rules.
+
+    Runs inside the caller's write transaction if there is one, else its own.
+    Returns the case row after the move.
+    """
+    from thcli import referrals, targets
+    from thcli.db import write
+
+    if to not in STATUSES:
+        raise BadInput(f"{to!r} is not a status: use one of {', '.join(STATUSES)}")
+    on = on or clock.today()
+    with write(db):
+        case = referrals.case_row(db, ref)
+        ref = case["ref"]
+        current = case["status"]
+        if current == to:
+            raise NotAllowed(f"{ref} is already {to}")
+        if current in READ_ONLY:
+            raise NotAllowed(
+                f"{ref} is {current}: a {current} case is read-only except for notes "
+                "(`thcli referral note`)"
+            )
+        allowed = allowed_moves(current, case["status_before_hold"])
+        if to not in allowed:
+            if current == "on_hold":
+                raise NotAllowed(
+                    f"{ref} is on hold: it returns to {case['status_before_hold']} "
+                    f"(`thcli referral move {ref} {case['status_before_hold']}`), or ends as "
+                    "declined, withdrawn or no_contact"
+                )
+            raise NotAllowed(
+                f"{ref} cannot go from {current} to {to}: from {current} it can go to "
+                f"{', '.join(allowed) or 'nothing (it has ended)'}"
+            )
+        list_name = REASON_LISTS.get(to)
+        if list_name:
+            if not reason:
+                raise BadInput(
+                    f"moving to {to} needs --reason: one of "
+                    + ", ".join(c["code"] for c in codes.list_codes(db, list_name, include_retired=False)),
+                    "--reason",
+                )
+            try:
+                codes.require(db, list_name, reason)
+            except BadInput as error:
+                raise error.for_option("--reason") from None
+        elif reason:
+            raise BadInput(f"--reason is only for {', '.join(REASON_LISTS)}", "--reason")
+        if current != "on_hold" or to in EXITS:
+            _require_move_rules(db, case, to)
+        changes: dict = {"status": to, "updated_at": clock.now_iso()}
+        if to == "on_hold":
+            changes["status_before_hold"] = current
+        elif current == "on_hold":
+            changes["status_before_hold"] = None
+        if list_name:
+            changes["reason"] = reason
+        elif current in ("withdrawn", "no_contact"):
+            changes["reason"] = None
+        if to in ENDED:
+            changes["closed_on"] = on.isoformat()
+        elif current in ENDED:
+            changes["closed_on"] = None
+        if current == "new" and not case["first_contact_on"]:
+            changes["first_contact_on"] = on.isoformat()
+        if to == "fitted" and not case["fitted_on"]:
+            changes["fitted_on"] = on.isoformat()
+        db["cases"].update(case["id"], changes)
+        detail = f"{current} → {to}" + (f" ({reason})" if reason else "")
+        referrals.event(db, case["id"], "status", detail, by=by)
+        if note:
+            referrals.event(db, case["id"], "note", note, by=by)
+        audit.record(db, by=by, action="referral.move", ref=ref, detail=f"{current}>{to}")
+        targets.refresh_due(db, case["id"])
+        return referrals.case_row(db, ref)
