@@ -297,7 +297,14 @@ CREATE TABLE funds (
 CREATE INDEX funds_year ON funds (year);
 
 -- The money ledger: never updated, never deleted; mistakes get reversing
--- entries. How each kind counts towards a fund's balance is in budget.py.
+-- entries. amount_pence is signed by its effect on the fund's remaining
+-- balance, so that remaining = SUM(amount_pence) WHERE pledged = 0:
+--   allocation +, contribution + (pledged = 1 until received: not counted),
+--   commitment - (a line approved at its estimate), release + (a commitment
+--   given back: line declined, fitted or paid for less, or paid),
+--   payment -, refund +, correction = minus the entry it corrects (corrects_id).
+-- A payment on a line also releases that line's open commitment (up to the
+-- payment), so money is never counted twice.
 CREATE TABLE ledger (
     id                INTEGER PRIMARY KEY,
     at                TEXT NOT NULL,

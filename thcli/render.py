@@ -74,6 +74,7 @@ class Column:
     show: Callable[[Any, dict], str] | None = None
     justify: str = "left"
     style: str | None = None
+    no_wrap: bool = False
 
 
 def uk_date(value: Any, row: dict | None = None) -> str:
@@ -94,7 +95,7 @@ def table(rows: Sequence[dict], columns: Sequence[Column], *, title: str | None 
           caption: str | None = None) -> Table:
     t = Table(title=title, caption=caption, header_style="bold", title_justify="left")
     for c in columns:
-        t.add_column(c.header, justify=c.justify, style=c.style, overflow="fold")
+        t.add_column(c.header, justify=c.justify, style=c.style, overflow="fold", no_wrap=c.no_wrap)
     for row in rows:
         cells = []
         for c in columns:

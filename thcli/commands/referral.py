@@ -331,9 +331,9 @@ def list_(
         return f"[red]{text}[/red]" if value < today else text
 
     columns = [
-        render.Column("ref", "Ref", style="bold"),
+        render.Column("ref", "Ref", style="bold", no_wrap=True),
         render.Column("status", "Status"),
-        render.Column("received_on", "Received", render.uk_date),
+        render.Column("received_on", "Received", render.uk_date, no_wrap=True),
         render.Column("client_name", "Client"),
         render.Column("postcode", "Postcode"),
         render.Column("district", "District"),
@@ -406,9 +406,9 @@ def edit(
 
     Example: thcli referral edit TH-2026-0042 --safe-to-call --tenure private_rented --landlord "Example Lettings"
     """
+    changes = {k: v for k, v in _fields(dict(locals())).items() if v is not None}
     from thcli import referrals
 
-    changes = {k: v for k, v in _fields(dict(locals())).items() if v is not None}
     s = session(ctx)
     db = s.open()
     changed = referrals.edit_referral(db, ref, changes, by=s.user)
