@@ -209,7 +209,8 @@ def test_list_unknown_status_or_district_is_bad_input(db):
 @freeze_time(TODAY)
 def test_overdue_filter(db):
     old = referrals.add_referral(db, make(received_on=dt.date(2026, 11, 2)), by="t").ref
-    referrals.add_referral(db, make(name="Sam Sample", postcode="ZZ2 5GH"), by="t")
+    referrals.add_referral(db, make(name="Sam Sample", postcode="ZZ2 5GH", received_on=dt.date(2026, 11, 20)),
+                           by="t")
     assert [r["ref"] for r in referrals.list_cases(db, ListFilters(overdue=True))[0]] == [old]
 
 

@@ -25,12 +25,13 @@ class BadInput(ThcliError):
     exit_code = 2
 
     def __init__(self, message: str, option: str | None = None):
-        super().__init__(message)
+        super().__init__(f"{option}: {message}" if option else message)
         self.option = option
+        self.bare_message = message
 
     def for_option(self, option: str) -> "BadInput":
         """The same error, naming the option it came from."""
-        return BadInput(f"{option}: {self.message}", option=option)
+        return BadInput(self.bare_message, option=option)
 
 
 class NotFound(ThcliError):

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from thcli import audit, clock, codes, parse, settings, targets, workflow
+from thcli import audit, budget, clock, codes, parse, settings, targets, workflow
 from thcli.db import one, write
 from thcli.errors import BadInput, NotAllowed, NotFound
 
@@ -162,14 +162,19 @@ def is_rented(db: Database, tenure: str | None) -> bool:
     return bool(row and (row["county_code"] or tenure) in codes.RENTED_TENURES)
 
 
-def check(db: Database, data: ReferralInput, *, today: dt.date | None = None) -> None:
-    """Every rule a referral's values must meet; BadInput (exit 2) naming the option."""
+def check(db: Database, data: ReferralInput, *, today: dt.date | None = None,
+          kept: frozenset[str] = frozenset()) -> None:
+    """Every rule a referral's values must meet; BadInput (exit 2) naming the option.
+
+    ``kept`` names fields an edit leaves as they were: a code retired since is
+    still valid there (retiring a code keeps old cases valid).
+    """
     today = today or clock.today()
     for name, list_name in CODED_FIELDS.items():
         value = getattr(data, name)
         if value is not None:
             try:
-                codes.require(db, list_name, value)
+                codes.require(db, list_name, value, allow_retired=name in kept)
             except BadInput as error:
                 raise error.for_option("--" + name.replace("_level", "").replace("_", "-")) from None
     for scope in data.consent:
@@ -602,6 +607,7 @@ def show_case(db: Database, ref: str, *, by: str, with_perpetrator: bool = False
         "next_due_on": case["next_due_on"],
         "next_due_what": case["next_due_what"],
         "timeline": timeline,
+        "money": budget.case_money(db, case["id"]),
     }
     with write(db):
         audit.record(db, by=by, action="referral.show", ref=case["ref"])
@@ -654,7 +660,7 @@ def edit_referral(db: Database, ref: str, changes: dict[str, Any], *, by: str) -
         merged = _input_from_case(db, case)
         for key, value in changes.items():
             setattr(merged, key, value)
-        check(db, merged)
+        check(db, merged, kept=frozenset(CODED_FIELDS) - set(changes))
         now = clock.now_iso()
         client_changes = {k: _sql_value(v) for k, v in changes.items() if k in CLIENT_FIELDS}
         if "name" in changes:
