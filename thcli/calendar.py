@@ -2,8 +2,9 @@
 
 The bank holidays come from the ``holidays`` package (offline), substitute days
 included (Boxing Day 2026 falls on a Saturday, so Monday 28 December is off).
-Counting is arithmetic on whole weeks plus a sorted list of holidays, so that
-working out the targets of 100,000 cases stays quick.
+Counting is arithmetic on whole weeks plus a sorted list of the holidays that
+fall on weekdays, so working out the targets of 100,000 cases stays quick and
+no date is ever out of range.
 """
 
 from __future__ import annotations
@@ -12,81 +13,126 @@ import bisect
 import datetime as dt
 import functools
 
-FIRST_YEAR = 2000
-LAST_YEAR = 2060
+# The holidays of these years are worked out together on first use (about 10 ms);
+# a date outside them costs one wider list, also kept.
+FIRST_YEAR = 1990
+LAST_YEAR = 2070
 
 
-@functools.lru_cache(maxsize=1)
-def _bank_holidays() -> tuple[tuple[int, ...], frozenset[int]]:
-    """Weekday bank holidays as sorted ordinals (and a set for lookups)."""
+@functools.lru_cache(maxsize=8)
+def _weekday_holidays(first_year: int, last_year: int) -> tuple[int, ...]:
+    """Ordinals of the bank holidays in England from first_year to last_year that fall on weekdays, sorted."""
+    # Imported here: the package takes about 140 ms to load, and most commands never count days.
     import holidays
 
-    days = holidays.country_holidays("GB", subdiv="ENG", years=range(FIRST_YEAR, LAST_YEAR + 1))
-    ordinals = sorted(d.toordinal() for d in days if d.weekday() < 5)
-    return tuple(ordinals), frozenset(ordinals)
+    bank = holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1))
+    # Weekend holidays change nothing: the weekend is off anyway, and their substitute
+    # days (Boxing Day 2026 -> Monday 28 December) are in the list in their own right.
+    return tuple(sorted(d.toordinal() for d in bank if d.weekday() < 5))
 
 
-def is_working_day(day: dt.date) -> bool:
-    return day.weekday() < 5 and day.toordinal() not in _bank_holidays()[1]
+def _holidays_covering(low_year: int, high_year: int) -> tuple[int, ...]:
+    """The weekday holidays of a span of years wide enough to cover low_year to high_year."""
+    if FIRST_YEAR <= low_year and high_year <= LAST_YEAR:
+        return _weekday_holidays(FIRST_YEAR, LAST_YEAR)
+    # Dates typed in are 1900 to 2100 (parse.date): one wider list serves them all,
+    # instead of a list per odd year asked for.
+    return _weekday_holidays(min(1900, low_year), max(2100, high_year))
 
 
 def _weekdays_through(ordinal: int) -> int:
-    """Monday-to-Friday days from an epoch up to and including ``ordinal``."""
-    # date.fromordinal(1) is a Monday.
+    """Monday-to-Friday days from ordinal 1 up to and including ``ordinal``."""
+    # date.fromordinal(1) (1 January of year 1) is a Monday.
     weeks, rest = divmod(ordinal - 1, 7)
     return weeks * 5 + min(rest + 1, 5)
 
 
+def _kth_weekday(k: int) -> int:
+    """The ordinal of the k-th Monday-to-Friday day (k >= 1), the inverse of _weekdays_through."""
+    weeks, rest = divmod(k - 1, 5)
+    return weeks * 7 + rest + 1
+
+
+def is_working_day(day: dt.date) -> bool:
+    """True on Monday to Friday unless it is a bank holiday in England."""
+    if day.weekday() >= 5:
+        return False
+    ordinals = _holidays_covering(day.year, day.year)
+    ordinal = day.toordinal()
+    index = bisect.bisect_left(ordinals, ordinal)
+    return not (index < len(ordinals) and ordinals[index] == ordinal)
+
+
 def working_days_between(start: dt.date, end: dt.date) -> int:
-    """Working days after ``start`` up to and including ``end`` (0 when end <= start)."""
+    """Working days after ``start`` up to and including ``end`` (0 when end <= start).
+
+    ``working_days_between(d, add_working_days(d, n)) == n`` for a working day d.
+    """
     if end <= start:
         return 0
     a, b = start.toordinal(), end.toordinal()
-    weekdays = _weekdays_through(b) - _weekdays_through(a)
-    ordinals = _bank_holidays()[0]
+    ordinals = _holidays_covering(start.year, end.year)
     holidays_between = bisect.bisect_right(ordinals, b) - bisect.bisect_right(ordinals, a)
-    return weekdays - holidays_between
+    return _weekdays_through(b) - _weekdays_through(a) - holidays_between
 
 
 def add_working_days(day: dt.date, n: int) -> dt.date:
-    """The n-th working day after ``day`` (n = 0: ``day`` itself if working, else the next)."""
+    """The n-th working day after ``day``.
+
+    With n = 0: ``day`` itself if it is a working day, else the next working day.
+    From Friday 20 November 2026, n = 1 is Monday 23 November 2026.
+    """
     if n < 0:
-        raise ValueError("n must not be negative")
-    current = day
+        raise ValueError("add_working_days counts forwards: n must not be negative")
     if n == 0:
-        while not is_working_day(current):
-            current += dt.timedelta(days=1)
-        return current
-    # Jump close with whole weeks, then step: holidays only ever push the date later.
-    current += dt.timedelta(days=(n // 5) * 7)
-    counted = working_days_between(day, current)
-    while counted < n:
-        current += dt.timedelta(days=1)
-        if is_working_day(current):
-            counted += 1
-    while counted > n or not is_working_day(current):  # pragma: no cover - overshoot guard
-        current -= dt.timedelta(days=1)
-        counted = working_days_between(day, current)
-    return current
+        if is_working_day(day):
+            return day
+        n = 1  # the next working day after a day off is the first working day after it
+    start = day.toordinal()
+    # n working days take at most 7n/5 days plus the holidays on the way: twice n
+    # plus a month is a generous bound, and tells which years' holidays are needed.
+    ordinals = _holidays_covering(day.year, (day + dt.timedelta(days=2 * n + 31)).year)
+    # We want the first ordinal o after day with (weekdays - holidays) through o equal
+    # to the count through day plus n. Guess the weekday count ignoring the holidays
+    # not yet passed, then raise it by each holiday found on the way; the guess never
+    # overshoots, and the loop ends after at most one round per holiday crossed.
+    passed = bisect.bisect_right(ordinals, start)
+    target = _weekdays_through(start) - passed + n  # working days through day, plus n
+    while True:
+        candidate = _kth_weekday(target + passed)
+        now_passed = bisect.bisect_right(ordinals, candidate)
+        if now_passed == passed:
+            return dt.date.fromordinal(candidate)
+        passed = now_passed
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
-    """Calendar months later, clamped to the month's end (31 August + 6 months = 28/29 February)."""
+    """Calendar months later (or earlier when negative), clamped to the month's end.
+
+    31 August 2026 + 6 months is 28 February 2027; 31 August 2027 + 6 months is 29 February 2028.
+    """
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
-    following = dt.date(year + (month == 12), month % 12 + 1, 1)
+    following = dt.date(year + 1, 1, 1) if month == 12 else dt.date(year, month + 1, 1)
     last = (following - dt.timedelta(days=1)).day
     return dt.date(year, month, min(day.day, last))
 
 
 def due_after(start: dt.date, amount: int, unit: str) -> dt.date:
-    """When a target of ``amount`` ``unit`` from ``start`` falls due."""
+    """The date on which a target of ``amount`` ``unit`` from ``start`` falls due.
+
+    Units: ``working_days`` (bank holidays skipped), ``hours`` (the day on which
+    that many hours from the start of ``start`` run out: 48 hours from a Friday is
+    the Sunday, because a promise in hours runs over weekends and holidays),
+    ``days`` (calendar days) and ``months`` (calendar months, clamped).
+    """
     if unit == "working_days":
         return add_working_days(start, amount)
     if unit == "hours":
-        return start + dt.timedelta(days=-(-amount // 24))
+        return start + dt.timedelta(days=-(-amount // 24))  # ceil(amount / 24) in whole numbers
     if unit == "days":
         return start + dt.timedelta(days=amount)
     if unit == "months":
         return add_months(start, amount)
-    raise ValueError(f"unknown unit {unit!r}")
+    # A unit comes from settings, which only store the four above: anything else is a bug.
+    raise ValueError(f"unknown unit of time {unit!r}: use working_days, hours, days or months")

@@ -1,70 +1,290 @@
-"""Time targets (DESIGN.md §3): when the next thing on a case is due.
+"""Time targets (DESIGN.md §3): when the next thing on a case is due, and what is due.
 
 Targets are settings, counted from the referral date in working days (English
-bank holidays skipped) or hours. Each open case keeps its next due date in
-``cases.next_due_on`` (indexed), refreshed whenever the case changes, so that
-``referral list`` and ``due`` never recompute it for every case.
+bank holidays skipped, see calendar.py), hours, days or months. What can be
+due on a case, by its status:
+
+    new                    first contact; survey
+    triage, survey         survey
+    approval               measures fitted; landlord permission (asked: its
+                           answer within target_landlord; not yet asked: by
+                           the working day after the survey)
+    works                  measures fitted
+    fitted, follow_up      the next follow-up (followup_months after fitting);
+                           once all are done, closing the case
+    any but on_hold        equipment review: removable equipment still in the
+                           home, equipment_review_months after it was fitted
+
+The equipment review counts as done once a follow-up is recorded no more than
+a month before it falls due (or any time after); removing the equipment
+(``measures remove``) ends it too. On hold, nothing is due.
+
+Each case keeps its next due date in ``cases.next_due_on`` (indexed), stored
+by :func:`refresh_due` whenever the case changes, so that ``referral list``
+and ``thcli due`` never work out every case again: ``due`` reads the stored
+dates that fall within its horizon, each case once at its next item
+(:func:`due_list`); ``referral show`` lists every item of a case.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from thcli import calendar, settings
+from thcli import calendar, clock, settings
+from thcli.errors import BadInput
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
+
+#: What can be due, in the order a coordinator deals with them on the same day.
+WHAT_ORDER = ("first contact", "survey", "landlord permission to request", "landlord permission",
+              "measures fitted", "follow-up", "close the case", "equipment review")
+RISK_ORDER = {"high": 0, "medium": 1, "standard": 2}
+#: The furthest ``due --within`` looks ahead, in working days (about a year).
+MAX_WITHIN = 260
+
+#: Settings that due dates are worked out from: after changing one, call refresh_all.
+DUE_SETTINGS = ("target_first_contact", "target_survey", "target_fitted", "target_fitted_high", "target_emergency",
+                "target_landlord", "followup_months", "equipment_review_months")
+
+#: The columns of a case that due_items reads (a cheap SELECT for `due`).
+CASE_COLUMNS = ("id", "ref", "status", "received_on", "emergency", "risk_level", "district",
+                "landlord_permission", "landlord_permission_on", "fitted_on")
 
 
 def due_date(start: dt.date, target: settings.Duration) -> dt.date:
     return calendar.due_after(start, target.amount, target.unit)
 
 
-def fitted_target(db: Database, case: dict) -> settings.Duration:
+@dataclass(frozen=True)
+class Rules:
+    """The scheme's target settings, read once."""
+
+    first_contact: settings.Duration
+    survey: settings.Duration
+    fitted: settings.Duration
+    fitted_high: settings.Duration
+    emergency: settings.Duration
+    landlord: settings.Duration
+    followup_months: tuple[int, ...]
+    review_months: int
+
+
+def load_rules(db: Database) -> Rules:
+    return Rules(
+        first_contact=settings.get(db, "target_first_contact"),
+        survey=settings.get(db, "target_survey"),
+        fitted=settings.get(db, "target_fitted"),
+        fitted_high=settings.get(db, "target_fitted_high"),
+        emergency=settings.get(db, "target_emergency"),
+        landlord=settings.get(db, "target_landlord"),
+        followup_months=tuple(settings.get(db, "followup_months")),
+        review_months=settings.get(db, "equipment_review_months"),
+    )
+
+
+def fitted_target(db: Database, case: dict, rules: Rules | None = None) -> settings.Duration:
     """The fitting target for this case: emergency, high risk, or standard."""
+    rules = rules or load_rules(db)
     if case["emergency"]:
-        return settings.get(db, "target_emergency")
+        return rules.emergency
     if case["risk_level"] == "high":
-        return settings.get(db, "target_fitted_high")
-    return settings.get(db, "target_fitted")
+        return rules.fitted_high
+    return rules.fitted
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What due_items needs to know about a case beyond its own row."""
+
+    followups_done: int = 0
+    last_followup: dt.date | None = None
+    surveyed_on: dt.date | None = None
+    #: when the earliest removable equipment still in the home was fitted
+    equipment_since: dt.date | None = None
 
 
 def _d(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-def due_items(db: Database, case: dict) -> list[tuple[dt.date, str]]:
-    """What is due on one case, as (date, what) pairs, soonest first."""
+def case_facts(db: Database, where: str = "", params: list | tuple = ()) -> dict[int, Facts]:
+    """Facts of the cases chosen by ``where`` (SQL on cases ``c``; all cases when empty), in three queries."""
+    cases = f"SELECT c.id FROM cases c WHERE {where}" if where else "SELECT id FROM cases"
+    found: dict[int, dict] = {}
+    for case_id, done, last in db.conn.execute(
+        f"SELECT case_id, count(*), max(done_on) FROM followups WHERE case_id IN ({cases}) GROUP BY case_id",
+        params,
+    ):
+        found.setdefault(case_id, {}).update(followups_done=done, last_followup=_d(last))
+    for case_id, surveyed in db.conn.execute(
+        f"SELECT case_id, max(surveyed_on) FROM surveys WHERE case_id IN ({cases}) "
+        "AND surveyed_on IS NOT NULL GROUP BY case_id", params,
+    ):
+        found.setdefault(case_id, {})["surveyed_on"] = _d(surveyed)
+    for case_id, since in db.conn.execute(
+        f"SELECT case_id, min(fitted_on) FROM measure_lines WHERE case_id IN ({cases}) "
+        "AND +status = 'fitted' AND removable = 1 AND fitted_on IS NOT NULL GROUP BY case_id", params,
+    ):
+        found.setdefault(case_id, {})["equipment_since"] = _d(since)
+    return {case_id: Facts(**values) for case_id, values in found.items()}
+
+
+def due_items(db: Database, case: dict, *, rules: Rules | None = None,
+              facts: Facts | None = None) -> list[tuple[dt.date, str]]:
+    """What is due on one case, as (date, what) pairs, soonest first.
+
+    ``rules`` and ``facts`` may be given when many cases are worked out at
+    once; otherwise they are read for this case.
+    """
+    rules = rules or load_rules(db)
+    if facts is None:
+        facts = case_facts(db, "c.id = ?", [case["id"]]).get(case["id"], Facts())
     status = case["status"]
+    if status == "on_hold":
+        return []
     received = dt.date.fromisoformat(case["received_on"])
     items: list[tuple[dt.date, str]] = []
     if status == "new":
-        items.append((due_date(received, settings.get(db, "target_first_contact")), "first contact"))
+        items.append((due_date(received, rules.first_contact), "first contact"))
     if status in ("new", "triage", "survey"):
-        items.append((due_date(received, settings.get(db, "target_survey")), "survey"))
+        items.append((due_date(received, rules.survey), "survey"))
     if status in ("approval", "works"):
-        items.append((due_date(received, fitted_target(db, case)), "measures fitted"))
-        if status == "approval" and case["landlord_permission"] == "requested" and case["landlord_permission_on"]:
-            asked = dt.date.fromisoformat(case["landlord_permission_on"])
-            items.append((due_date(asked, settings.get(db, "target_landlord")), "landlord permission"))
-    if status in ("fitted", "follow_up") and case["fitted_on"]:
-        fitted = dt.date.fromisoformat(case["fitted_on"])
-        done = db.conn.execute("SELECT count(*) FROM followups WHERE case_id = ?", [case["id"]]).fetchone()[0]
-        months = settings.get(db, "followup_months")
+        items.append((due_date(received, fitted_target(db, case, rules)), "measures fitted"))
+    if status == "approval":
+        asked = _d(case["landlord_permission_on"])
+        if case["landlord_permission"] == "requested" and asked:
+            items.append((due_date(asked, rules.landlord), "landlord permission"))
+        elif case["landlord_permission"] is None and facts.surveyed_on:
+            # A rented home (not_needed otherwise): ask as soon as the survey says what is needed.
+            items.append((calendar.add_working_days(facts.surveyed_on, 1), "landlord permission to request"))
+    fitted = _d(case["fitted_on"])
+    if status in ("fitted", "follow_up") and fitted:
+        months = rules.followup_months
+        done = facts.followups_done
         if done < len(months):
             items.append((calendar.add_months(fitted, months[done]), f"{months[done]}-month follow-up"))
-    items.sort()
+        else:
+            items.append((facts.last_followup or fitted, "close the case"))
+    if facts.equipment_since:
+        review = calendar.add_months(facts.equipment_since, rules.review_months)
+        reviewed = facts.last_followup is not None and facts.last_followup >= calendar.add_months(review, -1)
+        if not reviewed:
+            items.append((review, "equipment review"))
+    items.sort(key=_item_order)
     return items
+
+
+def _item_order(item: tuple[dt.date, str]) -> tuple:
+    return item[0], _what_rank(item[1])
+
+
+def _what_rank(what: str) -> int:
+    name = "follow-up" if what.endswith("follow-up") else what
+    return WHAT_ORDER.index(name) if name in WHAT_ORDER else len(WHAT_ORDER)
 
 
 def refresh_due(db: Database, case_id: int) -> None:
     """Recompute and store the next due date of one case (inside a write)."""
-    case = db.conn.execute("SELECT * FROM cases WHERE id = ?", [case_id])
-    names = [d[0] for d in case.description]
-    row = dict(zip(names, case.fetchone()))
+    cursor = db.conn.execute("SELECT * FROM cases WHERE id = ?", [case_id])
+    names = [d[0] for d in cursor.description]
+    row = dict(zip(names, cursor.fetchone(), strict=True))
     items = due_items(db, row)
     due_on, what = (items[0][0].isoformat(), items[0][1]) if items else (None, None)
     db.conn.execute(
         "UPDATE cases SET next_due_on = ?, next_due_what = ? WHERE id = ?", [due_on, what, case_id]
     )
+
+
+def refresh_all(db: Database, where: str = "", params: list | tuple = ()) -> int:
+    """Recompute the stored next due date of many cases at once (all when ``where`` is empty).
+
+    For bulk writers (the demo) and after a target setting changes. Runs
+    inside the caller's write transaction if there is one. Returns how many
+    cases were looked at.
+    """
+    from thcli.db import write
+
+    rules = load_rules(db)
+    with write(db):
+        facts = case_facts(db, where, params)
+        sql = f"SELECT {', '.join(CASE_COLUMNS)} FROM cases c" + (f" WHERE {where}" if where else "")
+        cursor = db.conn.execute(sql, params)
+        updates = []
+        for row in cursor.fetchall():
+            case = dict(zip(CASE_COLUMNS, row, strict=True))
+            items = due_items(db, case, rules=rules, facts=facts.get(case["id"], Facts()))
+            due_on, what = (items[0][0].isoformat(), items[0][1]) if items else (None, None)
+            updates.append((due_on, what, case["id"]))
+        db.conn.executemany("UPDATE cases SET next_due_on = ?, next_due_what = ? WHERE id = ?", updates)
+    return len(updates)
+
+
+# --- what is due ------------------------------------------------------------------
+
+
+def horizon(today: dt.date, within: int) -> dt.date:
+    """The last day ``due --within N`` looks at: N working days ahead (0: today only)."""
+    if not 0 <= within <= MAX_WITHIN:
+        raise BadInput(f"{within} is out of range: give a number of working days from 0 to {MAX_WITHIN} (a year)",
+                       "--within")
+    return today if within == 0 else calendar.add_working_days(today, within)
+
+
+def due_list(db: Database, *, within: int = 5, today: dt.date | None = None,
+             district: str | None = None) -> list[dict]:
+    """What is due by the horizon, most urgent first (``thcli due``): each case once, at its next item.
+
+    Reads the stored next due date of each case (``cases.next_due_on`` and
+    ``next_due_what``, kept by :func:`refresh_due`) through the partial index
+    cases_next_due: nothing is worked out again, so it stays quick on a
+    100,000-case database. ``referral show`` lists every item of one case.
+
+    Most urgent first: the earliest date, then emergencies, then the highest
+    risk, then the order of WHAT_ORDER, then the reference. Each item has
+    ``ref``, ``what``, ``due_on`` (ISO), ``days_late`` (calendar days past due;
+    0 due today; negative: due in that many days), ``status``, ``district``,
+    ``risk_level`` and ``emergency``.
+    """
+    today = today or clock.today()
+    last = horizon(today, within)
+    where, params = "next_due_on IS NOT NULL AND next_due_on <= ?", [today.isoformat(), last.isoformat()]
+    if district:
+        from thcli import codes
+
+        try:
+            codes.require(db, "district", district, allow_retired=True)
+        except BadInput as error:
+            raise error.for_option("--district") from None
+        where += " AND district = ?"
+        params.append(district)
+    cursor = db.conn.execute(
+        f"""SELECT ref, next_due_what AS what, next_due_on AS due_on,
+                   CAST(julianday(?) - julianday(next_due_on) AS INTEGER) AS days_late,
+                   status, district, risk_level, emergency
+            FROM cases WHERE {where}
+            ORDER BY next_due_on, emergency DESC, {_RISK_SQL}, {_WHAT_SQL}, ref""", params)
+    names = [d[0] for d in cursor.description]
+    rows = []
+    for values in cursor:
+        row = dict(zip(names, values, strict=True))
+        row["emergency"] = bool(row["emergency"])
+        rows.append(row)
+    return rows
+
+
+#: The most-urgent-first order of due_list, as SQL.
+_RISK_SQL = "CASE risk_level " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in RISK_ORDER.items()) + " ELSE 9 END"
+_WHAT_SQL = ("CASE WHEN next_due_what LIKE '%follow-up' THEN " + str(WHAT_ORDER.index("follow-up")) + " "
+             + " ".join(f"WHEN next_due_what = '{w}' THEN {i}" for i, w in enumerate(WHAT_ORDER)) + " ELSE 99 END")
+
+
+def case_due(db: Database, case: dict, *, today: dt.date | None = None) -> list[dict]:
+    """Every item due on one case, soonest first (for ``referral show``)."""
+    today = today or clock.today()
+    return [
+        {"what": what, "due_on": due_on.isoformat(), "days_late": (today - due_on).days}
+        for due_on, what in due_items(db, case)
+    ]

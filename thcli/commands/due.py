@@ -1,0 +1,76 @@
+"""`thcli due`: what needs doing, most urgent first."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from thcli.commands._common import FormatOption, parse_code, parse_count, session
+
+app = typer.Typer(add_completion=False)
+
+
+def _late(days: int) -> str:
+    if days > 0:
+        return f"[bold red]{days} day{'s' if days != 1 else ''} late[/bold red]"
+    if days == 0:
+        return "[bold yellow]today[/bold yellow]"
+    return f"in {-days} day{'s' if days != -1 else ''}"
+
+
+@app.command()
+def due(
+    ctx: typer.Context,
+    within: Annotated[int, typer.Option("--within", parser=parse_count, metavar="N",
+                                        help="Also what falls due within N working days (0: overdue and today).")]
+    = 5,
+    district: Annotated[str | None, typer.Option("--district", parser=parse_code, metavar="CODE",
+                                                 help="Only this district's cases.")] = None,
+    limit: Annotated[int, typer.Option("--limit", parser=parse_count, metavar="N",
+                                       help="At most N items in a table (0 for all; JSON and CSV give all).")]
+    = 50,
+    fmt: FormatOption = None,
+) -> None:
+    """Everything that needs doing, most urgent first: overdue (in red, with how late), today, then soon.
+
+    First contact, survey, landlord permission, works past their target,
+    follow-ups, closing, and removable equipment due for review. In JSON,
+    days_late is negative for what is not due yet.
+
+    Example: thcli due --within 10
+    """
+    from thcli import render, targets
+
+    s = session(ctx)
+    db = s.open()
+    rows = targets.due_list(db, within=within, district=district)
+    chosen = render.resolve_format(fmt)
+    if chosen != "table":
+        render.emit(rows, fmt, [], csv_columns=["ref", "what", "due_on", "days_late", "status", "district",
+                                                "risk_level", "emergency"])
+        return
+    if not rows:
+        render.console.print("Nothing is due." if within == 0 else f"Nothing is due within {within} working days.")
+        return
+    shown = rows[:limit] if limit else rows
+    overdue = sum(1 for r in rows if r["days_late"] > 0)
+    today = sum(1 for r in rows if r["days_late"] == 0)
+    caption = f"{overdue} overdue, {today} due today, {len(rows) - overdue - today} due within {within} working days"
+    if len(shown) < len(rows):
+        caption += f"; showing the {len(shown)} most urgent (use --limit 0 for all)"
+    columns = [
+        render.Column("ref", "Ref", style="bold", no_wrap=True),
+        render.Column("due_on", "Due", render.uk_date, no_wrap=True),
+        render.Column("days_late", "", lambda v, r: _late(v), no_wrap=True),
+        render.Column("what", "What", no_wrap=True),
+        render.Column("status", "Status", no_wrap=True),
+        render.Column("district", "District"),
+        render.Column("risk_level", "Risk", lambda v, r: "[bold]emergency[/bold]" if r["emergency"] else v),
+    ]
+    table = render.table(shown, columns, title="Due")
+    for row, shown_row in zip(table.rows, shown, strict=True):
+        if shown_row["days_late"] > 0:
+            row.style = "red"
+    render.console.print(table)
+    render.console.print(caption, soft_wrap=True)

@@ -1,0 +1,207 @@
+"""`thcli measures ...`: approve, decline, order, record fitted and removed measure lines."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+
+from thcli.commands._common import (
+    FormatOption,
+    Ref,
+    out,
+    parse_code,
+    parse_date,
+    parse_money,
+    parse_positive,
+    parse_text,
+    session,
+)
+
+app = typer.Typer(help="Approve, order and record fitted measures.", no_args_is_help=True, add_completion=False)
+
+Lines = Annotated[list[int] | None, typer.Argument(
+    parser=parse_positive, metavar="[LINE]...",
+    help="Line numbers from `thcli measures list REF` (none: every line in the right state).", show_default=False)]
+RequiredLines = Annotated[list[int], typer.Argument(
+    parser=parse_positive, metavar="LINE...", help="Line numbers from `thcli measures list REF`.")]
+OnDate = Annotated[dt.date | None, typer.Option("--date", parser=parse_date, metavar="DATE",
+                                                help="When (default today).")]
+Overspend = Annotated[str | None, typer.Option("--allow-overspend", parser=parse_text, metavar="REASON",
+                                               help="Go ahead although the fund goes below zero (recorded).")]
+
+STATUS_STYLE = {"recommended": "yellow", "approved": "cyan", "ordered": "blue", "fitted": "green",
+                "declined": "dim", "removed": "dim"}
+
+
+def _said(verb: str, ref: str, lines: list[dict]) -> str:
+    numbers = ", ".join(str(line["line"]) for line in lines)
+    return f"{ref}: {verb} line{'s' if len(lines) != 1 else ''} {numbers}"
+
+
+@app.command("list")
+def list_(ctx: typer.Context, ref: Ref, fmt: FormatOption = None) -> None:
+    """The measure lines of a case with their status, fund, contractor, dates and costs.
+
+    Example: thcli measures list TH-2026-0042 --format json
+    """
+    from thcli import measures, render
+
+    s = session(ctx)
+    db = s.open()
+    rows = measures.list_measures(db, ref)
+
+    def status(value, row):
+        from thcli.commands.show_view import line_status
+
+        style = STATUS_STYLE.get(value, "")
+        return f"[{style}]{line_status(row)}[/{style}]" if style else line_status(row)
+
+    columns = [
+        render.Column("line", "Line", justify="right"),
+        render.Column("label", "Measure", lambda v, r: v + (" [dim](removable)[/dim]" if r["removable"] else "")),
+        render.Column("quantity", "Qty", justify="right"),
+        render.Column("estimated_cost_pence", "Estimate", render.money, justify="right"),
+        render.Column("status", "Status", status),
+        render.Column("fund", "Fund"),
+        render.Column("actual_cost_pence", "Actual", render.money, justify="right"),
+    ]
+    title = f"Measures of {ref.strip().upper()}"
+    if render.resolve_format(fmt) != "table" or not rows:
+        render.emit(rows, fmt, columns, csv_columns=measures.LIST_FIELDS, title=title,
+                    empty=f"{ref.strip().upper()} has no measures yet.")
+        return
+    from rich import box
+
+    table = render.table(rows, columns, title=title)
+    table.box, table.show_edge, table.padding = box.SIMPLE_HEAD, False, (0, 1, 0, 0)
+    render.console.print(table)
+
+
+@app.command()
+def approve(
+    ctx: typer.Context,
+    ref: Ref,
+    fund: Annotated[str, typer.Option("--fund", metavar="FUND",
+                                      help="The fund to charge (code or number, `thcli budget fund list`).")],
+    lines: Lines = None,
+    over_cap_reason: Annotated[str | None, typer.Option("--over-cap-reason", parser=parse_text, metavar="TEXT",
+                                                        help="Why the household cap may be passed (recorded).")]
+    = None,
+    allow_overspend: Overspend = None,
+    on: OnDate = None,
+) -> None:
+    """Approve recommended lines against a fund (their estimate is committed).
+
+    Example: thcli measures approve TH-2026-0042 1 2 --fund opcc_2026_27
+    """
+    from thcli import measures
+
+    s = session(ctx)
+    db = s.open()
+    done = measures.approve(db, ref, lines or [], fund=fund, on=on, over_cap_reason=over_cap_reason,
+                            allow_overspend=allow_overspend, by=s.user)
+    out(_said("approved", ref.strip().upper(), done) + f" against {done[0]['fund']}.")
+
+
+@app.command()
+def decline(
+    ctx: typer.Context,
+    ref: Ref,
+    lines: RequiredLines,
+    reason: Annotated[str, typer.Option("--reason", parser=parse_code, metavar="CODE",
+                                        help="Why (`thcli codes list decline_reason`).")],
+) -> None:
+    """Decline lines with a reason; money committed to them is given back.
+
+    Example: thcli measures decline TH-2026-0042 3 --reason no_funding
+    """
+    from thcli import measures
+
+    s = session(ctx)
+    db = s.open()
+    done = measures.decline(db, ref, lines, reason=reason, by=s.user)
+    out(_said("declined", ref.strip().upper(), done) + f" ({reason}).")
+    _status_after(db, ref)
+
+
+@app.command()
+def order(
+    ctx: typer.Context,
+    ref: Ref,
+    contractor: Annotated[str, typer.Option("--contractor", parser=parse_code, metavar="CODE",
+                                            help="Who fits them (`thcli codes list contractor`).")],
+    lines: Lines = None,
+    on: OnDate = None,
+) -> None:
+    """Order approved lines from a contractor (or the in-house team); the case moves to works.
+
+    Works on a rented home need the landlord's permission granted, and every
+    order needs consent to share with the contractor.
+
+    Example: thcli measures order TH-2026-0042 --contractor in_house
+    """
+    from thcli import measures
+
+    s = session(ctx)
+    db = s.open()
+    done = measures.order(db, ref, lines or [], contractor=contractor, on=on, by=s.user)
+    out(_said("ordered", ref.strip().upper(), done) + f" from {contractor}.")
+    _status_after(db, ref)
+
+
+@app.command()
+def fitted(
+    ctx: typer.Context,
+    ref: Ref,
+    on: Annotated[dt.date, typer.Option("--date", parser=parse_date, metavar="DATE", help="When they were fitted.")],
+    lines: Lines = None,
+    cost: Annotated[int | None, typer.Option("--cost", parser=parse_money, metavar="MONEY",
+                                             help="The actual cost of the one line given (default: its estimate).")]
+    = None,
+    allow_overspend: Overspend = None,
+) -> None:
+    """Record ordered lines as fitted, with the actual cost; the case is fitted once all are.
+
+    Example: thcli measures fitted TH-2026-0042 1 --date 24/11/2026 --cost 92.50
+    """
+    from thcli import measures
+
+    s = session(ctx)
+    db = s.open()
+    done, moved = measures.fitted(db, ref, lines or [], on=on, cost_pence=cost, allow_overspend=allow_overspend,
+                                  by=s.user)
+    out(_said("fitted", ref.strip().upper(), done) + ".")
+    _status_after(db, ref, moved_to="fitted" if moved else None)
+
+
+@app.command()
+def remove(
+    ctx: typer.Context,
+    ref: Ref,
+    lines: RequiredLines,
+    on: Annotated[dt.date, typer.Option("--date", parser=parse_date, metavar="DATE", help="When it was removed.")],
+) -> None:
+    """Record removable equipment taken out of the home (allowed on closed cases too).
+
+    Example: thcli measures remove TH-2026-0042 4 --date 20/11/2026
+    """
+    from thcli import measures
+
+    s = session(ctx)
+    db = s.open()
+    done = measures.remove(db, ref, lines, on=on, by=s.user)
+    out(_said("removed", ref.strip().upper(), done) + ".")
+
+
+def _status_after(db, ref: str, moved_to: str | None = None) -> None:
+    from thcli import parse, referrals
+
+    case = referrals.case_row(db, ref)
+    if moved_to:
+        out(f"Every approved measure is fitted: {case['ref']} is now {case['status']}.")
+    else:
+        out(f"{case['ref']} is {case['status']}.")
+    if case["next_due_on"]:
+        out(f"Next due: {case['next_due_what']} by {parse.format_date(case['next_due_on'])}.")

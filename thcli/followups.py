@@ -1,0 +1,81 @@
+"""Follow-ups after fitting (DESIGN.md §3): 3 and 6 months by default (setting followup_months).
+
+A follow-up records when the survivor was contacted and what was found (a
+``followup_outcome`` code: feels safer, no further incidents, equipment
+faulty, moved, no contact...). The first one moves a fitted case to
+``follow_up``; once every scheduled follow-up is done, the case can be closed
+as completed (workflow.py), and ``due`` says so. Follow-ups are recorded on
+closed cases too: the equipment review of removable equipment
+(equipment_review_months after fitting, see targets.py) is one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from thcli import audit, clock, codes, parse, settings, targets, workflow
+from thcli.db import write
+from thcli.errors import BadInput, NotAllowed
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+
+def record_followup(db: Database, ref: str, *, on: dt.date, outcome: str, by: str,
+                    note: str | None = None) -> dict:
+    """Record a follow-up (``followup record``); returns what is done and what comes next."""
+    from thcli import referrals
+
+    try:
+        codes.require(db, "followup_outcome", outcome)
+    except BadInput as error:
+        raise error.for_option("--outcome") from None
+    note = parse.text(note) if note else None
+    if on > clock.today():
+        raise BadInput(f"{parse.format_date(on)} is in the future: record a follow-up once it is done", "--date")
+    with write(db):
+        case = referrals.case_row(db, ref)
+        ref = case["ref"]
+        since = case["fitted_on"]
+        if not since and case["status"] in workflow.ENDED:
+            # An ended case with equipment left in the home: its review is a follow-up.
+            since = db.conn.execute(
+                "SELECT min(fitted_on) FROM measure_lines WHERE case_id = ? AND fitted_on IS NOT NULL",
+                [case["id"]]).fetchone()[0]
+        if not since:
+            raise NotAllowed(f"{ref}'s status is {case['status']} and not yet fitted: follow-ups come "
+                             f"after the measures are fitted (`thcli measures fitted {ref} --date DATE`)")
+        if on < dt.date.fromisoformat(since):
+            raise BadInput(f"{parse.format_date(on)} is before the measures were fitted "
+                           f"({parse.format_date(since)})", "--date")
+        if case["status"] == "on_hold":
+            raise NotAllowed(f"{ref} is on hold: bring it back first (`thcli referral move {ref} "
+                             f"{case['status_before_hold']}`)")
+        db["followups"].insert({"case_id": case["id"], "done_on": on.isoformat(), "outcome": outcome,
+                                "note": note, "by": by, "at": clock.now_iso()})
+        detail = f"follow-up: {codes.label(db, 'followup_outcome', outcome)}"
+        referrals.event(db, case["id"], "followup", detail, by=by)
+        if note:
+            referrals.event(db, case["id"], "note", note, by=by)
+        audit.record(db, by=by, action="followup.record", ref=ref, detail=outcome)
+        if case["status"] == "fitted":
+            workflow.move(db, ref, "follow_up", by=by, on=on, rules=False)
+        else:
+            db["cases"].update(case["id"], {"updated_at": clock.now_iso()})
+        targets.refresh_due(db, case["id"])
+        done = db.conn.execute("SELECT count(*) FROM followups WHERE case_id = ?", [case["id"]]).fetchone()[0]
+        case = referrals.case_row(db, ref)
+    scheduled = len(settings.get(db, "followup_months"))
+    return {
+        "ref": ref, "done_on": on.isoformat(), "outcome": outcome, "followups_done": done,
+        "followups_scheduled": scheduled, "status": case["status"],
+        "can_close": case["status"] in ("fitted", "follow_up") and done >= scheduled,
+        "next_due_on": case["next_due_on"], "next_due_what": case["next_due_what"],
+    }
+
+
+def case_followups(db: Database, case_id: int) -> list[dict]:
+    """A case's follow-ups, oldest first (for ``referral show``)."""
+    return list(db.query("SELECT done_on, outcome, note, by FROM followups WHERE case_id = ? ORDER BY done_on, id",
+                         [case_id]))

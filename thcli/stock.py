@@ -1,0 +1,296 @@
+"""Equipment held in stock (East Lindsey's IDVA, South Holland's police DA officer).
+
+Stock is a list of movements: ``stock add`` puts items in a holder's hands
+(+), ``stock issue`` gives them to a case (−). A holder's quantity of an item
+is the sum of its movements, and it never goes below zero: an issue that is
+not covered by what the holder has is refused, inside the same write
+transaction that would record it.
+
+Issuing counts as fitted for the case's measure line: the lowest-numbered
+recommended or approved line of that item (a line approved against a fund
+gets its commitment back: the stock was paid for when it was bought). With no
+such line (an IDVA handing over a personal alarm at first contact, before any
+survey) a new line is added for the quantity issued. Stock items are
+equipment from the measures catalogue; holders are the ``stock_holder`` list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from thcli import audit, clock, codes, parse, settings, targets
+from thcli.db import write
+from thcli.errors import BadInput, NotAllowed
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from thcli.demo import DemoContext
+
+#: Case statuses a stock item can be issued in (not before the case is open, nor once it ended).
+ISSUING = ("new", "triage", "survey", "approval", "works")
+
+
+def held(db: Database, item: str, holder: str) -> int:
+    """How many of ``item`` ``holder`` has now."""
+    return db.conn.execute(
+        "SELECT coalesce(sum(quantity), 0) FROM stock_movements WHERE item = ? AND holder = ?", [item, holder]
+    ).fetchone()[0]
+
+
+def _item(db: Database, item: str, option: str = "ITEM") -> dict:
+    from thcli import measures
+
+    try:
+        codes.require(db, "measure", item)
+    except BadInput as error:
+        raise error.for_option(option) from None
+    entry = measures.catalogue_entry(db, item)
+    if entry["kind"] != "equipment":
+        raise BadInput(f"{item!r} ({entry['label']}) is a works measure: only equipment is held in stock "
+                       "(see `thcli codes list measure`)", option)
+    return entry
+
+
+def _holder(db: Database, holder: str) -> str:
+    try:
+        return codes.require(db, "stock_holder", holder)
+    except BadInput as error:
+        raise error.for_option("--holder") from None
+
+
+def add_stock(db: Database, item: str, quantity: int, *, holder: str, by: str, on: dt.date | None = None) -> int:
+    """Record items received by a holder (``stock add``); returns what the holder has now."""
+    _item(db, item)
+    _holder(db, holder)
+    if quantity < 1:
+        raise BadInput(f"{quantity} is not a quantity to add: give a whole number above zero", "QTY")
+    on = on or clock.today()
+    if on > clock.today():
+        raise BadInput(f"{parse.format_date(on)} is in the future: record stock once it arrives", "--date")
+    with write(db):
+        db["stock_movements"].insert({"at": _at(on), "item": item, "holder": holder, "quantity": quantity,
+                                      "by": by})
+        audit.record(db, by=by, action="stock.add", detail=f"{item} +{quantity} ({holder})")
+        return held(db, item, holder)
+
+
+def _at(on: dt.date) -> str:
+    now = clock.now_iso()
+    return now if on == clock.today() else f"{on.isoformat()}T12:00:00Z"
+
+
+def stock_list(db: Database) -> list[dict]:
+    """Quantity per item and holder, with the reorder flag (setting reorder_level)."""
+    level = settings.get(db, "reorder_level")
+    rows = []
+    for item, label, holder, holder_label, quantity in db.conn.execute(
+        """SELECT s.item, coalesce(m.label, s.item), s.holder, coalesce(h.label, s.holder), sum(s.quantity)
+           FROM stock_movements s
+           LEFT JOIN codes m ON m.list = 'measure' AND m.code = s.item
+           LEFT JOIN codes h ON h.list = 'stock_holder' AND h.code = s.holder
+           GROUP BY s.item, s.holder ORDER BY s.item, s.holder"""
+    ):
+        rows.append({"item": item, "label": label, "holder": holder, "holder_label": holder_label,
+                     "quantity": quantity, "reorder_level": level, "reorder": quantity <= level})
+    return rows
+
+
+def _choose_holder(db: Database, item: str, quantity: int, holder: str | None) -> str:
+    if holder:
+        return _holder(db, holder)
+    holding = db.conn.execute(
+        "SELECT holder, sum(quantity) FROM stock_movements WHERE item = ? GROUP BY holder "
+        "HAVING sum(quantity) > 0 ORDER BY holder", [item]).fetchall()
+    if len(holding) == 1:
+        return holding[0][0]
+    if not holding:
+        raise NotAllowed(f"no one holds any {item} in stock (see `thcli stock list`; add some with "
+                         f"`thcli stock add {item} QTY --holder H`)")
+    shown = ", ".join(f"{h} ({q})" for h, q in holding)
+    raise BadInput(f"{item} is held by {shown}: say whose stock it comes from", "--holder")
+
+
+def issue(db: Database, ref: str, item: str, *, by: str, holder: str | None = None, quantity: int | None = None,
+          on: dt.date | None = None) -> dict:
+    """Issue equipment from a holder's stock to a case (``stock issue``): that line counts as fitted.
+
+    Returns the line (as ``measures list`` shows it), the holder, what they
+    have left, and whether the case moved to fitted.
+    """
+    from thcli import budget, measures, referrals
+
+    entry = _item(db, item)
+    on = on or clock.today()
+    if on > clock.today():
+        raise BadInput(f"{parse.format_date(on)} is in the future: record an issue once it is made", "--date")
+    if quantity is not None and quantity < 1:
+        raise BadInput(f"{quantity} is not a quantity to issue: give a whole number above zero", "--quantity")
+    with write(db):
+        case = referrals.case_row(db, ref)
+        ref = case["ref"]
+        if case["status"] not in ISSUING:
+            raise NotAllowed(f"{ref}'s status is {case['status']}: equipment is issued while a case is "
+                             f"open and not yet fitted ({', '.join(ISSUING)})")
+        if on < dt.date.fromisoformat(case["received_on"]):
+            raise BadInput(f"{parse.format_date(on)} is before the referral was received", "--date")
+        line = db.conn.execute(
+            "SELECT * FROM measure_lines WHERE case_id = ? AND code = ? AND status IN ('recommended', 'approved') "
+            "ORDER BY line LIMIT 1", [case["id"], item])
+        names = [d[0] for d in line.description]
+        values = line.fetchone()
+        line = dict(zip(names, values, strict=True)) if values else None
+        if line and quantity is not None and quantity != line["quantity"]:
+            raise BadInput(f"{ref} line {line['line']} is for {line['quantity']} {item}: issue that many "
+                           "(leave --quantity out)", "--quantity")
+        count = line["quantity"] if line else (quantity or 1)
+        chosen = _choose_holder(db, item, count, holder)
+        have = held(db, item, chosen)
+        if have < count:
+            raise NotAllowed(f"{chosen} holds {have} {item}, not {count}: nothing was issued. Add stock with "
+                             f"`thcli stock add {item} QTY --holder {chosen}`, or issue from another holder "
+                             "(`thcli stock list`)")
+        if line is None:
+            number = db.conn.execute("SELECT coalesce(max(line), 0) + 1 FROM measure_lines WHERE case_id = ?",
+                                     [case["id"]]).fetchone()[0]
+            line_id = db["measure_lines"].insert({
+                "case_id": case["id"], "line": number, "code": item, "quantity": count,
+                "unit_cost_pence": entry["unit_cost_pence"], "estimated_cost_pence": entry["unit_cost_pence"] * count,
+                "kind": "equipment", "removable": entry["removable"], "status": "recommended",
+            }).last_pk
+        else:
+            number, line_id = line["line"], line["id"]
+            if line["status"] == "approved":
+                budget.release_line(db, line, by=by, on=on, memo=f"line {number} issued from stock ({chosen})")
+        # Issued from stock, the line charges no fund (an approved one had its commitment given back).
+        db["measure_lines"].update(line_id, {"status": "fitted", "fitted_on": on.isoformat(), "stock_holder": chosen,
+                                             "fund_id": None})
+        db["stock_movements"].insert({"at": _at(on), "item": item, "holder": chosen, "quantity": -count,
+                                      "case_id": case["id"], "line_id": line_id, "by": by})
+        referrals.event(db, case["id"], "measures", f"line {number}: {count} {item} issued from stock ({chosen})",
+                        by=by)
+        db["cases"].update(case["id"], {"updated_at": clock.now_iso()})
+        audit.record(db, by=by, action="stock.issue", ref=ref, detail=f"{item} -{count} ({chosen})")
+        moved = measures.settle_case(db, case["id"], by=by)
+        targets.refresh_due(db, case["id"])
+        left = held(db, item, chosen)
+        row = next(r for r in measures.case_lines(db, case["id"]) if r["line"] == number)
+    return {"ref": ref, "line": row, "holder": chosen, "left": left, "moved_to_fitted": moved,
+            "reorder": left <= settings.get(db, "reorder_level")}
+
+
+# --- the demo ---------------------------------------------------------------------------
+
+#: Who holds what in the demo: (holder, items).
+DEMO_HOLDERS = (
+    ("idva", ("personal_alarm", "door_alarm", "door_jammer")),
+    ("police_da_officer", ("window_alarm", "personal_alarm")),
+    ("office", ("smoke_alarm", "door_jammer", "window_alarm")),
+)
+
+
+def demo_equipment(context: DemoContext) -> None:
+    """``thcli demo``: equipment stock, issues from it, and lent equipment reviewed or removed.
+
+    - Stock: the IDVA, the police DA officer and the office hold alarms and
+      jammers; some new and triage cases got a personal alarm from the IDVA
+      at first contact (a line of its own), and some cases awaiting approval
+      got a recommended alarm from stock while the rest waits. What is left
+      is a few items each, some at or below the reorder level.
+    - Equipment reviews: removable equipment reaches its review
+      (equipment_review_months after fitting); most older ones were reviewed
+      with a follow-up, some collected (``removed``), and the most recent are
+      left for ``due`` to show.
+    """
+    import random
+
+    from thcli import calendar
+
+    db, rng, today, by = context.db, context.rng, context.today, context.by
+    start = today - dt.timedelta(days=548)
+    review_months = settings.get(db, "equipment_review_months")
+    catalogue = {r["code"]: r for r in codes.list_codes(db, "measure")}
+    holder_of = {}
+    for holder, items in DEMO_HOLDERS:
+        for item in items:
+            holder_of.setdefault(item, []).append(holder)
+    issued: dict[tuple[str, str], int] = {}
+    movements, new_lines, fitted_lines, followups, removals, events = [], [], [], [], [], []
+    next_line_id = db.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM measure_lines").fetchone()[0]
+    for story in context.stories:
+        d = story.dates
+        if story.status in ("new", "triage") and not story.measures and story.route in ("idva", "marac") \
+                and story.received >= start + dt.timedelta(days=30) and rng.random() < 0.3:
+            # A personal alarm handed over at first contact, before any survey.
+            on = d["contact"] if story.status == "triage" else story.received
+            on = min(on, today)
+            item = "personal_alarm"
+            line = {"line_id": next_line_id, "line": 1, "code": item, "quantity": 1, "status": "fitted",
+                    "fitted_on": on, "estimate": catalogue[item]["unit_cost_pence"], "actual": None,
+                    "stock_holder": "idva"}
+            story.measures.append(line)
+            new_lines.append((next_line_id, story.case_id, 1, item, 1, line["estimate"], line["estimate"],
+                              "equipment", 1, "fitted", on.isoformat(), "idva"))
+            movements.append((f"{on.isoformat()}T10:00:00Z", item, "idva", -1, story.case_id, next_line_id, by))
+            events.append((story.case_id, f"{on.isoformat()}T10:00:00Z", "measures",
+                           f"line 1: 1 {item} issued from stock (idva)", by))
+            issued[(item, "idva")] = issued.get((item, "idva"), 0) + 1
+            next_line_id += 1
+        elif story.status == "approval" and rng.random() < 0.5:
+            waiting = [m for m in story.measures if m["status"] == "recommended"]
+            stocked = [m for m in waiting if m["code"] in holder_of]
+            if stocked and len(stocked) < len(waiting):
+                m = stocked[0]
+                holder = rng.choice(holder_of[m["code"]])
+                on = min(today, calendar.add_working_days(d["surveyed"], 1))
+                m.update(status="fitted", fitted_on=on, stock_holder=holder)
+                fitted_lines.append((on.isoformat(), holder, m["line_id"]))
+                movements.append((f"{on.isoformat()}T11:00:00Z", m["code"], holder, -m["quantity"], story.case_id,
+                                  m["line_id"], by))
+                events.append((story.case_id, f"{on.isoformat()}T11:00:00Z", "measures",
+                               f"line {m['line']}: {m['quantity']} {m['code']} issued from stock ({holder})", by))
+                issued[(m["code"], holder)] = issued.get((m["code"], holder), 0) + m["quantity"]
+        if story.status == "on_hold":
+            continue
+        lent = [m for m in story.measures if m["status"] == "fitted" and m.get("fitted_on")
+                and catalogue[m["code"]]["removable"]]
+        if not lent:
+            continue
+        review = calendar.add_months(min(m["fitted_on"] for m in lent), review_months)
+        if review > today or (review > today - dt.timedelta(days=30) and rng.random() < 0.4):
+            continue  # not due yet, or due lately and still to do: `due` shows it
+        done = min(today, review + dt.timedelta(days=rng.randint(0, 20)))
+        if rng.random() < 0.15:
+            for m in lent:
+                m["status"] = "removed"
+                removals.append((done.isoformat(), m["line_id"]))
+            events.append((story.case_id, f"{done.isoformat()}T14:00:00Z", "measures",
+                           f"removed line{'s' if len(lent) > 1 else ''} {', '.join(str(m['line']) for m in lent)}",
+                           by))
+        else:
+            outcome = rng.choice(["feels_safer", "feels_safer", "no_further_incidents", "equipment_faulty"])
+            followups.append((story.case_id, done.isoformat(), outcome, "equipment review", by,
+                              f"{done.isoformat()}T14:00:00Z"))
+    stock_rng = random.Random(rng.random())
+    for holder, items in DEMO_HOLDERS:
+        for item in items:
+            # Enough from the start for every issue, with a few left (some at the reorder level).
+            left = stock_rng.choice([0, 1, 2, 3, 5, 8, 12])
+            opening = issued.get((item, holder), 0) + left
+            if opening:
+                movements.append((f"{start.isoformat()}T09:00:00Z", item, holder, opening, None, None, by))
+    movements.sort(key=lambda row: row[0])
+    with write(db):
+        db.conn.executemany(
+            "INSERT INTO measure_lines (id, case_id, line, code, quantity, unit_cost_pence, estimated_cost_pence, "
+            "kind, removable, status, fitted_on, stock_holder) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            new_lines)
+        db.conn.executemany("UPDATE measure_lines SET status = 'fitted', fitted_on = ?, stock_holder = ? "
+                            "WHERE id = ?", fitted_lines)
+        db.conn.executemany("UPDATE measure_lines SET status = 'removed', removed_on = ? WHERE id = ?", removals)
+        db.conn.executemany("INSERT INTO followups (case_id, done_on, outcome, note, by, at) VALUES (?, ?, ?, ?, ?, ?)",
+                            followups)
+        db.conn.executemany("INSERT INTO stock_movements (at, item, holder, quantity, case_id, line_id, by) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?)", movements)
+        db.conn.executemany("INSERT INTO events (case_id, at, kind, detail, by) VALUES (?, ?, ?, ?, ?)", events)
