@@ -1,0 +1,104 @@
+"""`thcli export`: the county partnership's CSV files (COUNTY_EXPORT.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from thcli.commands._common import out, parse_date, parse_positive, session
+
+app = typer.Typer(
+    help="County partnership exports (CSV, spec thcli-county-1): the case extract and the aggregate return.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+# The period options, shared with `report summary`.
+FromOption = Annotated[dt.date | None, typer.Option(
+    "--from", parser=parse_date, metavar="DATE", help="First day of the period (with --to).", show_default=False)]
+ToOption = Annotated[dt.date | None, typer.Option(
+    "--to", parser=parse_date, metavar="DATE", help="Last day of the period (with --from).", show_default=False)]
+QuarterOption = Annotated[str | None, typer.Option(
+    "--quarter", metavar="YYYYQN", help="A calendar quarter: 2026Q3 is July to September 2026.", show_default=False)]
+YearOption = Annotated[str | None, typer.Option(
+    "--year", metavar="YYYY/YY", help="A financial year: 2026/27 is April 2026 to March 2027.", show_default=False)]
+OutOption = Annotated[Path | None, typer.Option(
+    "--out", "-o", metavar="FILE",
+    help="Write to FILE (readable by you only, replaced in one step) instead of the screen.", show_default=False)]
+NoBomOption = Annotated[bool, typer.Option(
+    "--no-bom", help="Leave out the byte-order mark that Excel needs to show £ and accents.")]
+
+
+def _stdout():
+    sys.stdout.flush()
+    return sys.stdout.buffer
+
+
+@app.command("cases")
+def cases(
+    ctx: typer.Context,
+    start: FromOption = None,
+    end: ToOption = None,
+    quarter: QuarterOption = None,
+    year: YearOption = None,
+    out_file: OutOption = None,
+    no_bom: NoBomOption = False,
+) -> None:
+    """The pseudonymised case extract: one row per case referred in the period.
+
+    No names, addresses, dates of birth, contact details, free text or
+    perpetrator details: cases and clients are keyed pseudonyms (HMAC under
+    the scheme's own secret), ages are bands and dates are months. Still
+    personal data in law: share it under the information-sharing agreement
+    only. Audited.
+
+    Example: thcli export cases --year 2026/27 --out county-cases-2026-27.csv
+    """
+    from thcli import county
+
+    s = session(ctx)
+    chosen = county.period(start=start, end=end, quarter=quarter, year=year)
+    db = s.open()
+    done = county.export_cases(db, chosen, by=s.user, out=out_file, stream=None if out_file else _stdout(),
+                               bom=not no_bom)
+    if done.path is not None:
+        out(f"Wrote {done.rows} case{'s' if done.rows != 1 else ''} referred in {chosen.describe()} "
+            f"to {done.path}.")
+
+
+@app.command("summary")
+def summary(
+    ctx: typer.Context,
+    start: FromOption = None,
+    end: ToOption = None,
+    quarter: QuarterOption = None,
+    year: YearOption = None,
+    out_file: OutOption = None,
+    round_to: Annotated[int | None, typer.Option(
+        "--round", parser=parse_positive, metavar="N",
+        help="Round every count shown to the nearest N (e.g. 5).", show_default=False)] = None,
+    no_bom: NoBomOption = False,
+) -> None:
+    """The aggregate return for the period, safe to publish, including the MHCLG Part 4 figures.
+
+    Counts from 1 to the suppression threshold minus one (setting
+    suppression_threshold, default 5) are written <5; one more cell of the
+    same breakdown is suppressed where the total would give a hidden cell
+    away; money, medians and percentages of fewer cases than the threshold
+    are suppressed. Audited.
+
+    Example: thcli export summary --quarter 2026Q3 --round 5 --out county-summary-2026Q3.csv
+    """
+    from thcli import county
+
+    s = session(ctx)
+    chosen = county.period(start=start, end=end, quarter=quarter, year=year)
+    db = s.open()
+    done = county.export_summary(db, chosen, by=s.user, out=out_file, stream=None if out_file else _stdout(),
+                                 bom=not no_bom, round_to=round_to)
+    if done.path is not None:
+        out(f"Wrote the summary for {chosen.describe()} ({done.rows} figures) to {done.path}.")
