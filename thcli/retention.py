@@ -1,0 +1,317 @@
+"""The retention schedule: anonymising closed cases once they have been kept long enough.
+
+A case that ended (closed, declined, withdrawn or no contact) is kept for
+``retention_case_years`` after it ended (default 6), then **anonymised**:
+
+- the client's details, addresses, safe contact and the perpetrator are
+  removed (the client's row and addresses once no other case of theirs
+  remains), the case's personal and free-text fields are emptied, and the
+  files of its letters are deleted;
+- what the county's figures need is kept: the reference, the codes
+  (district, route, risk, tenure, outcome, measures...), counts of adults
+  and children, money, and dates reduced to their month (the first of it);
+  the client is kept as their county pseudonym (``cases.client_pseudonym``),
+  so repeat referrals still count as one person;
+- finance records stay: the ledger is append-only and hash-chained and holds
+  no personal detail, so a case's money is kept at least
+  ``retention_finance_years`` after the end of the financial year of its last
+  entry (default 6 + 1), and then as anonymous figures.
+
+Then the traces go: ``secure_delete`` (set on every connection) zeroes what
+was deleted, ``VACUUM`` rewrites the file, and a ``TRUNCATE`` checkpoint
+empties the WAL. A case under **legal hold** (``referral hold``) is never
+anonymised. The audit keeps who anonymised which case, and when.
+
+What happens to each column is declared below (:data:`CLEARED`,
+:data:`BY_MONTH`, :data:`KEPT`); a test fails when a new column is added to a
+case's tables without being placed in one of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from thcli import audit, calendar, clock, parse, settings
+from thcli.db import is_database_error, one, translate, write
+from thcli.errors import NotAllowed
+from thcli.workflow import ENDED
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+#: Columns emptied (NULL, or '' where the column may not be NULL), per table a case owns.
+CLEARED: dict[str, tuple[str, ...]] = {
+    "cases": (
+        "client_id", "address_id", "crime_ref", "referrer_name", "referrer_org", "referrer_role",
+        "referrer_phone", "referrer_email", "support_worker", "children_ages", "pregnant",
+        "landlord_name", "landlord_email", "landlord_phone", "chooses_to_stay",
+        "perpetrator_lives_there", "perpetrator_can_enter", "dash_score", "next_due_on", "next_due_what",
+    ),
+    "consents": (),
+    "events": ("detail",),
+    "surveys": ("surveyor", "notes"),
+    "measure_lines": ("location", "over_cap_reason"),
+    "followups": ("note",),
+    "letters": ("path", "sha256", "override_reason"),
+}
+#: Dates and moments kept to their month (the first of it).
+BY_MONTH: dict[str, tuple[str, ...]] = {
+    "cases": ("received_on", "marac_date", "dash_date", "landlord_permission_on", "first_contact_on",
+              "fitted_on", "closed_on", "created_at"),
+    "consents": ("given_on", "withdrawn_on"),
+    "events": ("at",),
+    "surveys": ("requested_on", "surveyed_on", "created_at"),
+    "measure_lines": ("approved_on", "ordered_on", "fitted_on", "removed_on"),
+    "followups": ("done_on", "at"),
+    "letters": ("made_at",),
+}
+#: Columns kept as they are: codes, counts, money, links, and the coordinators' names.
+KEPT: dict[str, tuple[str, ...]] = {
+    "cases": ("id", "ref", "client_pseudonym", "status", "status_before_hold", "district", "route",
+              "risk_level", "emergency", "marac", "referral_form", "adults", "children", "tenure",
+              "landlord_permission", "reason", "legal_hold", "anonymised_on", "updated_at"),
+    "consents": ("id", "case_id", "scope", "given_by", "withdrawn_by"),
+    "events": ("id", "case_id", "kind", "by"),
+    "surveys": ("id", "case_id"),
+    "measure_lines": ("id", "case_id", "line", "survey_id", "code", "quantity", "unit_cost_pence",
+                      "estimated_cost_pence", "kind", "removable", "status", "fund_id", "declined_reason",
+                      "contractor", "actual_cost_pence", "stock_holder"),
+    "followups": ("id", "case_id", "outcome", "by"),
+    "letters": ("id", "case_id", "kind", "recipient", "made_by"),
+}
+#: Rows of these tables are deleted with the case's personal data.
+DELETED_WITH_CASE = ("contacts", "perpetrators")
+#: Rows of these tables are deleted once no case of the client remains.
+DELETED_WITH_CLIENT = ("addresses", "clients")
+#: Tables that point at a case and hold nothing personal: left as they are.
+UNTOUCHED = ("case_repeats", "ledger", "stock_movements")
+
+
+@dataclass
+class DueCase:
+    """A case the schedule has reached, as ``retention review`` shows it."""
+
+    ref: str
+    status: str
+    closed_on: str
+    due_on: str
+    legal_hold: bool
+    client_kept: bool
+    letter_files: int
+    finance_kept_until: str | None
+
+    def as_dict(self) -> dict:
+        return {
+            "ref": self.ref, "status": self.status, "closed_on": self.closed_on, "due_on": self.due_on,
+            "legal_hold": self.legal_hold, "client_kept": self.client_kept,
+            "letter_files": self.letter_files, "finance_kept_until": self.finance_kept_until,
+        }
+
+
+@dataclass
+class Outcome:
+    """What ``retention apply`` did (or, with ``dry_run``, would do)."""
+
+    dry_run: bool
+    anonymised: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
+    clients_removed: int = 0
+    letter_files_deleted: int = 0
+    wal_emptied: bool = True
+
+
+def case_years(db: Database) -> int:
+    return int(settings.get(db, "retention_case_years"))
+
+
+def finance_years(db: Database) -> int:
+    return int(settings.get(db, "retention_finance_years"))
+
+
+def due_date(closed_on: str, years: int) -> dt.date:
+    """When a case that ended on ``closed_on`` reaches the end of its retention."""
+    return calendar.add_months(dt.date.fromisoformat(closed_on[:10]), 12 * years)
+
+
+def finance_kept_until(db: Database, case_id: int, years: int) -> str | None:
+    """The end of the finance retention of a case's money (None: no money recorded)."""
+    last = db.conn.execute("SELECT max(on_date) FROM ledger WHERE case_id = ?", [case_id]).fetchone()[0]
+    if last is None:
+        return None
+    _, _, year_end = parse.financial_year(parse.financial_year_of(dt.date.fromisoformat(last)))
+    return calendar.add_months(year_end, 12 * years).isoformat()
+
+
+def letter_files(db: Database, db_path: Path | None, case_id: int) -> list[Path]:
+    """The letter files of a case that exist on this computer."""
+    from thcli.maintenance import letter_file
+
+    found = []
+    for (stored,) in db.conn.execute("SELECT path FROM letters WHERE case_id = ? AND path IS NOT NULL",
+                                     [case_id]):
+        file = letter_file(db_path or Path.cwd(), stored)
+        if file.is_file():
+            found.append(file)
+    return found
+
+
+def review(db: Database, *, today: dt.date | None = None, db_path: Path | None = None) -> list[DueCase]:
+    """Cases past their retention and not yet anonymised, oldest first (held ones included, marked)."""
+    today = today or clock.today()
+    years, money_years = case_years(db), finance_years(db)
+    cutoff = calendar.add_months(today, -12 * years).isoformat()
+    rows = list(db.query(
+        f"""SELECT c.id, c.ref, c.status, c.closed_on, c.legal_hold, c.client_id,
+                   (SELECT count(*) FROM cases o WHERE o.client_id = c.client_id AND o.id <> c.id) AS others
+            FROM cases c
+            WHERE c.status IN ({', '.join('?' * len(ENDED))}) AND c.anonymised_on IS NULL
+              AND c.closed_on IS NOT NULL AND c.closed_on <= ?
+            ORDER BY c.closed_on, c.id""",
+        [*ENDED, cutoff]))
+    return [
+        DueCase(
+            ref=r["ref"], status=r["status"], closed_on=r["closed_on"],
+            due_on=due_date(r["closed_on"], years).isoformat(), legal_hold=bool(r["legal_hold"]),
+            client_kept=r["client_id"] is not None and r["others"] > 0,
+            letter_files=len(letter_files(db, db_path, r["id"])),
+            finance_kept_until=finance_kept_until(db, r["id"], money_years),
+        )
+        for r in rows
+    ]
+
+
+def _month_sql(column: str) -> str:
+    """SQL for a date (YYYY-MM-DD) or moment (YYYY-MM-DDTHH:MM:SSZ) kept to the first of its month."""
+    return (f"CASE WHEN {column} IS NULL THEN NULL "
+            f"WHEN length({column}) > 10 THEN substr({column}, 1, 7) || '-01T00:00:00Z' "
+            f"ELSE substr({column}, 1, 7) || '-01' END")
+
+
+def _not_null(db: Database, table: str) -> set[str]:
+    return {r[1] for r in db.conn.execute(f"PRAGMA table_info({table})") if r[3]}
+
+
+def _anonymise_table(db: Database, table: str, key: str, case_id: int, extra: dict | None = None) -> None:
+    required = _not_null(db, table)
+    sets = [f"{c} = {_month_sql(c)}" for c in BY_MONTH[table]]
+    sets += [f"{c} = ''" if c in required else f"{c} = NULL" for c in CLEARED[table]]
+    params: list = []
+    for column, value in (extra or {}).items():
+        sets.append(f"{column} = ?")
+        params.append(value)
+    if sets:
+        db.conn.execute(f"UPDATE {table} SET {', '.join(sets)} WHERE {key} = ?", [*params, case_id])
+
+
+def anonymise_case(db: Database, case: dict, *, by: str, today: dt.date,
+                   db_path: Path | None = None) -> tuple[bool, int]:
+    """Anonymise one case (inside the caller's write); returns (client removed, letter files deleted)."""
+    from thcli import county, referrals
+
+    client_id = case["client_id"]
+    pseudonym = county.client_pseudonym(db, client_id) if client_id is not None else case["client_pseudonym"]
+    deleted = 0
+    for file in letter_files(db, db_path, case["id"]):
+        # Deleted before the rows are changed: if the transaction fails, the next run finds the rows again.
+        file.unlink(missing_ok=True)
+        deleted += 1
+    for table in DELETED_WITH_CASE:
+        db.conn.execute(f"DELETE FROM {table} WHERE case_id = ?", [case["id"]])
+    _anonymise_table(db, "cases", "id", case["id"], {
+        "client_pseudonym": pseudonym, "anonymised_on": today.isoformat(), "updated_at": clock.now_iso(),
+    })
+    for table in ("consents", "events", "surveys", "measure_lines", "followups", "letters"):
+        _anonymise_table(db, table, "case_id", case["id"])
+    removed = False
+    if client_id is not None:
+        remaining = db.conn.execute("SELECT count(*) FROM cases WHERE client_id = ?", [client_id]).fetchone()[0]
+        if remaining == 0:
+            db.conn.execute("DELETE FROM addresses WHERE client_id = ?", [client_id])
+            db.conn.execute("DELETE FROM clients WHERE id = ?", [client_id])
+            removed = True
+    referrals.event(db, case["id"], "anonymised",
+                    "personal data removed under the retention schedule", by=by)
+    audit.record(db, by=by, action="retention.anonymise", ref=case["ref"],
+                 detail=f"ended {case['closed_on'][:7]}")
+    return removed, deleted
+
+
+def apply(db: Database, *, by: str, dry_run: bool = False, today: dt.date | None = None,
+          db_path: Path | None = None) -> Outcome:
+    """Anonymise every case past its retention and not on legal hold, then remove the traces.
+
+    With ``dry_run`` nothing changes: the outcome says what would be done.
+    """
+    today = today or clock.today()
+    due = review(db, today=today, db_path=db_path)
+    outcome = Outcome(dry_run=dry_run, held=[d.ref for d in due if d.legal_hold])
+    chosen = [d for d in due if not d.legal_hold]
+    if dry_run:
+        outcome.anonymised = [d.ref for d in chosen]
+        outcome.clients_removed = _clients_leaving(db, [d.ref for d in chosen])
+        outcome.letter_files_deleted = sum(d.letter_files for d in chosen)
+        return outcome
+    if not chosen:
+        return outcome
+    with write(db):
+        for item in chosen:
+            case = one(db, "SELECT * FROM cases WHERE ref = ?", [item.ref])
+            if case is None or case["anonymised_on"] or case["legal_hold"]:
+                continue  # changed since the review (another thcli)
+            removed, deleted = anonymise_case(db, case, by=by, today=today, db_path=db_path)
+            outcome.anonymised.append(case["ref"])
+            outcome.clients_removed += int(removed)
+            outcome.letter_files_deleted += deleted
+        count = len(outcome.anonymised)
+        audit.record(db, by=by, action="retention.apply", detail=f"{count} case{'' if count == 1 else 's'}")
+    outcome.wal_emptied = remove_traces(db)
+    return outcome
+
+
+def _clients_leaving(db: Database, refs: list[str]) -> int:
+    """How many clients would have no case left once these cases are anonymised."""
+    if not refs:
+        return 0
+    marks = ", ".join("?" * len(refs))
+    return db.conn.execute(
+        f"""SELECT count(*) FROM (SELECT DISTINCT client_id FROM cases WHERE ref IN ({marks}) AND client_id IS NOT NULL)
+            AS leaving WHERE NOT EXISTS (SELECT 1 FROM cases o WHERE o.client_id = leaving.client_id
+                                          AND o.ref NOT IN ({marks}))""",
+        [*refs, *refs]).fetchone()[0]
+
+
+def remove_traces(db: Database) -> bool:
+    """VACUUM, then empty the WAL; False when another connection kept the WAL from being emptied."""
+    try:
+        db.conn.execute("VACUUM")
+        busy, _, _ = db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except Exception as error:
+        if is_database_error(error):
+            raise translate(error) from None
+        raise
+    return busy == 0
+
+
+# --- legal hold ------------------------------------------------------------------------------
+
+
+def set_hold(db: Database, ref: str, *, by: str, release: bool = False) -> dict:
+    """Put a case on legal hold (retention never anonymises it), or release it; returns the case."""
+    from thcli import referrals
+
+    with write(db):
+        case = referrals.case_row(db, ref)
+        if case["anonymised_on"]:
+            raise NotAllowed(f"{case['ref']} was anonymised on {parse.format_date(case['anonymised_on'])}: "
+                             "there is nothing personal left to hold")
+        if bool(case["legal_hold"]) != release:
+            state = "not on legal hold" if release else "already on legal hold"
+            raise NotAllowed(f"{case['ref']} is {state}")
+        db["cases"].update(case["id"], {"legal_hold": 0 if release else 1, "updated_at": clock.now_iso()})
+        what = "released from legal hold" if release else "put on legal hold: retention will not anonymise it"
+        referrals.event(db, case["id"], "legal_hold", what, by=by)
+        audit.record(db, by=by, action="referral.hold_release" if release else "referral.hold", ref=case["ref"])
+        return referrals.case_row(db, case["ref"])
