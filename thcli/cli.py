@@ -107,18 +107,16 @@ class RootGroup(TyperGroup):
             _fail(error.format_message() + hint, error.exit_code)
         except _click.exceptions.ClickException as error:
             _fail(error.format_message(), error.exit_code)
-        except _click.exceptions.Abort:
+        except typer.Abort:  # typer 0.29 vendors click without its Abort; typer has its own
             _fail("Cancelled: nothing was saved.", 1)
         except KeyboardInterrupt:
             _fail("Cancelled: nothing was saved.", 130)
         except BrokenPipeError:
             sys.exit(1)
-        except Exception as error:  # sqlite3 errors that escaped the domain
-            import sqlite3
+        except Exception as error:  # sqlite3 (or SQLCipher) errors that escaped the domain
+            from thcli.db import is_database_error, translate
 
-            if isinstance(error, sqlite3.Error):
-                from thcli.db import translate
-
+            if is_database_error(error):
                 _fail(translate(error).message, 1)
             raise
         if standalone_mode:
@@ -166,6 +164,12 @@ def root(
         typer.Option("--as", help="Your name, for the audit log and letters (default: THCLI_USER, else your login).",
                      metavar="NAME", show_default=False),
     ] = None,
+    allow_network_share: Annotated[
+        bool,
+        typer.Option("--allow-network-share",
+                     help="Open a database on a network file system (NFS, SMB, sshfs...), where SQLite's "
+                          "locking is not safe: only if one computer alone ever uses it."),
+    ] = False,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
@@ -175,4 +179,5 @@ def root(
         db_path=db.expanduser() if db else default_db_path(),
         user=(as_user.strip() if as_user and as_user.strip() else default_user()),
         db_given=db is not None or bool(os.environ.get("THCLI_DB")),
+        allow_network_share=allow_network_share,
     )

@@ -7,22 +7,35 @@ readable by its owner only before SQLite opens it, WAL journal,
 :func:`write`, a ``BEGIN IMMEDIATE`` transaction, so two coordinators' processes
 never interleave a read and a write (``atomic()`` in sqlite-utils begins a
 deferred transaction, which fails with "database is locked" under contention).
+
+A plain database is opened by the standard library's sqlite3; an encrypted
+one (its header is not ``SQLite format 3``) through SQLCipher with its key
+(crypto.py), and never without it. One process never opens the same file with
+both: the two SQLite libraries' POSIX locks cannot see each other (``db
+encrypt`` opens the plain file through sqlcipher3 only, with no other
+connection to it in the process). A database on a network file system is
+refused unless the coordinator overrides it (``--allow-network-share``):
+SQLite's locking is not safe there.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ntpath
 import os
 import sqlite3
 import stat
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from thcli.errors import DatabaseProblem, NotFound
+from thcli.errors import DatabaseProblem, NotAllowed, NotFound
 
 if TYPE_CHECKING:  # sqlite_utils costs ~50 ms to import: only when a database is opened
     from sqlite_utils import Database
+
+    from thcli.crypto import Key
 
 #: How long a write waits for another process's write to finish, in ms.
 #: THCLI_BUSY_TIMEOUT_MS lowers it (tests of "lock held too long").
@@ -59,31 +72,39 @@ def open_private_for_writing(path: Path, binary: bool = True):
     return os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""}))
 
 
+def write_private_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` (0600) through a temporary file beside it, so no half file is left."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open_private_for_writing(temp) as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
 def database_exists(path: Path) -> bool:
     return path.exists() and path.stat().st_size > 0
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """A raw connection with thcli's pragmas, or a clear error."""
-    try:
-        conn = sqlite3.connect(str(path), timeout=busy_timeout_ms() / 1000)
-        conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
-        # Reading the schema proves the file is a database before anything is written.
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA secure_delete = ON")
-        conn.execute("PRAGMA trusted_schema = OFF")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if mode.lower() != "wal":
-            raise DatabaseProblem(f"{path}: could not switch the database to WAL mode ({mode})")
-        conn.execute("PRAGMA synchronous = FULL")
-    except sqlite3.DatabaseError as error:
-        raise translate(error, path) from None
-    return conn
+# --- errors --------------------------------------------------------------------------
 
 
-def translate(error: sqlite3.Error, path: Path | str | None = None) -> DatabaseProblem:
-    """A SQLite error as a message a coordinator can act on."""
+def database_errors() -> tuple[type[BaseException], ...]:
+    """The exception classes of the SQLite drivers in use (sqlcipher3's are its own)."""
+    cipher = sys.modules.get("sqlcipher3.dbapi2")
+    return (sqlite3.Error, cipher.Error) if cipher is not None else (sqlite3.Error,)
+
+
+def is_database_error(error: BaseException) -> bool:
+    return isinstance(error, database_errors())
+
+
+def translate(error: BaseException, path: Path | str | None = None) -> DatabaseProblem:
+    """A SQLite (or SQLCipher) error as a message a coordinator can act on."""
     text = str(error)
     where = f"{path}: " if path else ""
     if "locked" in text or "busy" in text:
@@ -93,7 +114,7 @@ def translate(error: sqlite3.Error, path: Path | str | None = None) -> DatabaseP
         )
     if "not a database" in text or "encrypted" in text:
         return DatabaseProblem(f"{where}wrong key or not a thcli database.")
-    if "malformed" in text or "corrupt" in text or "disk image" in text:
+    if "malformed" in text or "corrupt" in text or "disk image" in text or "unsupported file format" in text:
         return DatabaseProblem(
             f"{where}the database file is damaged. Restore the latest backup "
             "with `thcli db restore BACKUP`."
@@ -102,18 +123,182 @@ def translate(error: sqlite3.Error, path: Path | str | None = None) -> DatabaseP
         return DatabaseProblem(f"{where}the database cannot be written (read-only file or folder).")
     if "unable to open" in text:
         return DatabaseProblem(f"{where}the database cannot be opened (check the path and its folder).")
+    if "disk is full" in text or "disk I/O" in text:
+        return DatabaseProblem(f"{where}the disk could not be written ({text}): free some space and try again.")
     return DatabaseProblem(f"{where}database error: {text}")
 
 
-def open_db(path: Path | str, *, create: bool = False, migrate: bool = True) -> Database:
+# --- network shares --------------------------------------------------------------------
+
+#: File systems where SQLite's locking cannot be trusted (Linux /proc/mounts names).
+NETWORK_FILE_SYSTEMS = frozenset({
+    "nfs", "nfs4", "cifs", "smb", "smb2", "smb3", "smbfs", "sshfs", "fuse.sshfs", "afs", "ncpfs",
+    "9p", "ceph", "fuse.ceph", "glusterfs", "fuse.glusterfs", "davfs", "fuse.davfs2", "fuse.rclone",
+    "fuse.s3fs", "fuse.gvfsd-fuse", "lustre", "gpfs", "beegfs", "fuse.smbnetfs", "coda", "orangefs",
+})
+DRIVE_REMOTE = 4  # GetDriveTypeW's answer for a mapped network drive
+#: Where Linux lists its mounts and their file system types.
+MOUNTS_FILE = "/proc/mounts"
+
+
+def _unescape_mount(text: str) -> str:
+    # /proc/mounts writes space, tab, newline and backslash in octal.
+    for code, char in (("\\040", " "), ("\\011", "\t"), ("\\012", "\n"), ("\\134", "\\")):
+        text = text.replace(code, char)
+    return text
+
+
+def mount_type(path: Path | str, mounts: str) -> str | None:
+    """The file system type of the mount holding ``path``, from the text of /proc/mounts."""
+    target = os.path.realpath(str(path))
+    best, best_type = "", None
+    for line in mounts.splitlines():
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        point = _unescape_mount(parts[1])
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, best_type = point, parts[2]
+    return best_type
+
+
+def windows_network_share(path: str, drive_type: Callable[[str], int] | None = None) -> str | None:
+    """Whether a Windows path is on the network: a \\\\server\\share path or a mapped network drive."""
+    text = path.replace("/", "\\")
+    if text.upper().startswith("\\\\?\\UNC\\"):
+        return "a network path (\\\\server\\share)"
+    if text.startswith(("\\\\?\\", "\\\\.\\")):
+        text = text[4:]
+    elif text.startswith("\\\\"):
+        return "a network path (\\\\server\\share)"
+    drive = ntpath.splitdrive(text)[0]
+    if drive.startswith("\\\\"):
+        return "a network path (\\\\server\\share)"
+    if drive and drive_type is not None and drive_type(drive + "\\") == DRIVE_REMOTE:
+        return f"a mapped network drive ({drive.upper()})"
+    return None
+
+
+def _windows_drive_type(root: str) -> int:
+    import ctypes
+
+    return int(ctypes.windll.kernel32.GetDriveTypeW(ctypes.c_wchar_p(root)))
+
+
+def network_share(path: Path | str) -> str | None:
+    """A description of the network file system ``path`` is on, or None when it is local (or unknown)."""
+    if os.name == "nt":
+        return windows_network_share(os.path.abspath(str(path)), _windows_drive_type)
+    try:
+        with open(MOUNTS_FILE, encoding="utf-8", errors="replace") as handle:
+            mounts = handle.read()
+    except OSError:  # not Linux: no cheap, reliable way to tell; assume local
+        return None
+    kind = mount_type(path, mounts)
+    return f"a network share ({kind})" if kind in NETWORK_FILE_SYSTEMS else None
+
+
+def refuse_network_share(path: Path) -> None:
+    where = network_share(path)
+    if where:
+        raise NotAllowed(
+            f"{path} is on {where}. SQLite's locking is not safe on a network file system, so two "
+            "computers could damage the database: keep it on this computer's own disk (and back it up "
+            "to the share with `thcli db backup`), or add --allow-network-share if only one computer "
+            "ever uses it."
+        )
+
+
+# --- connections -----------------------------------------------------------------------
+
+
+def _set_pragmas(conn: Any, path: Path, read_only: bool = False) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
+    # Reading the schema proves the file is a database (and the key right) before anything is written.
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    if read_only:
+        conn.execute("PRAGMA query_only = ON")
+        return
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA secure_delete = ON")
+    conn.execute("PRAGMA trusted_schema = OFF")
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if mode.lower() != "wal":
+        raise DatabaseProblem(f"{path}: could not switch the database to WAL mode ({mode})")
+    conn.execute("PRAGMA synchronous = FULL")
+
+
+def connect(path: Path, key: Key | None = None, *, read_only: bool = False) -> Any:
+    """A raw connection with thcli's pragmas, or a clear error.
+
+    A plain file is opened with sqlite3; a file that is not plain SQLite (or a
+    new one, when ``key`` is given) through SQLCipher with ``key``. With
+    ``read_only`` (a backup being restored, perhaps on a locked USB stick)
+    the file is opened read-only and left exactly as it is.
+    """
+    from thcli import crypto
+
+    encrypted = crypto.is_encrypted(path) or (key is not None and not database_exists(path))
+    if encrypted and key is None:
+        raise DatabaseProblem(
+            f"{path} is encrypted, or is not a thcli database: give its passphrase in THCLI_KEY "
+            "(or run thcli in a terminal to be asked for it)."
+        )
+    conn = None
+    target = str(path)
+    if read_only:
+        target = Path(path).resolve().as_uri() + "?mode=ro"
+    try:
+        if encrypted:
+            conn = crypto.open_keyed(target, key, timeout=busy_timeout_ms() / 1000, uri=read_only)
+        else:
+            conn = sqlite3.connect(target, timeout=busy_timeout_ms() / 1000, uri=read_only)
+        _set_pragmas(conn, path, read_only)
+    except Exception as error:
+        if conn is not None:
+            conn.close()
+        if is_database_error(error):
+            raise translate(error, path) from None
+        raise
+    return conn
+
+
+def ensure_thcli_tables(conn: Any, path: Path) -> None:
+    """Refuse a SQLite file that holds something other than a thcli database."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if tables and ("_sqlite_migrations" not in tables or "cases" not in tables):
+        raise DatabaseProblem(f"{path}: wrong key or not a thcli database.")
+
+
+def key_of(db: Database) -> Key | None:
+    """The key an open database was opened with (None: a plain database)."""
+    return getattr(db, "thcli_key", None)
+
+
+def open_db(
+    path: Path | str,
+    *,
+    create: bool = False,
+    migrate: bool = True,
+    key: Key | None = None,
+    allow_network_share: bool = False,
+) -> Database:
     """Open (or with ``create``, create) a thcli database and bring its schema up to date.
 
-    Raises NotFound when there is no database and ``create`` is false, and
-    DatabaseProblem when the file is not a thcli database.
+    ``key`` opens an encrypted database (default: THCLI_KEY); with ``create``,
+    a new database is encrypted when a key is given. Raises NotFound when
+    there is no database and ``create`` is false, NotAllowed on a network
+    share (unless allowed), and DatabaseProblem when the file is not a thcli
+    database or the key is wrong.
     """
     from sqlite_utils import Database
 
+    from thcli import crypto
+
     path = Path(path)
+    if not allow_network_share:
+        refuse_network_share(path)
     if not database_exists(path):
         if not create:
             raise NotFound(
@@ -124,20 +309,24 @@ def open_db(path: Path | str, *, create: bool = False, migrate: bool = True) -> 
             create_private_file(path)
     elif not stat.S_ISREG(path.stat().st_mode):
         raise DatabaseProblem(f"{path} is not a file.")
-    conn = connect(path)
-    db = Database(conn, execute_plugins=False)
-    if migrate:
-        from thcli import migrations
+    elif crypto.is_encrypted(path):
+        key = key or crypto.key_from_environment()
+    else:
+        key = None  # a plain database needs no key (THCLI_KEY may be set for another one)
+    conn = connect(path, key)
+    try:
+        db = Database(conn, execute_plugins=False)
+        db.thcli_key = key
+        if migrate:
+            from thcli import migrations
 
-        try:
-            migrations.ensure_thcli_database(db, path)
+            ensure_thcli_tables(conn, path)
             migrations.apply(db)
-        except sqlite3.DatabaseError as error:
-            conn.close()
+    except Exception as error:
+        conn.close()
+        if is_database_error(error):
             raise translate(error, path) from None
-        except DatabaseProblem:
-            conn.close()
-            raise
+        raise
     return db
 
 
@@ -153,8 +342,10 @@ def write(db: Database) -> Iterator[Database]:
         return
     try:
         conn.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as error:
-        raise translate(error) from None
+    except Exception as error:
+        if is_database_error(error):
+            raise translate(error) from None
+        raise
     try:
         yield db
     except BaseException:
@@ -162,9 +353,11 @@ def write(db: Database) -> Iterator[Database]:
         raise
     try:
         conn.commit()
-    except sqlite3.OperationalError as error:
+    except Exception as error:
         conn.rollback()
-        raise translate(error) from None
+        if is_database_error(error):
+            raise translate(error) from None
+        raise
 
 
 def one(db: Database, sql: str, params=()) -> dict | None:
@@ -173,7 +366,7 @@ def one(db: Database, sql: str, params=()) -> dict | None:
     row = cursor.fetchone()
     if row is None:
         return None
-    return dict(zip([d[0] for d in cursor.description], row))
+    return dict(zip([d[0] for d in cursor.description], row, strict=True))
 
 
 def scalar(db: Database, sql: str, params=()):

@@ -504,6 +504,7 @@ def consent_state(db: Database, case_id: int) -> dict[str, bool]:
 
 def show_case(db: Database, ref: str, *, by: str, with_perpetrator: bool = False) -> dict:
     """Everything about a case, as the JSON contract of ``referral show`` (audited)."""
+    from thcli import followups, measures, surveys
     case = case_row(db, ref)
     client = one(db, "SELECT * FROM clients WHERE id = ?", [case["client_id"]]) or {}
     address = one(db, "SELECT * FROM addresses WHERE id = ?", [case["address_id"]]) or {}
@@ -608,6 +609,10 @@ def show_case(db: Database, ref: str, *, by: str, with_perpetrator: bool = False
         "next_due_what": case["next_due_what"],
         "timeline": timeline,
         "money": budget.case_money(db, case["id"]),
+        "surveys": surveys.case_surveys(db, case["id"]),
+        "measures": measures.case_lines(db, case["id"]),
+        "followups": followups.case_followups(db, case["id"]),
+        "due": targets.case_due(db, case),
     }
     with write(db):
         audit.record(db, by=by, action="referral.show", ref=case["ref"])

@@ -11,7 +11,11 @@ Rules, each with a message that says how to put it right:
   landlord permission granted for a rented home, nor before a measure is
   approved (funding committed);
 - declining, withdrawing, no contact and closing need a reason code;
-- a closed or declined case is read-only except for notes (and follow-ups).
+- closing as ``completed`` needs every follow-up done (setting followup_months);
+- the case moves to ``fitted`` by itself once every approved measure is fitted
+  (or issued from stock) and none awaits a decision (measures.py);
+- a closed or declined case is read-only except for notes, follow-ups and
+  collecting lent equipment (``measures remove``).
 """
 
 from __future__ import annotations
@@ -111,16 +115,22 @@ def require_police_consent(db: Database, case: dict) -> None:
         )
 
 
-def require_works_allowed(db: Database, case: dict) -> None:
-    """The rules for ordering works (DESIGN.md §3)."""
-    from thcli.referrals import is_rented
-
+def require_contractor_consent(db: Database, case: dict) -> None:
+    """Anything ordered from a contractor (works or equipment) needs consent to share with them."""
     ref = case["ref"]
     if not _consent(db, case["id"], "contractor"):
         raise NotAllowed(
             f"{ref}: there is no consent to share with the contractor. Record it with "
             f"`thcli referral consent {ref} --scope contractor`."
         )
+
+
+def require_works_allowed(db: Database, case: dict) -> None:
+    """The rules for ordering works (DESIGN.md §3)."""
+    from thcli.referrals import is_rented
+
+    ref = case["ref"]
+    require_contractor_consent(db, case)
     if is_rented(db, case["tenure"]) and case["landlord_permission"] != "granted":
         state = (case["landlord_permission"] or "not yet requested").replace("_", " ")
         raise NotAllowed(
@@ -129,7 +139,7 @@ def require_works_allowed(db: Database, case: dict) -> None:
         )
 
 
-def _require_move_rules(db: Database, case: dict, to: str) -> None:
+def _require_move_rules(db: Database, case: dict, to: str, reason: str | None = None) -> None:
     ref = case["ref"]
     if to == "survey":
         require_police_consent(db, case)
@@ -156,6 +166,16 @@ def _require_move_rules(db: Database, case: dict, to: str) -> None:
                 f"{ref}: no measure has been approved against a fund yet. Approve measures with "
                 f"`thcli measures approve {ref} --fund FUND`."
             )
+    elif to == "closed" and reason == "completed":
+        months = settings.get(db, "followup_months")
+        done = db.conn.execute("SELECT count(*) FROM followups WHERE case_id = ?", [case["id"]]).fetchone()[0]
+        if done < len(months):
+            due = f"{months[done]}-month follow-up"
+            raise NotAllowed(
+                f"{ref}: {done} of {len(months)} follow-ups done, so it cannot be closed as completed yet. "
+                f"Record the {due} (`thcli followup record {ref} --date DATE --outcome CODE`), or close "
+                "it with another outcome (`thcli codes list outcome_reason`)."
+            )
     elif to == "fitted":
         waiting = db.conn.execute(
             "SELECT count(*) FROM measure_lines WHERE case_id = ? AND status IN ('approved', 'ordered')",
@@ -175,12 +195,16 @@ def _require_move_rules(db: Database, case: dict, to: str) -> None:
 
 def move(
     db: Database, ref: str, to: str, *, by: str, reason: str | None = None,
-    note: str | None = None, on: dt.date | None = None,
+    note: str | None = None, on: dt.date | None = None, rules: bool = True,
 ) -> dict:
     """Move a case to another status, enforcing the lifecycle and its rules.
 
     Runs inside the caller's write transaction if there is one, else its own.
-    Returns the case row after the move.
+    Returns the case row after the move. ``rules=False`` is for the moves that
+    follow from something recorded (a measure ordered or issued from stock, the
+    last line fitted, a follow-up): the domain function that recorded it has
+    checked that action's own rules (measures.py, stock.py, followups.py), so
+    the manual move's checks are not repeated; the path itself still applies.
     """
     from thcli import referrals, targets
     from thcli.db import write
@@ -225,8 +249,8 @@ def move(
                 raise error.for_option("--reason") from None
         elif reason:
             raise BadInput(f"--reason is only for {', '.join(REASON_LISTS)}", "--reason")
-        if current != "on_hold" or to in EXITS:
-            _require_move_rules(db, case, to)
+        if rules and (current != "on_hold" or to in EXITS):
+            _require_move_rules(db, case, to, reason)
         changes: dict = {"status": to, "updated_at": clock.now_iso()}
         if to == "on_hold":
             changes["status_before_hold"] = current

@@ -10,7 +10,7 @@ import datetime as dt
 import getpass
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -19,6 +19,8 @@ import typer
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
+
+    from thcli.crypto import Key
 
 APP_NAME = "thcli"
 
@@ -43,16 +45,73 @@ def default_user() -> str:
 
 @dataclass
 class Session:
-    """The global options of one invocation (``--db``, ``--as``)."""
+    """The global options of one invocation (``--db``, ``--as``, ``--allow-network-share``)."""
 
     db_path: Path
     user: str
     db_given: bool = False
+    allow_network_share: bool = False
+    #: the passphrase, once read from THCLI_KEY or asked (at most once per invocation)
+    _key: Key | None = field(default=None, repr=False)
+    #: databases opened by this invocation, closed when it ends (see :func:`session`)
+    _opened: list = field(default_factory=list, repr=False)
 
-    def open(self, *, create: bool = False) -> Database:
+    def key(self) -> Key | None:
+        """The database passphrase: THCLI_KEY, else asked once in a terminal; None when neither."""
+        if self._key is None:
+            from thcli import crypto
+
+            self._key = crypto.key_from_environment()
+            if self._key is None and stdin_is_terminal():
+                self._key = crypto.Key(_ask_passphrase(f"Passphrase for {self.db_path}: "))
+        return self._key
+
+    def key_for(self, path: Path | None = None) -> Key | None:
+        """The key to open ``path`` (default: the database) with: None when it is a plain file."""
+        from thcli import crypto
+
+        return self.key() if crypto.is_encrypted(path or self.db_path) else None
+
+    def new_key(self, variable: str = "THCLI_KEY") -> Key:
+        """A new passphrase: from ``variable``, else typed twice in a terminal; never an option."""
+        from thcli import crypto
+        from thcli.errors import BadInput
+
+        key = crypto.key_from_environment(variable)
+        if key is None:
+            if not stdin_is_terminal():
+                raise BadInput(f"set {variable} to the new passphrase (thcli never takes a passphrase "
+                               "on the command line), or run this in a terminal to be asked for it")
+            key = crypto.Key(_ask_passphrase("New passphrase: "))
+            crypto.require_strong(key)
+            if crypto.Key(_ask_passphrase("The same passphrase again: ")) != key:
+                raise BadInput("the two passphrases differ: nothing was changed")
+        return key
+
+    def open(self, *, create: bool = False, key: Key | None = None) -> Database:
         from thcli.db import open_db
 
-        return open_db(self.db_path, create=create)
+        db = open_db(self.db_path, create=create, key=key or self.key_for(),
+                     allow_network_share=self.allow_network_share)
+        self._opened.append(db)
+        return db
+
+    def close(self) -> None:
+        """Close every database this invocation opened (so none lingers in a long-lived process)."""
+        while self._opened:
+            self._opened.pop().close()
+
+
+def _ask_passphrase(prompt: str) -> str:
+    """Read a passphrase from the terminal without showing it."""
+    import getpass
+
+    from thcli.errors import BadInput
+
+    try:
+        return getpass.getpass(prompt)
+    except EOFError:
+        raise BadInput("no passphrase was given") from None
 
 
 def session(ctx: typer.Context) -> Session:
@@ -60,6 +119,9 @@ def session(ctx: typer.Context) -> Session:
     root = ctx.find_root()
     if not isinstance(root.obj, Session):
         root.obj = Session(default_db_path(), default_user())
+    if not getattr(root, "_thcli_closes_session", False):
+        root.call_on_close(root.obj.close)
+        root._thcli_closes_session = True
     return root.obj
 
 

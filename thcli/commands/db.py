@@ -1,4 +1,4 @@
-"""`thcli db ...`: where the database is, checks, backups and restores."""
+"""`thcli db ...`: where the database is; checks, backups, restores and encryption."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from thcli.commands._common import out, session, stdin_is_terminal
+from thcli.commands._common import FormatOption, out, session, stdin_is_terminal, warn
 
-app = typer.Typer(help="Where the database is; check, back up, restore.", no_args_is_help=True,
+app = typer.Typer(help="Where the database is; check, back up, restore, encrypt.", no_args_is_help=True,
                   add_completion=False)
 
 
@@ -23,24 +23,32 @@ def path(ctx: typer.Context) -> None:
 
 
 @app.command()
-def check(ctx: typer.Context) -> None:
-    """Check the database: integrity, foreign keys, audit chain, file permissions.
+def check(ctx: typer.Context, fmt: FormatOption = None) -> None:
+    """Check the database: integrity, foreign keys, audit and ledger chains, encryption, location, permissions.
 
-    Exit code 1 when anything is wrong.
+    Exit code 1 when anything is wrong ("warn" lines do not fail). --format json
+    or csv gives the same as rows.
 
     Example: thcli db check
     """
-    from thcli import maintenance
+    from thcli import maintenance, render
     from thcli.errors import NotAllowed
 
     s = session(ctx)
     db = s.open()
     results = maintenance.check_database(db, s.db_path)
-    for r in results:
-        out(f"{'ok  ' if r.ok else 'FAIL'}  {r.name}: {r.detail}")
+    if fmt is None or fmt.value == "table":  # the check's lines by default, in a pipe too
+        for r in results:
+            out(f"{r.state:<4}  {r.name}: {r.detail}")
+    else:
+        render.emit([r.as_dict() for r in results], fmt, [render.Column("check", "Check"),
+                    render.Column("state", "State"), render.Column("detail", "Detail")],
+                    csv_columns=["check", "state", "detail"])
     failed = [r.name for r in results if not r.ok]
     if failed:
-        raise NotAllowed(f"the database failed: {', '.join(failed)}")
+        damaged = {"integrity", "foreign keys", "audit log", "ledger"} & set(failed)
+        raise NotAllowed(f"the database failed: {', '.join(failed)} (see the FAIL lines)"
+                         + (". Restore the latest backup with `thcli db restore BACKUP`" if damaged else ""))
 
 
 @app.command()
@@ -51,6 +59,8 @@ def backup(
 ) -> None:
     """Back up the database through SQLite's backup API, checked after writing (0600).
 
+    The backup of an encrypted database is encrypted with the same passphrase.
+
     Example: thcli db backup /media/usb/
     """
     from thcli import maintenance
@@ -58,7 +68,7 @@ def backup(
     s = session(ctx)
     db = s.open()
     written = maintenance.backup(db, dest.expanduser(), by=s.user)
-    out(f"Backed up to {written} (checked).")
+    out(f"Backed up to {written} (checked{', encrypted' if s.key_for() else ''}).")
 
 
 @app.command()
@@ -71,18 +81,66 @@ def restore(
 
     Example: thcli db restore /media/usb/thcli-backup-20261122-093000.db --yes
     """
-    from thcli import maintenance
+    from thcli import crypto, maintenance
     from thcli.errors import BadInput
 
     s = session(ctx)
+    src = src.expanduser()
     if not yes:
         if not stdin_is_terminal():
             raise BadInput("restoring replaces the database: add --yes to confirm")
         if not typer.confirm(f"Replace {s.db_path} with {src}?", default=False):
             out("Nothing was changed.")
             return
-    kept = maintenance.restore(s.db_path, src.expanduser(), by=s.user)
+    was_encrypted = crypto.is_encrypted(s.db_path)
+    needs_key = crypto.is_encrypted(src) or was_encrypted
+    kept = maintenance.restore(s.db_path, src, by=s.user, key=s.key() if needs_key else None,
+                               allow_network_share=s.allow_network_share)
     out(f"Restored {s.db_path} from {src}." + (f" The previous database is kept as {kept}." if kept else ""))
+    if was_encrypted and not crypto.is_encrypted(s.db_path):
+        warn("the backup was not encrypted, so the database is not encrypted now: run `thcli db encrypt`")
+
+
+@app.command()
+def encrypt(ctx: typer.Context) -> None:
+    """Encrypt a plain database with a passphrase (SQLCipher; needs thcli[encrypted]).
+
+    The passphrase comes from THCLI_KEY, or is asked twice in a terminal; it is
+    never an option. The encrypted copy is checked before it replaces the plain
+    file. Backups made before stay plain: delete them and make new ones.
+
+    Example: thcli db encrypt
+    """
+    from thcli import crypto
+
+    s = session(ctx)
+    crypto.sqlcipher()  # say so before asking for a passphrase when sqlcipher3 is missing
+    crypto.require_plain(s.db_path)
+    key = s.new_key()
+    crypto.encrypt_database(s.db_path, key, by=s.user, allow_network_share=s.allow_network_share)
+    out(f"Encrypted {s.db_path} (checked). From now on thcli needs its passphrase: set THCLI_KEY or "
+        "type it when asked. Keep the passphrase safe: without it the data cannot be recovered.")
+    out("Backups made before today are not encrypted: delete them and make a new one with `thcli db backup`.")
+
+
+@app.command()
+def rekey(ctx: typer.Context) -> None:
+    """Change an encrypted database's passphrase.
+
+    The current passphrase comes from THCLI_KEY (or is asked), the new one from
+    THCLI_NEW_KEY (or is asked twice). Backups keep the passphrase they were made with.
+
+    Example: thcli db rekey
+    """
+    from thcli import crypto
+
+    s = session(ctx)
+    crypto.sqlcipher()
+    crypto.require_encrypted(s.db_path)
+    s.open().close()  # the current passphrase must open it before a new one is asked for
+    new = s.new_key(crypto.NEW_KEY_VARIABLE)
+    crypto.rekey_database(s.db_path, s.key(), new, by=s.user, allow_network_share=s.allow_network_share)
+    out(f"Changed the passphrase of {s.db_path} (checked). Backups made before still open with the old one.")
 
 
 @app.command()

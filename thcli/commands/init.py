@@ -22,11 +22,21 @@ def init(
         typer.Option("--district", help="A district the scheme covers, as CODE:Name (repeat for each).",
                      metavar="CODE:NAME"),
     ] = None,
+    encrypt: Annotated[
+        bool,
+        typer.Option("--encrypt", help="Encrypt the database (recommended; needs thcli[encrypted]). The "
+                                       "passphrase comes from THCLI_KEY, or is asked twice in a terminal."),
+    ] = False,
 ) -> None:
     """Create the database and seed the code lists with editable defaults.
 
-    Example: thcli init --scheme "Boston Sanctuary Scheme" --code boston --prefix BSS --district boston:"Boston Borough"
+    The database will hold survivors' addresses: --encrypt is recommended.
+
+    Example: thcli init --encrypt --scheme "Boston Sanctuary Scheme" --prefix BSS --district boston:"Boston Borough"
     """
+    import os
+
+    from thcli import crypto
     from thcli import scheme as scheme_domain
     from thcli.db import database_exists
     from thcli.errors import BadInput, NotAllowed
@@ -41,7 +51,12 @@ def init(
             f"there is already a database at {s.db_path}. Use it as it is, or choose another "
             "file with --db."
         )
-    db = s.open(create=True)
+    key = None
+    if encrypt:
+        crypto.sqlcipher()  # say so before asking for a passphrase when sqlcipher3 is missing
+        key = s.new_key()
+        crypto.require_strong(key)
+    db = s.open(create=True, key=key)
     try:
         scheme_domain.init_scheme(db, by=s.user, name=scheme, code=code, prefix=prefix,
                                   districts=districts or None)
@@ -54,8 +69,20 @@ def init(
     from thcli import codes
 
     names = ", ".join(d["label"] for d in codes.list_codes(db, "district"))
-    out(f"Created the database for {scheme} at {s.db_path}")
+    out(f"Created the database for {scheme} at {s.db_path}" + (" (encrypted)" if key else ""))
     out(f"Districts: {names}")
+    if key:
+        out("Keep the passphrase safe: without it the data cannot be recovered. thcli asks for it, "
+            "or reads THCLI_KEY.")
+    else:
+        out("")
+        out("This database is NOT encrypted. It will hold the addresses of people hiding from someone who may")
+        out("want to hurt them, on a laptop that can be lost: encrypting it is strongly recommended:")
+        out("  pip install 'thcli[encrypted]'   # once")
+        out("  thcli db encrypt                 # asks for a passphrase (or reads THCLI_KEY)")
+        if os.environ.get(crypto.KEY_VARIABLE):
+            out("(THCLI_KEY is set, but --encrypt was not given, so it was not used.)")
+        out("")
     out("Next steps:")
     out("  thcli settings show                 # check the scheme's settings and time targets")
     out("  thcli codes list                    # the code lists, measures catalogue included")

@@ -264,13 +264,19 @@ def _report_added(result, fmt) -> None:
 
 
 def _wizard(ctx: typer.Context) -> None:
-    from thcli import prompts
+    from thcli import prompts  # questionary is slow to import: only when the wizard runs
 
     s = session(ctx)
     db = s.open()
     result = prompts.referral_wizard(db, by=s.user)
-    if result is not None:
-        _report_added(result, None)
+    if result is None:  # cancelled: the wizard said "Nothing was saved."
+        raise typer.Exit(1)
+    out(f"Saved {result.ref} ({result.status}).")
+    for text in result.warnings:
+        warn(text)
+    out("Next steps (commands to copy):")
+    for line in prompts.next_steps(db, result):
+        out(f"  {line}")
 
 
 @app.command()
@@ -285,7 +291,8 @@ def new(ctx: typer.Context) -> None:
 
     if not stdin_is_terminal():
         raise BadInput(
-            "the wizard needs a terminal: from a script, give the options of `thcli referral add` "
+            "the wizard needs a terminal: from a script, log the referral with the options of "
+            "`thcli referral add`, at least --name, --postcode, --district, --route and --risk "
             "(see `thcli referral add --help`)"
         )
     _wizard(ctx)
@@ -506,3 +513,21 @@ def landlord(
     db = s.open()
     referrals.set_landlord_permission(db, ref, permission.strip().lower(), on=on, by=s.user)
     out(f"{ref.upper()}: landlord permission {permission.strip().lower().replace('_', ' ')}.")
+
+
+@app.command()
+def hold(
+    ctx: typer.Context,
+    ref: Ref,
+    release: Annotated[bool, typer.Option("--release", help="Take the case off legal hold.")] = False,
+) -> None:
+    """Put a case on legal hold, so the retention schedule never anonymises it (or --release it).
+
+    Example: thcli referral hold TH-2019-0042
+    """
+    from thcli import retention
+
+    s = session(ctx)
+    db = s.open()
+    case = retention.set_hold(db, ref, by=s.user, release=release)
+    out(f"{case['ref']} is {'no longer' if release else 'now'} on legal hold.")

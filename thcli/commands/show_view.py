@@ -155,7 +155,99 @@ def timeline(db, case: dict) -> Any:
     return t
 
 
-SECTIONS: list[Callable[[Any, dict], Any]] = [header, client, contact, referral, perpetrator, timeline]
+def money(db, case: dict) -> Any:
+    m = case.get("money")
+    if not m or not m["funds"]:
+        return None
+    figures = (f"committed {parse.format_money(m['committed_pence'])}, paid {parse.format_money(m['paid_pence'])}, "
+               f"contributions {parse.format_money(m['contributions_pence'])}")
+    if m["pledged_pence"]:
+        figures += f" (and {parse.format_money(m['pledged_pence'])} pledged)"
+    funds = "; ".join(f"{f['name']} ({f['fund']}, {f['year']})" for f in m["funds"])
+    return Panel(_pairs([("Money", figures), ("Funds", funds)]), title="Money", title_align="left")
+
+
+def line_status(m: dict) -> str:
+    """A measure line's status with its date and who: ``ordered 20/11/2026 from in_house``."""
+    when = {"approved": m["approved_on"], "ordered": m["ordered_on"], "fitted": m["fitted_on"],
+            "removed": m["removed_on"]}.get(m["status"])
+    text = m["status"] + (f" {parse.format_date(when)}" if when else "")
+    if m["status"] == "declined" and m["declined_reason"]:
+        text += f" ({m['declined_reason']})"
+    elif m["status"] == "ordered" and m["contractor"]:
+        text += f" from {m['contractor']}"
+    elif m["status"] == "fitted" and m["stock_holder"]:
+        text += f" from stock ({m['stock_holder']})"
+    elif m["status"] == "fitted" and m["contractor"]:
+        text += f" by {m['contractor']}"
+    return text
+
+
+def measures(db, case: dict) -> Any:
+    """The surveys, every measure line with its status, and the follow-ups."""
+    surveys, lines, followups = case.get("surveys") or [], case.get("measures") or [], case.get("followups") or []
+    if not (surveys or lines or followups):
+        return None
+    parts: list[Any] = []
+    for s in surveys:
+        done = (f"surveyed {parse.format_date(s['surveyed_on'])}" if s["surveyed_on"]
+                else "[yellow]not yet surveyed[/yellow]")
+        asked = f"requested {parse.format_date(s['requested_on'])}, " if s["requested_on"] else ""
+        parts.append(Text.from_markup(f"[bold]Survey[/bold] by {s['surveyor']}: {asked}{done}"))
+        if s["notes"]:
+            parts.append(Text(f"  {s['notes']}"))
+    if lines:
+        from rich import box
+
+        t = Table(header_style="bold", expand=False, box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0))
+        for heading in ("Line", "Measure", "Qty", "Estimate", "Status", "Fund", "Actual"):
+            t.add_column(heading, justify="right" if heading in ("Line", "Qty", "Estimate", "Actual") else "left")
+        for m in lines:
+            t.add_row(str(m["line"]), m["label"] + (" (removable)" if m["removable"] else ""), str(m["quantity"]),
+                      parse.format_money(m["estimated_cost_pence"]), line_status(m), m["fund"] or "",
+                      parse.format_money(m["actual_cost_pence"]) if m["actual_cost_pence"] is not None else "")
+        parts.append(t)
+    for f in followups:
+        parts.append(Text(f"Follow-up {parse.format_date(f['done_on'])}: {f['outcome']}"
+                          + (f" — {f['note']}" if f["note"] else "")))
+    return Panel(Group(*parts), title="Survey and measures", title_align="left")
+
+
+def due(db, case: dict) -> Any:
+    items = case.get("due") or []
+    if not items:
+        return None
+    rows = []
+    for item in items:
+        late = item["days_late"]
+        when = parse.format_date(item["due_on"])
+        if late > 0:
+            when = f"[red]{when} ({late} day{'s' if late != 1 else ''} late)[/red]"
+        elif late == 0:
+            when = f"[yellow]{when} (today)[/yellow]"
+        rows.append((item["what"], Text.from_markup(when)))
+    return Panel(_pairs(rows), title="Due", title_align="left")
+
+
+def letters(db, case: dict) -> Any:
+    """The letters made for the case: what, to whom, when, by whom, and the file."""
+    from thcli import letters as letters_domain
+
+    rows = letters_domain.case_letters(db, case["ref"])
+    if not rows:
+        return None
+    t = Table(title="Letters", title_justify="left", header_style="bold", expand=False)
+    for heading in ("Made", "Letter", "To", "By", "File"):
+        t.add_column(heading, overflow="fold")
+    for row in rows:
+        to = row["recipient"] + (" [red](safety override)[/red]" if row["override"] else "")
+        t.add_row(parse.format_date(row["made_at"][:10]), row["kind"], Text.from_markup(to), row["made_by"],
+                  row["file"] or "")
+    return t
+
+
+SECTIONS: list[Callable[[Any, dict], Any]] = [header, client, contact, referral, perpetrator, measures, due, money,
+                                              letters, timeline]
 
 
 def print_case(db, case: dict) -> None:
