@@ -21,6 +21,7 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("THCLI_USER", "test.coordinator")
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.delenv("THCLI_KEY", raising=False)
+    monkeypatch.delenv("THCLI_NEW_KEY", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     os.umask(0o022)

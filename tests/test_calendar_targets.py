@@ -112,3 +112,11 @@ def test_high_risk_targets_in_hours_and_a_changed_setting(db):
 def test_due_settings_are_settings():
     assert set(targets.DUE_SETTINGS) <= set(settings.SETTINGS)
     assert {k for k in settings.SETTINGS if k.startswith("target_")} <= set(targets.DUE_SETTINGS)
+
+
+def test_changing_a_target_setting_moves_the_stored_due_date_of_open_cases(db):
+    with freeze_time("2026-11-16"):
+        ref = new_case(db)  # received Monday 16/11/2026: first contact due the next working day
+    assert (case(db, ref)["next_due_on"], case(db, ref)["next_due_what"]) == ("2026-11-17", "first contact")
+    settings.set_from_text(db, "target_first_contact", "3 working days", by="t")
+    assert case(db, ref)["next_due_on"] == "2026-11-19"

@@ -306,3 +306,15 @@ def test_erasure_leaves_no_planted_name_in_the_database_its_wal_or_a_backup(db, 
     assert found == set()
     assert sqlite3.connect(str(after)).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert Path(before).exists()  # older backups keep the data: the README says to replace them
+
+
+def test_an_anonymised_withdrawn_case_cannot_be_reopened_or_edited(db, cli):
+    case = ended_case(db, received="2019-05-01", ended="2019-06-03", status="withdrawn", reason="moved_away")
+    retention.apply(db, by="dpo")
+    with pytest.raises(NotAllowed, match="anonymised under the retention schedule and cannot be reopened"):
+        workflow.move(db, case["ref"], "triage", by="tester")
+    assert referrals.case_row(db, case["ref"])["status"] == "withdrawn"
+    result = cli("referral", "edit", case["ref"], "--phone", "020 7946 0002")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"Error: {case['ref']} was anonymised under the retention schedule: its details can no longer be changed")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from thcli import audit, budget, calendar, clock, codes, letters, parse, scheme, settings, stock, targets
+from thcli import audit, budget, calendar, clock, codes, letters, parse, scheme, settings, stock, targets, workflow
 from thcli.db import write
 from thcli.errors import NotAllowed
 
@@ -156,6 +156,8 @@ def _story(rng: random.Random, index: int, received: dt.date, today: dt.date, cl
     # Roughly one in ten cases runs late at some stage, so `due` has something to show.
     slow = 1 if rng.random() > 0.1 else 4
     d["contact"] = _working(rng, received, 0, 1 * slow)
+    if force.get("fresh"):  # just arrived: nobody has called the client yet
+        d["contact"] = _working(rng, today, 1, 2)
     d["survey_requested"] = _working(rng, d["contact"], 0, 2 * slow)
     d["surveyed"] = _working(rng, d["survey_requested"], 1, 4 * slow)
     d["approved"] = _working(rng, d["surveyed"], 0, 3 * slow)
@@ -173,6 +175,9 @@ def _story(rng: random.Random, index: int, received: dt.date, today: dt.date, cl
     d["followup_3"] = calendar.add_months(d["fitted"], 3) + dt.timedelta(days=rng.randint(0, 10))
     d["followup_6"] = calendar.add_months(d["fitted"], 6) + dt.timedelta(days=rng.randint(0, 10))
     d["closed"] = d["followup_6"] + dt.timedelta(days=rng.randint(0, 7))
+
+    if force.get("stage"):
+        _hold_at_stage(rng, d, force["stage"], today)
 
     path = [("new", received), ("triage", d["contact"]), ("survey", d["survey_requested"]),
             ("approval", d["surveyed"]), ("works", d["ordered"]), ("fitted", d["fitted"]),
@@ -343,7 +348,12 @@ def _stories(rng: random.Random, count: int, today: dt.date) -> list[Story]:
         forced.append({"route": route, "district": list(DISTRICT_OUTWARD)[i % 4],
                        "risk": list(RISK_WEIGHTS)[i % 3], "tenure": list(TENURE_WEIGHTS)[i % 6]})
     forced += [{"exit": "declined"}, {"exit": "withdrawn"}, {"exit": "no_contact"}]
-    days = sorted(rng.randint(0, span) for _ in range(count))
+    # Most referrals spread over eighteen months; a busier last month keeps every stage of the
+    # pipeline in view, and the last few arrived so recently that nobody has called yet.
+    recent = min(count, max(10, count // 12))
+    fresh = min(recent, max(2, count // 150))
+    days = sorted([rng.randint(0, span) for _ in range(count - recent)]
+                  + [rng.randint(max(0, span - 30), span) for _ in range(recent)])
     stories: list[Story] = []
     clients = 0
     for index, offset in enumerate(days):
@@ -353,6 +363,11 @@ def _stories(rng: random.Random, count: int, today: dt.date) -> list[Story]:
             if received > today:
                 received = today
         force = forced[index % len(forced)] if index < len(forced) else None
+        if index >= count - fresh:
+            received = max(received, today - dt.timedelta(days=rng.randint(0, 3)))
+            while not calendar.is_working_day(received) and received < today:
+                received += dt.timedelta(days=1)
+            force = {"fresh": True, "exit": "none"}
         if stories and rng.random() < 0.06:
             client_key = rng.choice(stories[: max(1, len(stories) - 10)]).client_key
         else:
@@ -362,9 +377,41 @@ def _stories(rng: random.Random, count: int, today: dt.date) -> list[Story]:
     return stories
 
 
+# The date on which a case enters each open status, in the order a case moves through them.
+STAGE_STARTS = (("triage", "contact"), ("survey", "survey_requested"), ("approval", "surveyed"),
+                ("works", "ordered"), ("fitted", "fitted"), ("follow_up", "followup_3"), ("closed", "closed"))
+DATE_ORDER = ("contact", "survey_requested", "surveyed", "landlord", "approved", "ordered", "fitted",
+              "followup_3", "followup_6", "closed")
+
+
+def _hold_at_stage(rng: random.Random, d: dict, stage: str, today: dt.date) -> None:
+    """Move a story's dates so that today it sits in ``stage``: every step up to the
+    stage has happened (on today at the latest) and the next one is a few working days off."""
+    starts = dict(STAGE_STARTS)
+    keys = [k for k in DATE_ORDER if k in d]
+    entered = keys.index(starts[stage])
+    following = [name for name, _ in STAGE_STARTS]
+    next_key = starts[following[following.index(stage) + 1]]
+    for key in keys[: entered + 1]:
+        d[key] = min(d[key], today)
+    shift = calendar.add_working_days(today, rng.randint(1, 3)) - d[next_key]
+    for key in keys[keys.index(next_key):]:
+        if key != "landlord" or d[key] > today:
+            d[key] += shift if shift.days > 0 else dt.timedelta(0)
+
+
 def _cover_every_status(rng: random.Random, stories: list[Story], today: dt.date) -> None:
     """Make sure each status appears at least once (small demos too)."""
     present = {s.status for s in stories}
+    spare = [s for s in reversed(stories[13:]) if s.status in workflow.OPEN and s.status != "new"
+             and s.received >= today - dt.timedelta(days=120)]
+    for stage, _ in STAGE_STARTS[:-1]:
+        if stage not in present and spare:
+            old = spare.pop(0)
+            stories[old.index] = story = _story(rng, old.index, old.received, today, old.client_key,
+                                                {"exit": "none", "stage": stage})
+            present.add(story.status)
+    recent = [s for s in reversed(stories) if s.status in ("new", "triage", "survey") and s.index > 12]
     recent = [s for s in reversed(stories) if s.status in ("new", "triage", "survey") and s.index > 12]
     for status in ("on_hold",):
         if status not in present and recent:

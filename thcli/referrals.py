@@ -637,6 +637,10 @@ def _writable(db: Database, ref: str) -> dict:
             f"{case['ref']} is {case['status']}: a {case['status']} case is read-only "
             "except for notes (`thcli referral note`)"
         )
+    if case.get("anonymised_on"):
+        raise NotAllowed(
+            f"{case['ref']} was anonymised under the retention schedule: its details can no longer be changed"
+        )
     return case
 
 

@@ -211,12 +211,14 @@ def put(db: Database, key: str, value: Any) -> None:
 
 def set_from_text(db: Database, key: str, text: str, *, by: str) -> Any:
     """``thcli settings set``: parse, store and audit one setting."""
-    from thcli import audit
+    from thcli import audit, targets
     from thcli.db import write
 
     value = parse_value(db, key, text)
     with write(db):
         put(db, key, value)
+        if key in targets.DUE_SETTINGS:  # every open case's next due date follows the new target
+            targets.refresh_all(db)
         audit.record(db, by=by, action="settings.set", detail=key)
     return value
 

@@ -223,6 +223,11 @@ def move(
                 f"{ref} is {current}: a {current} case is read-only except for notes "
                 "(`thcli referral note`)"
             )
+        if case.get("anonymised_on"):
+            raise NotAllowed(
+                f"{ref} was anonymised under the retention schedule and cannot be reopened: "
+                "log a new referral instead (`thcli referral add`)"
+            )
         allowed = allowed_moves(current, case["status_before_hold"])
         if to not in allowed:
             if current == "on_hold":
