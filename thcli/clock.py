@@ -12,4 +12,4 @@ def today() -> dt.date:
 
 def now_iso() -> str:
     """The current moment in UTC, as stored: ``2026-11-22T09:30:00Z``."""
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

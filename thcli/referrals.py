@@ -471,7 +471,7 @@ def list_cases(db: Database, filters: ListFilters, *, today: dt.date | None = No
     names = [d[0] for d in cursor.description]
     out = []
     for row in cursor:
-        item = dict(zip(names, row))
+        item = dict(zip(names, row, strict=True))
         item["emergency"] = bool(item["emergency"])
         out.append(item)
     return out, total

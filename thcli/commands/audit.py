@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
-import datetime as dt
 import typer
 
 from thcli.commands._common import FormatOption, out, parse_count, parse_date, session

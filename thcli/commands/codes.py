@@ -6,8 +6,17 @@ from typing import Annotated
 
 import typer
 
-from thcli.commands._common import FormatOption, out, parse_code, parse_email, parse_name, parse_phone, \
-    parse_money, parse_text, session
+from thcli.commands._common import (
+    FormatOption,
+    out,
+    parse_code,
+    parse_email,
+    parse_money,
+    parse_name,
+    parse_phone,
+    parse_text,
+    session,
+)
 
 app = typer.Typer(help="Code lists: districts, routes, reasons, measures, contractors...", no_args_is_help=True,
                   add_completion=False)

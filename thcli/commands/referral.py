@@ -219,7 +219,8 @@ def add(
     Required: --name, --postcode, --district, --route, --risk. Every contact
     channel is unsafe unless marked safe.
 
-    Example: thcli referral add --name "Alex Example" --postcode "PE21 6AB" --district boston --route idva --risk high --phone 07700900123 --safe-to-text
+    Example: thcli referral add --name "Alex Example" --postcode "ZZ1 2AB" --district boston --route idva
+    --risk high --phone 07700900123 --safe-to-text
     """
     if not _given(ctx):
         if stdin_is_terminal():

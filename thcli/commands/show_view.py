@@ -128,7 +128,7 @@ def referral(db, case: dict) -> Any:
         ("Landlord", ", ".join(filter(None, [l["name"], l["phone"], l["email"]]))),
         ("Landlord permission", landlord),
         ("Consent", consent),
-        ("Eligibility", Text.from_markup("[red]" + "; ".join(problems) + "[/red]") if problems else "no problems found"),
+        ("Eligibility", Text("; ".join(problems), style="red") if problems else "no problems found"),
     ]
     return Panel(_pairs(rows), title="Referral", title_align="left")
 
