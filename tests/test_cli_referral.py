@@ -141,7 +141,7 @@ def test_referral_list_csv_and_table(cli, scheme):
     assert csv_out.splitlines()[1] == ("TH-2026-0001,new,northmoor,idva,high,2026-11-18,Alex Example,ZZ1 2AB,"
                                        "no,2026-11-19,first contact")
     table = cli("referral", "list", "--format", "table").stdout
-    assert "TH-2026-0001" in table and "18/11/2026" in table and "19/11/2026 first contact" in table
+    assert "TH-2026-0001" in table and "18/11/2026" in table and "19/11/2026" in table and "first contact" in table
     assert "1 of 1 cases" in table
 
 

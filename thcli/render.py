@@ -93,7 +93,11 @@ def yes_no(value: Any, row: dict | None = None) -> str:
 
 def table(rows: Sequence[dict], columns: Sequence[Column], *, title: str | None = None,
           caption: str | None = None) -> Table:
-    t = Table(title=title, caption=caption, header_style="bold", title_justify="left")
+    from rich import box
+
+    # A light frame: lists are read in narrow terminals, so the columns get the width.
+    t = Table(title=title, caption=caption, header_style="bold", title_justify="left", box=box.SIMPLE_HEAD,
+              caption_justify="left", show_edge=False, pad_edge=False, padding=(0, 1, 0, 0))
     for c in columns:
         t.add_column(c.header, justify=c.justify, style=c.style, overflow="fold", no_wrap=c.no_wrap)
     for row in rows:

@@ -335,19 +335,19 @@ def list_(
     def due(value, row):
         if not value:
             return ""
-        text = f"{render.uk_date(value)} {row['next_due_what'] or ''}".strip()
-        return f"[red]{text}[/red]" if value < today else text
+        return f"[red]{render.uk_date(value)}[/red]" if value < today else render.uk_date(value)
 
     columns = [
         render.Column("ref", "Ref", style="bold", no_wrap=True),
-        render.Column("status", "Status"),
+        render.Column("status", "Status", no_wrap=True),
         render.Column("received_on", "Received", render.uk_date, no_wrap=True),
         render.Column("client_name", "Client"),
-        render.Column("postcode", "Postcode"),
-        render.Column("district", "District"),
-        render.Column("risk_level", "Risk", lambda v, r: v + (" (emergency)" if r["emergency"] else "")),
-        render.Column("route", "Route"),
-        render.Column("next_due_on", "Next due", due),
+        render.Column("postcode", "Postcode", no_wrap=True),
+        render.Column("district", "District", no_wrap=True),
+        render.Column("risk_level", "Risk", lambda v, r: v + (" (emergency)" if r["emergency"] else ""),
+                      no_wrap=True),
+        render.Column("next_due_on", "Next due", due, no_wrap=True),
+        render.Column("next_due_what", "For"),
     ]
     caption = f"{len(rows)} of {total} cases" + (" (use --limit 0 for all)" if len(rows) < total else "")
     render.emit(rows, fmt, columns, csv_columns=referrals.LIST_COLUMNS, caption=caption,
