@@ -328,3 +328,14 @@ def test_audit_lists_changes_without_personal_values(cli, scheme):
     assert [r["action"] for r in rows] == ["referral.add", "init"]
     assert "Zebedee" not in json.dumps(rows)
     assert cli("audit", "--verify").stdout.startswith("The audit log is intact (2 entries).")
+
+
+@freeze_time(TODAY)
+def test_square_brackets_in_names_and_notes_are_printed_as_typed(cli, scheme):
+    """Rich markup is never read from data: '[/]' in a name used to crash the table."""
+    cli("referral", "add", *referral_args(**{"--name": "Alex [/] Example", "--note": "call [red]never[/red] after 5"}))
+    table = cli("referral", "list", "--format", "table")
+    assert table.exit_code == 0 and "Alex [/] Example" in table.stdout
+    shown = cli("referral", "show", "TH-2026-0001", "--format", "table")
+    assert shown.exit_code == 0
+    assert "Alex [/] Example" in shown.stdout and "call [red]never[/red] after 5" in shown.stdout

@@ -20,8 +20,11 @@ from rich.table import Table
 from thcli import parse
 
 #: stdout and stderr consoles; tests set THCLI_WIDTH / COLUMNS for a fixed width.
-console = Console(highlight=False, soft_wrap=False)
-err_console = Console(stderr=True, highlight=False)
+#: Markup is off: names, notes and addresses are printed as typed, even with
+#: square brackets in them. Colour is given as rich Text objects, never as markup
+#: in strings that could carry someone's data.
+console = Console(highlight=False, soft_wrap=False, markup=False)
+err_console = Console(stderr=True, highlight=False, markup=False)
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 

@@ -103,7 +103,7 @@ def restore(
 
 @app.command()
 def encrypt(ctx: typer.Context) -> None:
-    """Encrypt a plain database with a passphrase (SQLCipher; needs thcli[encrypted]).
+    """Encrypt a plain database with a passphrase (SQLCipher; needs the encrypted extra).
 
     The passphrase comes from THCLI_KEY, or is asked twice in a terminal; it is
     never an option. The encrypted copy is checked before it replaces the plain

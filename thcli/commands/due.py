@@ -11,11 +11,19 @@ from thcli.commands._common import FormatOption, parse_code, parse_count, sessio
 app = typer.Typer(add_completion=False)
 
 
-def _late(days: int) -> str:
+def _emergency(value: str, row: dict):
+    from rich.text import Text
+
+    return Text("emergency", style="bold") if row["emergency"] else value
+
+
+def _late(days: int):
+    from rich.text import Text
+
     if days > 0:
-        return f"[bold red]{days} day{'s' if days != 1 else ''} late[/bold red]"
+        return Text(f"{days} day{'s' if days != 1 else ''} late", style="bold red")
     if days == 0:
-        return "[bold yellow]today[/bold yellow]"
+        return Text("today", style="bold yellow")
     return f"in {-days} day{'s' if days != -1 else ''}"
 
 
@@ -66,7 +74,7 @@ def due(
         render.Column("what", "What", no_wrap=True),
         render.Column("status", "Status", no_wrap=True),
         render.Column("district", "District"),
-        render.Column("risk_level", "Risk", lambda v, r: "[bold]emergency[/bold]" if r["emergency"] else v),
+        render.Column("risk_level", "Risk", lambda v, r: _emergency(v, r)),
     ]
     table = render.table(shown, columns, title="Due")
     for row, shown_row in zip(table.rows, shown, strict=True):

@@ -24,8 +24,9 @@ def init(
     ] = None,
     encrypt: Annotated[
         bool,
-        typer.Option("--encrypt", help="Encrypt the database (recommended; needs thcli[encrypted]). The "
-                                       "passphrase comes from THCLI_KEY, or is asked twice in a terminal."),
+        typer.Option("--encrypt", help="Encrypt the database (recommended; needs the encrypted extra: "
+                                       "pip install 'thcli\\[encrypted]'). The passphrase "
+                                       "comes from THCLI_KEY, or is asked twice in a terminal."),
     ] = False,
 ) -> None:
     """Create the database and seed the code lists with editable defaults.

@@ -46,6 +46,8 @@ def list_(ctx: typer.Context, ref: Ref, fmt: FormatOption = None) -> None:
 
     Example: thcli measures list TH-2026-0042 --format json
     """
+    from rich.text import Text
+
     from thcli import measures, render
 
     s = session(ctx)
@@ -56,11 +58,12 @@ def list_(ctx: typer.Context, ref: Ref, fmt: FormatOption = None) -> None:
         from thcli.commands.show_view import line_status
 
         style = STATUS_STYLE.get(value, "")
-        return f"[{style}]{line_status(row)}[/{style}]" if style else line_status(row)
+        return Text(line_status(row), style=style)
 
     columns = [
         render.Column("line", "Line", justify="right"),
-        render.Column("label", "Measure", lambda v, r: v + (" [dim](removable)[/dim]" if r["removable"] else "")),
+        render.Column("label", "Measure",
+                      lambda v, r: Text.assemble(v, (" (removable)" if r["removable"] else "", "dim"))),
         render.Column("quantity", "Qty", justify="right"),
         render.Column("estimated_cost_pence", "Estimate", render.money, justify="right"),
         render.Column("status", "Status", status),

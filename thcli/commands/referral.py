@@ -323,6 +323,8 @@ def list_(
 
     Example: thcli referral list --status open --district boston --overdue
     """
+    from rich.text import Text
+
     from thcli import clock, referrals, render
 
     s = session(ctx)
@@ -335,7 +337,7 @@ def list_(
     def due(value, row):
         if not value:
             return ""
-        return f"[red]{render.uk_date(value)}[/red]" if value < today else render.uk_date(value)
+        return Text(render.uk_date(value), style="red" if value < today else "")
 
     columns = [
         render.Column("ref", "Ref", style="bold", no_wrap=True),

@@ -81,11 +81,12 @@ def _show(data: dict[str, Any], chosen) -> None:
     from rich.bar import Bar
     from rich.columns import Columns
     from rich.table import Table
+    from rich.text import Text
 
     from thcli import parse, render
 
     console = render.console
-    console.print(f"[bold]{data['scheme']}[/bold]: {chosen.describe()}", soft_wrap=True)
+    console.print(Text.assemble((data["scheme"], "bold"), f": {chosen.describe()}"), soft_wrap=True)
     referrals = data["referrals"]
 
     months = Table(title="Referrals per month", title_justify="left", show_header=False, box=None, padding=(0, 1))
@@ -97,7 +98,7 @@ def _show(data: dict[str, Any], chosen) -> None:
         year, number = month["month"].split("-")
         label = f"{parse.MONTHS[int(number) - 1][:3]} {year}"
         months.add_row(label, Bar(most, 0, month["count"], width=40, color="cyan"), _count(month["count"]))
-    months.add_row("[bold]Total[/bold]", "", f"[bold]{_count(referrals['total'])}[/bold]")
+    months.add_row(Text("Total", style="bold"), "", Text(_count(referrals["total"]), style="bold"))
     console.print(months)
     console.print()
 
@@ -141,7 +142,7 @@ def _show(data: dict[str, Any], chosen) -> None:
     funds.add_column("Spend", justify="right")
     for fund in spend["by_fund"]:
         funds.add_row(f"{fund['name']} ({fund['fund']})", fund["source"], render.money(fund["spend_pence"]))
-    funds.add_row("[bold]Total[/bold]", "", f"[bold]{render.money(spend['total_pence'])}[/bold]")
+    funds.add_row(Text("Total", style="bold"), "", Text(render.money(spend["total_pence"]), style="bold"))
     console.print(funds)
     household = spend["per_household"]
     if household["households"]:

@@ -25,8 +25,8 @@ def _yes(value: Any) -> str:
     return "yes" if value else "no"
 
 
-def _tick(value: bool) -> str:
-    return "[green]safe[/green]" if value else "[red]not safe[/red]"
+def _tick(value: bool) -> Text:
+    return Text("safe", style="green") if value else Text("not safe", style="red")
 
 
 def _pairs(rows: list[tuple[str, Any]]) -> Table:
@@ -62,22 +62,22 @@ def header(db, case: dict) -> Any:
         ("Referred again", ", ".join(case["repeated_by"])),
         ("Legal hold", "yes" if case["legal_hold"] else None),
     ]
-    return Panel(_pairs(rows), title=f"[bold]{case['ref']}[/bold]", title_align="left")
+    return Panel(_pairs(rows), title=Text(case["ref"], style="bold"), title_align="left")
 
 
 def client(db, case: dict) -> Any:
     c = case["client"]
     address = c["address"] or ""
-    where = ", ".join(filter(None, [address, c["postcode"]]))
+    where = Text(", ".join(filter(None, [address, c["postcode"]])))
     if c["do_not_disclose"]:
-        where += "  [bold red]DO NOT DISCLOSE[/bold red]"
+        where.append("  DO NOT DISCLOSE", style="bold red")
     if not c["address_is_current"]:
-        where += "  [yellow](previous address)[/yellow]"
+        where.append("  (previous address)", style="yellow")
     dob = parse.format_date(c["dob"]) if c["dob"] else "unknown"
     rows = [
         ("Name", c["name"]),
         ("Date of birth", dob),
-        ("Address", Text.from_markup(where)),
+        ("Address", where),
         ("Gender", c["gender"]),
         ("Ethnicity", c["ethnicity"]),
         ("Disabled", _yes(c["disabled"]) if c["disabled"] is not None else None),
@@ -93,10 +93,10 @@ def contact(db, case: dict) -> Any:
     safe = case["safe_contact"]
     k = case["contact"]
     rows = [
-        ("Phone", Text.from_markup(f"{k['phone'] or '(none)'}  call: {_tick(safe['call'])}, "
-                                   f"text: {_tick(safe['text'])}, voicemail: {_tick(safe['voicemail'])}")),
-        ("Email", Text.from_markup(f"{k['email'] or '(none)'}  {_tick(safe['email'])}")),
-        ("Post", Text.from_markup(_tick(safe["post"]))),
+        ("Phone", Text.assemble(k["phone"] or "(none)", "  call: ", _tick(safe["call"]), ", text: ",
+                                _tick(safe["text"]), ", voicemail: ", _tick(safe["voicemail"]))),
+        ("Email", Text.assemble(k["email"] or "(none)", "  ", _tick(safe["email"]))),
+        ("Post", _tick(safe["post"])),
         ("Safe times", k["safe_times"]),
         ("Third party", " ".join(filter(None, [k["third_party_name"], k["third_party_phone"]]))),
     ]
@@ -139,7 +139,7 @@ def perpetrator(db, case: dict) -> Any:
         return None
     rows = [("Name", p["name"] or "(not recorded)"), ("Relationship", p["relationship"]),
             ("Whereabouts", p["whereabouts"]), ("Court orders", p["court_orders"]), ("Notes", p["notes"])]
-    return Panel(_pairs(rows), title="[red]Perpetrator (confidential, viewing is audited)[/red]",
+    return Panel(_pairs(rows), title=Text("Perpetrator (confidential, viewing is audited)", style="red"),
                  title_align="left", border_style="red")
 
 
@@ -190,10 +190,10 @@ def measures(db, case: dict) -> Any:
         return None
     parts: list[Any] = []
     for s in surveys:
-        done = (f"surveyed {parse.format_date(s['surveyed_on'])}" if s["surveyed_on"]
-                else "[yellow]not yet surveyed[/yellow]")
+        done = (Text(f"surveyed {parse.format_date(s['surveyed_on'])}") if s["surveyed_on"]
+                else Text("not yet surveyed", style="yellow"))
         asked = f"requested {parse.format_date(s['requested_on'])}, " if s["requested_on"] else ""
-        parts.append(Text.from_markup(f"[bold]Survey[/bold] by {s['surveyor']}: {asked}{done}"))
+        parts.append(Text.assemble(("Survey", "bold"), f" by {s['surveyor']}: {asked}", done))
         if s["notes"]:
             parts.append(Text(f"  {s['notes']}"))
     if lines:
@@ -220,12 +220,14 @@ def due(db, case: dict) -> Any:
     rows = []
     for item in items:
         late = item["days_late"]
-        when = parse.format_date(item["due_on"])
+        when = Text(parse.format_date(item["due_on"]))
         if late > 0:
-            when = f"[red]{when} ({late} day{'s' if late != 1 else ''} late)[/red]"
+            when.append(f" ({late} day{'s' if late != 1 else ''} late)")
+            when.stylize("red")
         elif late == 0:
-            when = f"[yellow]{when} (today)[/yellow]"
-        rows.append((item["what"], Text.from_markup(when)))
+            when.append(" (today)")
+            when.stylize("yellow")
+        rows.append((item["what"], when))
     return Panel(_pairs(rows), title="Due", title_align="left")
 
 
@@ -240,8 +242,8 @@ def letters(db, case: dict) -> Any:
     for heading in ("Made", "Letter", "To", "By", "File"):
         t.add_column(heading, overflow="fold")
     for row in rows:
-        to = row["recipient"] + (" [red](safety override)[/red]" if row["override"] else "")
-        t.add_row(parse.format_date(row["made_at"][:10]), row["kind"], Text.from_markup(to), row["made_by"],
+        to = Text.assemble(row["recipient"], (" (safety override)" if row["override"] else "", "red"))
+        t.add_row(parse.format_date(row["made_at"][:10]), row["kind"], to, row["made_by"],
                   row["file"] or "")
     return t
 

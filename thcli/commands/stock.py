@@ -23,6 +23,8 @@ def list_(ctx: typer.Context, fmt: FormatOption = None) -> None:
 
     Example: thcli stock list
     """
+    from rich.text import Text
+
     from thcli import render, stock
 
     s = session(ctx)
@@ -30,10 +32,10 @@ def list_(ctx: typer.Context, fmt: FormatOption = None) -> None:
     rows = stock.stock_list(db)
 
     def quantity(value, row):
-        return f"[bold red]{value}[/bold red]" if row["reorder"] else str(value)
+        return Text(str(value), style="bold red" if row["reorder"] else "")
 
     def reorder(value, row):
-        return "[bold red]reorder[/bold red]" if value else ""
+        return Text("reorder", style="bold red") if value else ""
 
     columns = [
         render.Column("item", "Item", style="bold"),
