@@ -307,7 +307,7 @@ def test_a_failed_risk_rule_can_be_saved_as_declined_asking_only_what_the_case_n
     assert ("Not eligible: risk level standard is not one this scheme helps (setting eligible_risks: high).\n"
             in printed)
     assert "It will be saved as declined: The risk level is not one the scheme can help with.\n" in printed
-    assert prompts.next_steps(db, result) == [f"thcli letter make {result.ref} decline   # tell the referrer why"]
+    assert referrals.next_steps(db, result) == [f"thcli letter make {result.ref} decline   # tell the referrer why"]
 
 
 @pytest.mark.parametrize(("keys", "problem", "reason"), [

@@ -531,21 +531,3 @@ def referral_wizard(db: Database, *, by: str, answers: Answers | None = None) ->
     """
     return ReferralWizard(db, by=by, answers=answers).run()
 
-
-def next_steps(db: Database, result: referrals.AddResult) -> list[str]:
-    """What to do after saving, as commands to copy (with a comment each)."""
-    ref = result.ref
-    if result.status == "declined":
-        steps = [(f"thcli letter make {ref} decline", "tell the referrer why")]
-    else:
-        consent = referrals.consent_state(db, result.case_id)
-        missing = [scope for scope in ("police", "contractor") if not consent[scope]]
-        steps = []
-        if missing:
-            steps.append((f"thcli referral consent {ref} --scope {','.join(missing)}", "once the client agrees"))
-        steps += [
-            (f'thcli survey request {ref} --surveyor "NAME"', "the police Crime Reduction Officer"),
-            (f"thcli letter make {ref} acknowledgement", "to the referrer"),
-        ]
-    width = max(len(command) for command, _ in steps)
-    return [f"{command.ljust(width)}   # {why}" for command, why in steps]

@@ -244,11 +244,11 @@ def add(
     s = session(ctx)
     db = s.open()
     result = referrals.add_referral(db, data, by=s.user)
-    _report_added(result, fmt)
+    _report_added(db, result, fmt)
 
 
-def _report_added(result, fmt) -> None:
-    from thcli import render
+def _report_added(db, result, fmt) -> None:
+    from thcli import referrals, render
 
     if render.resolve_format(fmt) == "json" and fmt is not None:
         render.print_json({"ref": result.ref, "status": result.status, "warnings": result.warnings,
@@ -257,11 +257,9 @@ def _report_added(result, fmt) -> None:
     out(f"Saved {result.ref} ({result.status}).")
     for text in result.warnings:
         warn(text)
-    if result.status == "new":
-        out("Next steps:")
-        out(f"  thcli referral consent {result.ref} --scope police,contractor   # once the client agrees")
-        out(f"  thcli referral move {result.ref} triage                      # after first contact")
-        out(f"  thcli letter make {result.ref} acknowledgement               # to the referrer")
+    out("Next steps (commands to copy):")
+    for line in referrals.next_steps(db, result):
+        out(f"  {line}")
 
 
 def _wizard(ctx: typer.Context) -> None:
@@ -272,12 +270,7 @@ def _wizard(ctx: typer.Context) -> None:
     result = prompts.referral_wizard(db, by=s.user)
     if result is None:  # cancelled: the wizard said "Nothing was saved."
         raise typer.Exit(1)
-    out(f"Saved {result.ref} ({result.status}).")
-    for text in result.warnings:
-        warn(text)
-    out("Next steps (commands to copy):")
-    for line in prompts.next_steps(db, result):
-        out(f"  {line}")
+    _report_added(db, result, None)
 
 
 @app.command()
