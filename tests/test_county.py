@@ -597,6 +597,17 @@ def test_one_hidden_cell_hides_the_next_smallest_non_zero_one_too():
     assert shown(cells) == ["30", "<5", "0", "12", "9", "suppressed"]
 
 
+def test_a_hidden_cell_beside_only_zeros_hides_a_zero_and_alone_hides_the_total():
+    # Children: 6 in all, all in district a (from 3 households); b's households have none.
+    cells = [cell("children", "all", "all", 6, cases=8), cell("children", "district", "a", 6, cases=3),
+             cell("children", "district", "b", 0, cases=5)]
+    county.protect(cells, 5)
+    assert shown(cells) == ["6", "suppressed", "suppressed"]  # a shown 0 would give a's 6 away
+    cells = [cell("children", "all", "all", 6, cases=8), cell("children", "district", "a", 6, cases=3)]
+    county.protect(cells, 5)
+    assert shown(cells) == ["suppressed", "suppressed"]
+
+
 def test_two_hidden_cells_need_no_more():
     cells = [cell("referrals", "all", "all", 30), cell("referrals", "district", "a", 3),
              cell("referrals", "district", "b", 2), cell("referrals", "district", "c", 25)]

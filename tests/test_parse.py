@@ -107,27 +107,34 @@ def test_money_round_trips(pence):
     (" 29/02/2028 ", D(2028, 2, 29)),
     ("1900-01-01", D(1900, 1, 1)),
     ("31/12/2100", D(2100, 12, 31)),
+    ("22 November 2026", D(2026, 11, 22)),
+    ("1 april 2026", D(2026, 4, 1)),
+    ("3 Sept 2026", D(2026, 9, 3)),
+    ("9 Jan. 2027", D(2027, 1, 9)),
 ])
 def test_date_accepted(text, expected):
     assert parse.date(text) == expected
 
 
 @pytest.mark.parametrize("text,message", [
-    ("31/02/2026", "'31/02/2026' is not a real date: use YYYY-MM-DD or DD/MM/YYYY (day first)"),
-    ("29/02/2027", "'29/02/2027' is not a real date: use YYYY-MM-DD or DD/MM/YYYY (day first)"),
-    ("2026-02-30", "'2026-02-30' is not a real date: use YYYY-MM-DD or DD/MM/YYYY (day first)"),
-    ("2026-22-11", "'2026-22-11' is not a real date: use YYYY-MM-DD or DD/MM/YYYY (day first)"),
+    ("31/02/2026", "'31/02/2026' is not a real date: use DD/MM/YYYY (day first), 22 November 2026 or YYYY-MM-DD"),
+    ("29/02/2027", "'29/02/2027' is not a real date: use DD/MM/YYYY (day first), 22 November 2026 or YYYY-MM-DD"),
+    ("2026-02-30", "'2026-02-30' is not a real date: use DD/MM/YYYY (day first), 22 November 2026 or YYYY-MM-DD"),
+    ("2026-22-11", "'2026-22-11' is not a real date: use DD/MM/YYYY (day first), 22 November 2026 or YYYY-MM-DD"),
     ("11/22/2026", "'11/22/2026' looks like US order (month first): write 22/11/2026"),
     ("1/13/2026", "'1/13/2026' looks like US order (month first): write 13/01/2026"),
     # month first would be 31 February: not a real date either way
-    ("02/31/2026", "'02/31/2026' is not a real date: use YYYY-MM-DD or DD/MM/YYYY (day first)"),
-    ("22-11-2026", "'22-11-2026' is not a date: use YYYY-MM-DD or DD/MM/YYYY (day first)"),
-    ("2026/11/22", "'2026/11/22' is not a date: use YYYY-MM-DD or DD/MM/YYYY (day first)"),
-    ("2026-1-5", "'2026-1-5' is not a date: use YYYY-MM-DD or DD/MM/YYYY (day first)"),
-    ("22 November 2026", "'22 November 2026' is not a date: use YYYY-MM-DD or DD/MM/YYYY (day first)"),
-    ("tomorrow", "'tomorrow' is not a date: use YYYY-MM-DD or DD/MM/YYYY (day first)"),
-    ("", "'' is not a date: use YYYY-MM-DD or DD/MM/YYYY (day first)"),
-    ("٢٢/١١/٢٠٢٦", "'٢٢/١١/٢٠٢٦' is not a date: use YYYY-MM-DD or DD/MM/YYYY (day first)"),
+    ("02/31/2026", "'02/31/2026' is not a real date: use DD/MM/YYYY (day first), 22 November 2026 or YYYY-MM-DD"),
+    ("22-11-2026", "'22-11-2026' is not a date: use DD/MM/YYYY (day first), 22 November 2026 or YYYY-MM-DD"),
+    ("2026/11/22", "'2026/11/22' is not a date: use DD/MM/YYYY (day first), 22 November 2026 or YYYY-MM-DD"),
+    ("2026-1-5", "'2026-1-5' is not a date: use DD/MM/YYYY (day first), 22 November 2026 or YYYY-MM-DD"),
+    ("22 Novembre 2026", "'22 Novembre 2026': 'Novembre' is not a month: write it like 22 November 2026"),
+    ("22 Nv 2026", "'22 Nv 2026': 'Nv' is not a month: write it like 22 November 2026"),
+    ("31 June 2026", "'31 June 2026' is not a real date: use DD/MM/YYYY (day first), 22 November 2026 or YYYY-MM-DD"),
+    ("22 November 26", "'22 November 26': write the year in full with four digits, e.g. 22/11/2026"),
+    ("tomorrow", "'tomorrow' is not a date: use DD/MM/YYYY (day first), 22 November 2026 or YYYY-MM-DD"),
+    ("", "'' is not a date: use DD/MM/YYYY (day first), 22 November 2026 or YYYY-MM-DD"),
+    ("٢٢/١١/٢٠٢٦", "'٢٢/١١/٢٠٢٦' is not a date: use DD/MM/YYYY (day first), 22 November 2026 or YYYY-MM-DD"),
     ("22/11/26", "'22/11/26': write the year in full with four digits, e.g. 22/11/2026"),
     ("22/11/02026", "'22/11/02026': write the year in full with four digits, e.g. 22/11/2026"),
     ("31/12/1899", "'31/12/1899': the year must be between 1900 and 2100"),
@@ -170,6 +177,7 @@ def test_dates_round_trip(day):
     assert parse.date(parse.format_date(day)) == day
     assert parse.date(day.isoformat()) == day
     assert parse.date(f"{day.day}/{day.month}/{day.year}") == day
+    assert parse.date(parse.format_long_date(day)) == day
 
 
 # --- postcodes -------------------------------------------------------------------------

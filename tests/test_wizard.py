@@ -440,7 +440,8 @@ def test_bad_answers_are_asked_again_and_earlier_answers_kept(db):
 
 
 @pytest.mark.parametrize(("key", "typed", "message"), [
-    ("received_on", "31/02/2026", "'31/02/2026' is not a real date: use YYYY-MM-DD or DD/MM/YYYY (day first)"),
+    ("received_on", "31/02/2026",
+     "'31/02/2026' is not a real date: use DD/MM/YYYY (day first), 22 November 2026 or YYYY-MM-DD"),
     ("received_on", "11/19/2026", "'11/19/2026' looks like US order (month first): write 19/11/2026"),
     ("received_on", "21/11/2026", "21/11/2026 is in the future: a referral is logged once received"),
     ("received_on", "", "an answer is needed: date the referral was received"),

@@ -548,8 +548,10 @@ def protect(cells: list[Cell], threshold: int) -> None:
     Secondary: where the ``all`` figure of an additive measure is shown and a
     breakdown has exactly one hidden cell, the next smallest non-zero cell of
     that breakdown is hidden too (``suppressed``), so that subtracting the
-    shown cells from the total gives only the sum of two hidden cells. Zero
-    cells are never chosen: hiding a zero hides nothing.
+    shown cells from the total gives only the sum of two hidden cells. Where
+    the only other cells are zeros, a zero is hidden (a shown zero would give
+    the hidden cell away as the total); where there is no other cell at all,
+    the total is hidden.
     """
     if threshold > 1:
         small = f"<{threshold}"
@@ -570,10 +572,12 @@ def protect(cells: list[Cell], threshold: int) -> None:
         if total is None or not total.additive or total.hidden is not None:
             continue
         while sum(1 for c in group if c.hidden) == 1:
-            candidates = [c for c in group if c.hidden is None and c.cases > 0 and c.value]
-            if not candidates:
+            shown = [c for c in group if c.hidden is None]
+            if not shown:
+                total.hidden = "suppressed"
                 break
-            min(candidates, key=lambda c: (abs(c.value), c.cases)).hidden = "suppressed"
+            # The smallest non-zero cell first; a zero only when nothing else is left.
+            min(shown, key=lambda c: (not c.value, abs(c.value or 0), c.cases)).hidden = "suppressed"
 
 
 def _rounded(value: int, base: int) -> int:

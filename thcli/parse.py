@@ -30,7 +30,7 @@ EMAIL_MAX = 254
 # Tab, newline and carriage return are left to each parser: names fold them into spaces,
 # free text keeps newlines and tabs.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-_DATE_FORMS = "use YYYY-MM-DD or DD/MM/YYYY (day first)"
+_DATE_FORMS = "use DD/MM/YYYY (day first), 22 November 2026 or YYYY-MM-DD"
 
 
 def _show(value: object) -> str:
@@ -97,6 +97,8 @@ def pounds(pence: int) -> str:
 _ISO = re.compile(r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})")
 # The year may be any length here so that "22/11/26" gets its own message.
 _UK = re.compile(r"(?P<day>[0-9]{1,2})/(?P<month>[0-9]{1,2})/(?P<year>[0-9]{1,8})")
+# The long UK form, as on letters: 22 November 2026, 1 Apr 2026, 3 Sept 2026.
+_LONG = re.compile(r"(?P<day>[0-9]{1,2})\s+(?P<month>[A-Za-z]+)\.?,?\s+(?P<year>[0-9]{1,8})")
 FIRST_YEAR = 1900
 LAST_YEAR = 2100
 
@@ -122,12 +124,18 @@ def date(text: str, *, today: dt.date | None = None) -> dt.date:
     if word in ("today", "yesterday"):
         base = today or dt.date.today()
         return base if word == "today" else base - dt.timedelta(days=1)
-    match = _ISO.fullmatch(value) or _UK.fullmatch(value)
+    match = _ISO.fullmatch(value) or _UK.fullmatch(value) or _LONG.fullmatch(value)
     if not match:
         raise BadInput(f"{_show(text)} is not a date: {_DATE_FORMS}")
     if len(match.group("year")) != 4:
         raise BadInput(f"{_show(text)}: write the year in full with four digits, e.g. 22/11/2026")
-    year, month, day = (int(match.group(part)) for part in ("year", "month", "day"))
+    if match.re is _LONG:
+        month_number = _month_number(match.group("month"))
+        if month_number is None:
+            raise BadInput(f"{_show(text)}: {match.group('month')!r} is not a month: write it like 22 November 2026")
+        year, month, day = int(match.group("year")), month_number, int(match.group("day"))
+    else:
+        year, month, day = (int(match.group(part)) for part in ("year", "month", "day"))
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise BadInput(f"{_show(text)}: the year must be between {FIRST_YEAR} and {LAST_YEAR}")
     found = _real(year, month, day)
@@ -157,6 +165,15 @@ def format_date(value: dt.date | str | None) -> str:
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December"]
+
+
+def _month_number(name: str) -> int | None:
+    """1-12 for a month's name or its usual abbreviation (``Nov``, ``Sept``), any case; else None."""
+    word = name.lower()
+    for number, month in enumerate(MONTHS, start=1):
+        if word == month.lower() or (len(word) >= 3 and month.lower().startswith(word)):
+            return number
+    return None
 
 
 def format_long_date(value: dt.date | str | None) -> str:
