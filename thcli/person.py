@@ -43,10 +43,6 @@ class Exported:
     json: Path
 
 
-def _flag(value: Any) -> bool | None:
-    return None if value is None else bool(value)
-
-
 def _rows(db: Database, sql: str, params: list) -> list[dict]:
     return list(db.query(sql, params))
 
@@ -74,7 +70,7 @@ def _case_record(db: Database, case: dict) -> dict:
         "route": case["route"],
         "risk_level": case["risk_level"],
         "emergency": bool(case["emergency"]),
-        "marac": _flag(case["marac"]),
+        "marac": referrals.flag(case["marac"]),
         "marac_date": case["marac_date"],
         "dash_date": case["dash_date"],
         "dash_score": case["dash_score"],
@@ -84,14 +80,14 @@ def _case_record(db: Database, case: dict) -> dict:
                      "email": case["referrer_email"]},
         "support_worker": case["support_worker"],
         "household": {"adults": case["adults"], "children": case["children"],
-                      "children_ages": case["children_ages"], "pregnant": _flag(case["pregnant"])},
+                      "children_ages": case["children_ages"], "pregnant": referrals.flag(case["pregnant"])},
         "tenure": case["tenure"],
         "landlord": {"name": case["landlord_name"], "email": case["landlord_email"],
                      "phone": case["landlord_phone"]},
         "landlord_permission": case["landlord_permission"],
-        "chooses_to_stay": _flag(case["chooses_to_stay"]),
+        "chooses_to_stay": referrals.flag(case["chooses_to_stay"]),
         "address": {"address": address.get("address"), "postcode": address.get("postcode"),
-                    "do_not_disclose": _flag(address.get("do_not_disclose"))},
+                    "do_not_disclose": referrals.flag(address.get("do_not_disclose"))},
         "safe_contact": {
             "phone": contact.get("phone"), "safe_to_call": bool(contact.get("safe_call")),
             "safe_to_text": bool(contact.get("safe_text")), "safe_voicemail": bool(contact.get("safe_voicemail")),
@@ -141,18 +137,7 @@ def gather(db: Database, ref: str) -> dict:
         "scheme": settings.get(db, "scheme_name"),
         "asked_for_ref": case["ref"],
         "client": {
-            "name": client.get("name"),
-            "dob": client.get("dob"),
-            "gender": client.get("gender"),
-            "ethnicity": client.get("ethnicity"),
-            "disabled": _flag(client.get("disabled")),
-            "access_needs": client.get("access_needs"),
-            "language": client.get("language"),
-            "interpreter": _flag(client.get("interpreter")),
-            "nrpf": _flag(client.get("nrpf")),
-            "lgbt": _flag(client.get("lgbt")),
-            "mental_health_needs": _flag(client.get("mental_health_needs")),
-            "substance_use_needs": _flag(client.get("substance_use_needs")),
+            **referrals.client_details(client),
             "first_recorded_at": client.get("created_at"),
         },
         "addresses": [{**a, "do_not_disclose": bool(a["do_not_disclose"]), "current": bool(a["current"])}

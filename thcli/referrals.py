@@ -502,6 +502,22 @@ def consent_state(db: Database, case_id: int) -> dict[str, bool]:
     return state
 
 
+def flag(value: Any) -> bool | None:
+    """A yes/no column as True, False, or None when it was never asked."""
+    return None if value is None else bool(value)
+
+
+#: The client's own fields, with the yes/no ones as booleans (None: not asked).
+CLIENT_DETAILS = ("name", "dob", "gender", "ethnicity", "disabled", "access_needs", "language", "interpreter",
+                  "nrpf", "lgbt", "mental_health_needs", "substance_use_needs")
+CLIENT_FLAGS = {"disabled", "interpreter", "nrpf", "lgbt", "mental_health_needs", "substance_use_needs"}
+
+
+def client_details(client: dict) -> dict:
+    """The client row's details as shown and exported (a removed client gives Nones)."""
+    return {key: flag(client.get(key)) if key in CLIENT_FLAGS else client.get(key) for key in CLIENT_DETAILS}
+
+
 def show_case(db: Database, ref: str, *, by: str, with_perpetrator: bool = False) -> dict:
     """Everything about a case, as the JSON contract of ``referral show`` (audited)."""
     from thcli import followups, measures, surveys
@@ -524,9 +540,6 @@ def show_case(db: Database, ref: str, *, by: str, with_perpetrator: bool = False
     timeline = list(db.query(
         "SELECT at, kind, detail, by FROM events WHERE case_id = ? ORDER BY id", [case["id"]]
     ))
-
-    def flag(value):
-        return None if value is None else bool(value)
 
     result = {
         "ref": case["ref"],
@@ -569,18 +582,7 @@ def show_case(db: Database, ref: str, *, by: str, with_perpetrator: bool = False
         },
         "consent": consent_state(db, case["id"]),
         "client": {
-            "name": client.get("name"),
-            "dob": client.get("dob"),
-            "gender": client.get("gender"),
-            "ethnicity": client.get("ethnicity"),
-            "disabled": flag(client.get("disabled")),
-            "access_needs": client.get("access_needs"),
-            "language": client.get("language"),
-            "interpreter": flag(client.get("interpreter")),
-            "nrpf": flag(client.get("nrpf")),
-            "lgbt": flag(client.get("lgbt")),
-            "mental_health_needs": flag(client.get("mental_health_needs")),
-            "substance_use_needs": flag(client.get("substance_use_needs")),
+            **client_details(client),
             "address": address.get("address"),
             "postcode": address.get("postcode"),
             "do_not_disclose": bool(address.get("do_not_disclose")),
