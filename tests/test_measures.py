@@ -48,7 +48,7 @@ def test_measures_list_json_contract(cli, db):
     measures.decline(db, ref, [3], reason="no_funding", by="t")
     data = cli.json("measures", "list", ref)
     common = {"approved_on": None, "declined_reason": None, "over_cap_reason": None, "stock_holder": None,
-              "removed_on": None}
+              "removed_on": None, "location": None}
     assert data == [
         {"line": 1, "code": "lock_change_door", "label": "Change of door locks (per door)", "quantity": 2,
          "estimated_cost_pence": 17000, "status": "fitted", "fund": fund, "contractor": "in_house",

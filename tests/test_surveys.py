@@ -219,13 +219,19 @@ def test_cli_request_and_record(cli, db):
     assert result.stdout == (f"Survey of {ref} requested from {SURVEYOR} on 17/11/2026. {ref} is now survey.\n"
                              "Next due: survey by 23/11/2026.\n")
     result = cli("survey", "record", ref, "--surveyor", SURVEYOR, "--date", "2026-11-18",
-                 "--measure", "lock_change_doorx2", "--measure", "window_alarmx3@12.50", "--note", "Rear door weak")
+                 "--measure", "lock_change_doorx2", "--measure", "window_alarmx3@12.50: ground-floor  windows ",
+                 "--note", "Rear door weak")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == (
         f"Recorded the survey of {ref} by {SURVEYOR} on 18/11/2026: 2 measures recommended. {ref} is now approval.\n"
         "   1  Change of door locks (per door) x2  £170.00  (works)\n"
-        "   2  Window alarm x3  £37.50  (equipment)\n"
+        "   2  Window alarm x3  £37.50  (equipment)  at: ground-floor windows\n"
         f"Next: approve them with `thcli measures approve {ref} --fund FUND`.\n")
+    lines = cli.json("measures", "list", ref)
+    assert [(line["code"], line["location"]) for line in lines] == [
+        ("lock_change_door", None), ("window_alarm", "ground-floor windows")]
+    table = cli("measures", "list", ref, "--format", "table").stdout
+    assert "at: ground-floor windows" in table
 
 
 @freeze_time(TODAY)
@@ -238,6 +244,10 @@ def test_cli_request_and_record(cli, db):
     (["--measure", "window_alarmx-1"], 2, "Error: --measure: 'window_alarmx-1': the quantity '-1' is not a whole "
                                           "number above zero"),
     (["--measure", "window_alarm@lots"], 2, "Error: --measure: "),
+    (["--measure", "window_alarm: "], 2, "Error: --measure: window_alarm: say where after the colon, e.g. "
+                                         "window_alarm:front door, or leave the colon out"),
+    (["--measure", "window_alarm:" + "x" * 81], 2, "Error: --measure: window_alarm: where it goes is at most 80 "
+                                                   "characters"),
     ([], 2, "Error: Missing option '--measure'"),
     (["--measure", "door_alarm", "--date", "2026-11-23"], 2, "Error: --date: 23/11/2026 is in the future"),
     (["--measure", "door_alarm", "--date", "11/23/2026"], 2, "Error: Invalid value for '--date': '11/23/2026' looks "

@@ -51,7 +51,7 @@ LIST_FIELDS = (
     "line", "code", "label", "quantity", "estimated_cost_pence", "status", "fund", "contractor", "ordered_on",
     "fitted_on", "actual_cost_pence", "removable",
     "kind", "unit_cost_pence", "approved_on", "declined_reason", "over_cap_reason", "stock_holder",
-    "removed_on",
+    "removed_on", "location",
 )
 
 
@@ -64,7 +64,7 @@ def case_lines(db: Database, case_id: int) -> list[dict]:
         """SELECT l.line, l.code, coalesce(c.label, l.code) AS label, l.quantity, l.estimated_cost_pence,
                   l.status, f.code AS fund, l.contractor, l.ordered_on, l.fitted_on, l.actual_cost_pence,
                   l.removable, l.kind, l.unit_cost_pence, l.approved_on, l.declined_reason,
-                  l.over_cap_reason, l.stock_holder, l.removed_on
+                  l.over_cap_reason, l.stock_holder, l.removed_on, l.location
            FROM measure_lines l
            LEFT JOIN codes c ON c.list = 'measure' AND c.code = l.code
            LEFT JOIN funds f ON f.id = l.fund_id

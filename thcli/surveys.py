@@ -26,12 +26,29 @@ from thcli.errors import BadInput, NotAllowed
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-#: A measure as given on the command line: (code, quantity, unit cost in pence or None).
-MeasureSpec = tuple[str, int, int | None]
+#: A measure as given on the command line: (code, quantity, unit cost in pence or None, where or None).
+#: Three-item tuples (no place given) are accepted too.
+MeasureSpec = tuple[str, int, int | None, str | None]
+
+#: The longest description of where a measure goes.
+MAX_WHERE = 80
 
 
 def parse_measure(db: Database | None, text: str) -> MeasureSpec:
-    """``CODE[xQTY][@COST]`` as given to ``--measure`` (BadInput naming the option)."""
+    """``CODE[xQTY][@COST][:WHERE]`` as given to ``--measure`` (BadInput naming the option).
+
+    WHERE says where in the home it goes (``door_viewer:front door``), as the
+    surveyor wrote it; it is printed on the works order for the fitter.
+    """
+    where = None
+    if ":" in str(text):
+        text, place = str(text).split(":", 1)
+        where = " ".join(place.split())
+        if not where:
+            raise BadInput(f"{text}: say where after the colon, e.g. {text.strip()}:front door, or leave the "
+                           "colon out", "--measure")
+        if len(where) > MAX_WHERE:
+            raise BadInput(f"{text}: where it goes is at most {MAX_WHERE} characters", "--measure")
     try:
         spec = parse.measure_spec(text)
     except BadInput as error:
@@ -41,7 +58,7 @@ def parse_measure(db: Database | None, text: str) -> MeasureSpec:
             raise BadInput(f"{text!r}: the quantity {quantity.group(2)!r} is not a whole number above zero "
                            "(write e.g. window_alarmx3)", "--measure") from None
         raise error.for_option("--measure") from None
-    return spec
+    return (*spec, where)
 
 
 def _open_survey(db: Database, case_id: int) -> dict | None:
@@ -105,9 +122,11 @@ def record_survey(db: Database, ref: str, *, surveyor: str, on: dt.date, measure
     surveyor = parse.name(surveyor)
     note = parse.text(note) if note else None
     if not measures:
-        raise BadInput("give each measure the survey recommends: --measure CODE[xQTY][@COST], e.g. "
-                       "--measure lock_change_doorx2 --measure window_alarmx3@12.50", "--measure")
-    for code, quantity, cost in measures:
+        raise BadInput("give each measure the survey recommends: --measure CODE[xQTY][@COST][:WHERE], e.g. "
+                       "--measure lock_change_doorx2 --measure \"window_alarmx3@12.50:ground-floor windows\"",
+                       "--measure")
+    measures = [(*spec, None) if len(spec) == 3 else tuple(spec) for spec in measures]
+    for code, quantity, cost, _where in measures:
         try:
             codes.require(db, "measure", code)
         except BadInput as error:
@@ -144,14 +163,14 @@ def record_survey(db: Database, ref: str, *, surveyor: str, on: dt.date, measure
                                  [case["id"]]).fetchone()[0]
         first = number + 1
         works = []
-        for code, quantity, cost in measures:
+        for code, quantity, cost, where in measures:
             item = measure_lines.catalogue_entry(db, code)
             unit = item["unit_cost_pence"] if cost is None else cost
             number += 1
             db["measure_lines"].insert({
                 "case_id": case["id"], "line": number, "survey_id": survey_id, "code": code,
                 "quantity": quantity, "unit_cost_pence": unit, "estimated_cost_pence": unit * quantity,
-                "kind": item["kind"], "removable": item["removable"], "status": "recommended",
+                "kind": item["kind"], "removable": item["removable"], "status": "recommended", "location": where,
             })
             if item["kind"] == "works":
                 works.append(number)

@@ -63,7 +63,8 @@ def list_(ctx: typer.Context, ref: Ref, fmt: FormatOption = None) -> None:
     columns = [
         render.Column("line", "Line", justify="right"),
         render.Column("label", "Measure",
-                      lambda v, r: Text.assemble(v, (" (removable)" if r["removable"] else "", "dim"))),
+                      lambda v, r: Text.assemble(v, (" (removable)" if r["removable"] else "", "dim"),
+                                                 (f"\nat: {r['location']}" if r["location"] else "", "dim"))),
         render.Column("quantity", "Qty", justify="right"),
         render.Column("estimated_cost_pence", "Estimate", render.money, justify="right"),
         render.Column("status", "Status", status),

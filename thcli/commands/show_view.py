@@ -203,7 +203,9 @@ def measures(db, case: dict) -> Any:
         for heading in ("Line", "Measure", "Qty", "Estimate", "Status", "Fund", "Actual"):
             t.add_column(heading, justify="right" if heading in ("Line", "Qty", "Estimate", "Actual") else "left")
         for m in lines:
-            t.add_row(str(m["line"]), m["label"] + (" (removable)" if m["removable"] else ""), str(m["quantity"]),
+            label = m["label"] + (" (removable)" if m["removable"] else "") + (
+                f"\nat: {m['location']}" if m.get("location") else "")
+            t.add_row(str(m["line"]), label, str(m["quantity"]),
                       parse.format_money(m["estimated_cost_pence"]), line_status(m), m["fund"] or "",
                       parse.format_money(m["actual_cost_pence"]) if m["actual_cost_pence"] is not None else "")
         parts.append(t)

@@ -49,16 +49,17 @@ def record(
     on: Annotated[dt.date, typer.Option("--date", parser=parse_date, metavar="DATE",
                                         help="When the survey was done.")],
     measure: Annotated[list[str], typer.Option(
-        "--measure", metavar="CODE[xQTY][@COST]",
+        "--measure", metavar="CODE[xQTY][@COST][:WHERE]",
         help="A recommended measure (repeat for each): catalogue code, quantity, unit cost if not the "
-             "catalogue's, e.g. window_alarmx3@12.50.")],
+             "catalogue's, where it goes, e.g. \"window_alarmx3@12.50:ground-floor windows\".")],
     note: Annotated[str | None, typer.Option("--note", parser=parse_text, metavar="TEXT",
                                               help="The surveyor's notes.")] = None,
 ) -> None:
     """Record the survey visit and each measure it recommends; the case moves to approval.
 
-    Costs come from the measures catalogue (`thcli codes list measure`)
-    unless a unit cost is given. A scheme whose own officer assesses can
+    Each --measure is CODE[xQTY][@COST][:WHERE]: costs come from the
+    measures catalogue (`thcli codes list measure`) unless a unit cost is
+    given; WHERE (after a colon) says where it goes, for the works order. A scheme whose own officer assesses can
     record the survey straight from triage.
 
     Example: thcli survey record TH-2026-0042 --surveyor "PC Sam Example" --date 19/11/2026 --measure window_alarmx3
@@ -74,8 +75,9 @@ def record(
         f"{parse.format_date(result['surveyed_on'])}: {count} measure{'s' if count != 1 else ''} recommended. "
         f"{result['ref']} is now {result['status']}.")
     for line in result["lines"]:
+        where = f"  at: {line['location']}" if line["location"] else ""
         out(f"  {line['line']:>2}  {line['label']} x{line['quantity']}  "
-            f"{parse.format_money(line['estimated_cost_pence'])}  ({line['kind']})")
+            f"{parse.format_money(line['estimated_cost_pence'])}  ({line['kind']}){where}")
     for text in result["warnings"]:
         warn(text)
     out(f"Next: approve them with `thcli measures approve {result['ref']} --fund FUND`.")
