@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from thcli import calendar
+from thcli import bank_holidays, calendar
 
 D = dt.date
 ONE_DAY = dt.timedelta(days=1)
@@ -122,11 +122,36 @@ def test_working_days_between(start, end, count):
 
 
 def test_dates_far_from_today_still_count():
-    # Outside the years worked out first (1990-2070): a wider list, no error.
+    # Any year a coordinator can type (1900 to 2100) has its bank holidays; no error.
     assert calendar.is_working_day(D(1910, 12, 26)) is False
     assert calendar.is_working_day(D(2099, 12, 25)) is False
     assert calendar.add_working_days(D(2099, 12, 24), 1) == D(2099, 12, 29)   # Boxing Day substitute
     assert calendar.working_days_between(D(1989, 12, 29), D(1990, 1, 2)) == 1
+    # Past the table (a target counted from late 2100) only weekends are off: no error either.
+    assert calendar.add_working_days(D(2100, 12, 31), 20).year == 2101
+
+
+def test_the_bank_holiday_table_is_what_the_holidays_package_gives():
+    # The table stands in for the package at run time (importing it costs ~140 ms a
+    # command); a newer package that knows of a new one-off holiday fails here until
+    # the table is regenerated with `python -m thcli.bank_holidays`.
+    pytest.importorskip("holidays")
+    expected = bank_holidays.from_package()
+    assert list(bank_holidays.TABLE) == list(range(1900, 2101))
+    differing = {year: (bank_holidays.TABLE[year], days) for year, days in expected.items()
+                 if bank_holidays.TABLE[year] != days}
+    assert differing == {}
+
+
+def test_working_days_do_not_load_the_holidays_package():
+    import subprocess
+    import sys
+
+    code = ("import sys, datetime; from thcli import calendar; "
+            "calendar.add_working_days(datetime.date(2026, 12, 24), 5); "
+            "print('holidays' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
 
 
 # --- properties, and a day-by-day count to check the arithmetic against -----------------------------

@@ -1,10 +1,12 @@
 """English working days: Monday to Friday, except bank holidays in England.
 
-The bank holidays come from the ``holidays`` package (offline), substitute days
-included (Boxing Day 2026 falls on a Saturday, so Monday 28 December is off).
-Counting is arithmetic on whole weeks plus a sorted list of the holidays that
-fall on weekdays, so working out the targets of 100,000 cases stays quick and
-no date is ever out of range.
+The bank holidays come from bank_holidays.py, a table generated from the
+``holidays`` package (substitute days included: Boxing Day 2026 falls on a
+Saturday, so Monday 28 December is off) for 1900 to 2100, the years a
+coordinator can type. Past the table's end (a target counted from late 2100)
+only weekends are off. Counting is arithmetic on whole weeks plus a sorted list
+of the holidays that fall on weekdays, so working out the targets of 100,000
+cases stays quick and no date is ever out of range.
 """
 
 from __future__ import annotations
@@ -13,31 +15,15 @@ import bisect
 import datetime as dt
 import functools
 
-# The holidays of these years are worked out together on first use (about 10 ms);
-# a date outside them costs one wider list, also kept.
-FIRST_YEAR = 1990
-LAST_YEAR = 2070
+from thcli import bank_holidays
 
 
-@functools.lru_cache(maxsize=8)
-def _weekday_holidays(first_year: int, last_year: int) -> tuple[int, ...]:
-    """Ordinals of the bank holidays in England from first_year to last_year that fall on weekdays, sorted."""
-    # Imported here: the package takes about 140 ms to load, and most commands never count days.
-    import holidays
-
-    bank = holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1))
+@functools.cache
+def _weekday_holidays() -> tuple[int, ...]:
+    """Ordinals of the bank holidays in England that fall on weekdays, sorted (worked out once, about 1 ms)."""
     # Weekend holidays change nothing: the weekend is off anyway, and their substitute
-    # days (Boxing Day 2026 -> Monday 28 December) are in the list in their own right.
-    return tuple(sorted(d.toordinal() for d in bank if d.weekday() < 5))
-
-
-def _holidays_covering(low_year: int, high_year: int) -> tuple[int, ...]:
-    """The weekday holidays of a span of years wide enough to cover low_year to high_year."""
-    if FIRST_YEAR <= low_year and high_year <= LAST_YEAR:
-        return _weekday_holidays(FIRST_YEAR, LAST_YEAR)
-    # Dates typed in are 1900 to 2100 (parse.date): one wider list serves them all,
-    # instead of a list per odd year asked for.
-    return _weekday_holidays(min(1900, low_year), max(2100, high_year))
+    # days (Boxing Day 2026 -> Monday 28 December) are in the table in their own right.
+    return tuple(sorted(d.toordinal() for d in bank_holidays.dates() if d.weekday() < 5))
 
 
 def _weekdays_through(ordinal: int) -> int:
@@ -57,7 +43,7 @@ def is_working_day(day: dt.date) -> bool:
     """True on Monday to Friday unless it is a bank holiday in England."""
     if day.weekday() >= 5:
         return False
-    ordinals = _holidays_covering(day.year, day.year)
+    ordinals = _weekday_holidays()
     ordinal = day.toordinal()
     index = bisect.bisect_left(ordinals, ordinal)
     return not (index < len(ordinals) and ordinals[index] == ordinal)
@@ -71,11 +57,14 @@ def working_days_between(start: dt.date, end: dt.date) -> int:
     if end <= start:
         return 0
     a, b = start.toordinal(), end.toordinal()
-    ordinals = _holidays_covering(start.year, end.year)
+    ordinals = _weekday_holidays()
     holidays_between = bisect.bisect_right(ordinals, b) - bisect.bisect_right(ordinals, a)
     return _weekdays_through(b) - _weekdays_through(a) - holidays_between
 
 
+# Cached: the demo asks about a million times, and every case's targets many more,
+# for a few thousand different days; each answer never changes.
+@functools.lru_cache(maxsize=1 << 16)
 def add_working_days(day: dt.date, n: int) -> dt.date:
     """The n-th working day after ``day``.
 
@@ -89,9 +78,7 @@ def add_working_days(day: dt.date, n: int) -> dt.date:
             return day
         n = 1  # the next working day after a day off is the first working day after it
     start = day.toordinal()
-    # n working days take at most 7n/5 days plus the holidays on the way: twice n
-    # plus a month is a generous bound, and tells which years' holidays are needed.
-    ordinals = _holidays_covering(day.year, (day + dt.timedelta(days=2 * n + 31)).year)
+    ordinals = _weekday_holidays()
     # We want the first ordinal o after day with (weekdays - holidays) through o equal
     # to the count through day plus n. Guess the weekday count ignoring the holidays
     # not yet passed, then raise it by each holiday found on the way; the guess never
@@ -106,6 +93,7 @@ def add_working_days(day: dt.date, n: int) -> dt.date:
         passed = now_passed
 
 
+@functools.lru_cache(maxsize=1 << 16)  # as add_working_days
 def add_months(day: dt.date, months: int) -> dt.date:
     """Calendar months later (or earlier when negative), clamped to the month's end.
 
