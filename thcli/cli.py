@@ -62,13 +62,14 @@ class _QuickConversion:
     """Typer's conversion of one parameter's value, without pydantic where the result is plain.
 
     Typer converts every parameter, given or not, through a pydantic TypeAdapter:
-    importing pydantic costs 150 ms or more, and each adapter a few more, when
-    ``referral list`` or ``due`` answer in a few milliseconds. The adapters of
-    thcli's parameters only pass the value through: to thcli's own parser
-    (``parser=``), to typer's choice matching (``--format``), or to ``str``.
-    This does the same without them, and hands anything else to typer's own
-    converter, built on first need: a value that fails (so the message is
-    typer's, word for word), a list, a path, a number, a flag.
+    importing pydantic and making the first one cost 150 ms or more (each further
+    one about a millisecond), when ``referral list`` or ``due`` answer in a few
+    milliseconds. The adapters of thcli's parameters only pass the value
+    through: to thcli's own parser (``parser=``), to typer's choice matching
+    (``--format``), or to ``str``. This does the same without them, and hands
+    anything else to typer's own converter, built on first need: a value that
+    fails (so the message is typer's, word for word), a list, a path, a number,
+    a flag.
     """
 
     def __init__(self, descriptor: Any):

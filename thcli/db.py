@@ -413,10 +413,10 @@ def write(db: Database) -> Iterator[Database]:
 def insert_many(db: Database, into: str, rows: Sequence[Sequence]) -> None:
     """Insert ``rows`` with ``into`` (``INSERT INTO t (a, b)``), many rows to a statement, in order.
 
-    For bulk loads (the demo's 100,000 cases), where it is two to three times
-    quicker than ``executemany``: SQLite builds the list of a ``CHECK (x IN
-    (...))`` constraint once per run of a statement, so one run per row pays for
-    every list on every row.
+    For bulk loads (the demo's 100,000 cases), where it is about twice as quick
+    as ``executemany``: SQLite builds the list of a ``CHECK (x IN (...))``
+    constraint once per run of a statement, so one run per row pays for every
+    list on every row.
     """
     if not rows:
         return
