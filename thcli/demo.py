@@ -14,6 +14,7 @@ their share of the story through :data:`WRITERS` and :data:`FINISHERS`.
 from __future__ import annotations
 
 import bisect
+import collections
 import contextlib
 import datetime as dt
 import gc
@@ -162,6 +163,29 @@ WRITERS: list[Callable[[DemoContext], None]] = [budget.demo_money, stock.demo_eq
 #: ... then letters, made by thcli's own letter code, which looks each case up and so
 #: needs the indexes (without them, every look-up reads whole tables).
 FINISHERS: list[Callable[[DemoContext], None]] = [letters.demo_letters]
+
+
+def clear_earlier_demo(path: Path) -> None:
+    """Delete an earlier demo database at ``path`` so a new one can be built there.
+
+    The demo never touches real data: a file that is not a demo database, or
+    that holds cases someone logged, is refused (NotAllowed) and left as it is.
+    """
+    from thcli.db import database_exists, open_db
+
+    if not database_exists(path):
+        return
+    existing = open_db(path)
+    try:
+        if has_real_cases(existing) or not is_demo_database(existing):
+            raise NotAllowed(
+                f"{path} is not a demo database: the demo never touches real data. Choose a new file "
+                "with --db, or leave --db and THCLI_DB out to use demo.db in the app folder."
+            )
+    finally:
+        existing.close()
+    for side in ("", "-wal", "-shm"):
+        path.with_name(path.name + side).unlink(missing_ok=True)
 
 
 def is_demo_database(db: Database) -> bool:
@@ -472,16 +496,24 @@ def _hold_at_stage(rng: random.Random, d: dict, stage: str, today: dt.date) -> N
 
 def _cover_every_status(rng: random.Random, stories: list[Story], today: dt.date) -> None:
     """Make sure each status appears at least once (small demos too)."""
-    present = {s.status for s in stories}
-    spare = [s for s in reversed(stories[13:]) if s.status in workflow.OPEN and s.status != "new"
-             and s.received >= today - dt.timedelta(days=120)]
+    # Recent open cases first; in a small demo, older ones (then ended ones) when those run out.
+    later = [s for s in reversed(stories[13:]) if s.status != "new"]
+    since = today - dt.timedelta(days=120)
+    spare = ([s for s in later if s.status in workflow.OPEN and s.received >= since]
+             + [s for s in later if s.status in workflow.OPEN and s.received < since]
+             + [s for s in later if s.status not in workflow.OPEN])
+    counts = collections.Counter(s.status for s in stories)
     for stage, _ in STAGE_STARTS[:-1]:
-        if stage not in present and spare:
-            old = spare.pop(0)
+        # Never the only case of its status: that would only move the gap elsewhere.
+        usable = [s for s in spare if counts[s.status] > 1]
+        if counts[stage] == 0 and usable:
+            old = usable[0]
+            spare.remove(old)
             stories[old.index] = story = _story(rng, old.index, old.received, today, old.client_key,
                                                 {"exit": "none", "stage": stage})
-            present.add(story.status)
-    recent = [s for s in reversed(stories) if s.status in ("new", "triage", "survey") and s.index > 12]
+            counts[old.status] -= 1
+            counts[story.status] += 1
+    present = set(+counts)
     recent = [s for s in reversed(stories) if s.status in ("new", "triage", "survey") and s.index > 12]
     for status in ("on_hold",):
         if status not in present and recent:

@@ -37,23 +37,11 @@ def demo(
     Example: thcli demo --cases 300
     """
     from thcli import demo as demo_domain
-    from thcli.db import database_exists, open_db
-    from thcli.errors import NotAllowed
+    from thcli.db import open_db
 
     s = session(ctx)
     path = demo_path(ctx)
-    if database_exists(path):
-        existing = open_db(path)
-        try:
-            if demo_domain.has_real_cases(existing) or not demo_domain.is_demo_database(existing):
-                raise NotAllowed(
-                    f"{path} is not a demo database: the demo never touches real data. Choose a new file "
-                    "with --db, or leave --db and THCLI_DB out to use demo.db in the app folder."
-                )
-        finally:
-            existing.close()
-        for side in ("", "-wal", "-shm"):
-            path.with_name(path.name + side).unlink(missing_ok=True)
+    demo_domain.clear_earlier_demo(path)
     db = open_db(path, create=True)
     letters = path.parent / "letters"
     try:
