@@ -519,7 +519,7 @@ def test_an_out_folder_that_is_a_file_is_bad_input(db, tmp_path):
     set_up(db)
     ref = new_case(db)
     (tmp_path / "a-file").write_text("x")
-    with pytest.raises(BadInput, match="--out: .*a-file is not a folder"):
+    with pytest.raises(BadInput, match="--out: .*a-file is a file, not a folder"):
         letters.make_letter(db, ref, "acknowledgement", by="t", out_dir=tmp_path / "a-file")
 
 

@@ -47,9 +47,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import os
 import statistics
-import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -59,6 +57,7 @@ from typing import IO, TYPE_CHECKING, Any
 from thcli import audit, calendar, clock, codes, parse, settings, targets
 from thcli.db import write
 from thcli.errors import BadInput, DatabaseProblem, ThcliError
+from thcli.files import place, printable, sync_folder, temporary_beside
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -803,44 +802,22 @@ def _write_atomically(db: Database, path: Path, fill: Callable[[IO[str]], int],
     The audit row and the move succeed or fail together: a failed export
     leaves neither a file nor an audit row (and no half-written file).
     """
+    temporary: Path | None = None
     try:
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    except OSError as error:
-        raise ThcliError(f"cannot write in {path.parent}: {error.strerror or error}") from None
-    placed = False
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
+        with temporary_beside(path, text=True, sync=True) as (stream, temporary):
             count = fill(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
         with write(db):
             record(count)
-            os.replace(temporary, path)
-            placed = True
-        _sync_folder(path.parent)
+            place(temporary, path, replace=True)
+            temporary = None
+        sync_folder(path.parent)
         return count
-    except BaseException as error:
-        if placed:  # the move happened but the audit row could not be saved
-            path.unlink(missing_ok=True)
-        else:
-            Path(temporary).unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise ThcliError(f"could not write {path} ({error.strerror or error}): nothing was exported") from None
-        raise
-
-
-def _sync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # not possible everywhere (Windows): the move itself is still atomic
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
+    except OSError as error:
+        raise ThcliError(f"could not write {printable(path)} ({error.strerror or error}): nothing was exported") \
+            from None
     finally:
-        os.close(fd)
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
 
 
 def _export(db: Database, *, action: str, chosen: Period, header: Iterable[str], rows: Iterable[list],

@@ -160,7 +160,7 @@ def _side_files(path: Path) -> list[Path]:
 
 
 def _temporary_beside(path: Path, what: str) -> Path:
-    from thcli.db import create_private_file
+    from thcli.files import create_private_file
 
     temp = path.with_name(f".{path.name}.{what}-{os.getpid()}")
     for leftover in [temp, *_side_files(temp)]:

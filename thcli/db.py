@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from thcli.errors import DatabaseProblem, NotAllowed, NotFound
+from thcli.files import create_private_file
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -42,49 +43,10 @@ if TYPE_CHECKING:
 #: THCLI_BUSY_TIMEOUT_MS lowers it (tests of "lock held too long").
 DEFAULT_BUSY_TIMEOUT_MS = 10_000
 
-PRIVATE_FILE_MODE = 0o600
-PRIVATE_DIR_MODE = 0o700
-
 
 def busy_timeout_ms() -> int:
     value = os.environ.get("THCLI_BUSY_TIMEOUT_MS", "")
     return int(value) if value.isascii() and value.isdigit() else DEFAULT_BUSY_TIMEOUT_MS
-
-
-def create_private_file(path: Path) -> None:
-    """Create an empty file readable by its owner only (its folder too, if new)."""
-    if not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=PRIVATE_DIR_MODE)
-    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE_MODE)
-    os.close(fd)
-
-
-def make_private(path: Path) -> None:
-    """Set an existing file to owner-only, as every file thcli writes must be."""
-    os.chmod(path, PRIVATE_FILE_MODE)
-
-
-def open_private_for_writing(path: Path, binary: bool = True):
-    """Open ``path`` for writing, created 0600 (or truncated and set 0600)."""
-    if not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=PRIVATE_DIR_MODE)
-    fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, PRIVATE_FILE_MODE)
-    os.fchmod(fd, PRIVATE_FILE_MODE)
-    return os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""}))
-
-
-def write_private_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` (0600) through a temporary file beside it, so no half file is left."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open_private_for_writing(temp) as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
 
 
 def database_exists(path: Path) -> bool:

@@ -40,9 +40,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import io
-import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -50,8 +48,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from thcli import audit, calendar, clock, codes, parse, settings, targets, workflow
-from thcli.db import PRIVATE_DIR_MODE, one, write
+from thcli.db import one, write
 from thcli.errors import BadInput, NotAllowed, NotFound
+from thcli.files import private_folder, sync_folder, write_atomically
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -1002,31 +1001,7 @@ def file_name(spec: Kind, data: CaseData, recipient: Recipient, on: dt.date) -> 
 
 def prepare_out_dir(out_dir: Path) -> Path:
     """The folder letters go into, created owner-only if new."""
-    out_dir = Path(out_dir).expanduser()
-    if out_dir.exists() and not out_dir.is_dir():
-        raise BadInput(f"{out_dir} is not a folder", "--out")
-    if not out_dir.exists():
-        try:
-            out_dir.mkdir(parents=True, mode=PRIVATE_DIR_MODE)
-        except OSError as error:
-            raise BadInput(f"cannot create the folder {out_dir} ({error.strerror})", "--out") from None
-    return out_dir
-
-
-def write_private_atomic(path: Path, data: bytes, *, sync: bool = True) -> None:
-    """Write a file readable by its owner only: a temporary file beside it, then a rename."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), 0o600)
-            handle.write(data)
-            handle.flush()
-            if sync:
-                os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    return private_folder(out_dir, option="--out")
 
 
 def _make(db: Database, spec: Kind, data: CaseData, recipient: Recipient, *, by: str, out_dir: Path,
@@ -1044,7 +1019,7 @@ def _make(db: Database, spec: Kind, data: CaseData, recipient: Recipient, *, by:
     })
     digest = hashlib.sha256(document).hexdigest()
     path = prepare_out_dir(out_dir) / file_name(spec, data, recipient, on)
-    write_private_atomic(path, document, sync=sync)
+    write_atomically(path, document, sync=sync)
     try:
         _record(db, spec, data, recipient, path, digest, by=by, override=override_reason if overridden else None,
                 overridden=overridden)
@@ -1108,7 +1083,7 @@ def make_letter(db: Database, ref: str, kind: str, *, by: str, out_dir: Path, to
                            f"works order at a time with --to CODE", "--to")
         made = [_make(db, spec, data, chosen[0], by=by, out_dir=out_dir, on=on, scheme=scheme,
                       override_reason=override_reason, cache=cache)]
-    _sync_folder(made[0].path.parent)
+    sync_folder(made[0].path.parent)
     return made
 
 
@@ -1213,7 +1188,7 @@ def batch(db: Database, kind: str, *, by: str, out_dir: Path, status: str | None
             for path in written:
                 path.unlink(missing_ok=True)
             raise
-    _sync_folder(out_dir)
+    sync_folder(out_dir)
     return BatchResult(spec.name, status, made, refused, already, len(refs))
 
 
@@ -1223,20 +1198,6 @@ def _without_ref(message: str, ref: str) -> str:
         if message.startswith(start):
             return message[len(start):]
     return message
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the renames of a batch durable (each file's own data was synced as it was written)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # some file systems cannot sync a folder: the files themselves are synced
-        pass
-    finally:
-        os.close(fd)
 
 
 def _make_for_case(db: Database, spec: Kind, ref: str, *, by: str, out_dir: Path, on: dt.date, scheme: Scheme,
@@ -1281,7 +1242,7 @@ def export_template(db: Database, kind: str, dest: Path, *, force: bool = False)
         raise BadInput(f"{dest.parent} is not a folder")
     if dest.exists() and not force:
         raise NotAllowed(f"{dest} already exists: choose another name, or add --force to replace it")
-    write_private_atomic(dest, content)
+    write_atomically(dest, content)
     return {"kind": spec.name, "template": source, "path": str(dest), "fields": list(spec.all_fields)}
 
 
@@ -1447,4 +1408,4 @@ def demo_letters(context) -> None:
                 break
             except (NotAllowed, BadInput):
                 continue
-    _sync_folder(out_dir)
+    sync_folder(out_dir)

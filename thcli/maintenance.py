@@ -21,17 +21,16 @@ from thcli import audit, clock, crypto
 from thcli.db import (
     busy_timeout_ms,
     connect,
-    create_private_file,
     ensure_thcli_tables,
     is_database_error,
     key_of,
-    make_private,
     network_share,
     refuse_network_share,
     translate,
     write,
 )
 from thcli.errors import DatabaseProblem, NotAllowed
+from thcli.files import create_private_file, make_private
 
 if TYPE_CHECKING:
     from sqlite_utils import Database

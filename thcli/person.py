@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from thcli import audit, clock, codes, parse, settings
-from thcli.db import one, write, write_private_atomically
-from thcli.errors import BadInput, NotAllowed
+from thcli.db import one, write
+from thcli.errors import NotAllowed
+from thcli.files import private_folder, write_atomically
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -154,17 +155,16 @@ def file_stem(ref: str, on: dt.date) -> str:
 def export(db: Database, ref: str, out_dir: Path, *, by: str, today: dt.date | None = None) -> Exported:
     """Write the subject access files (.docx and .json, 0600) for the client of ``ref``; audited."""
     today = today or clock.today()
-    if out_dir.exists() and not out_dir.is_dir():
-        raise BadInput(f"{out_dir} is a file, not a folder", "--out")
     data = gather(db, ref)
     stem = file_stem(data["asked_for_ref"], today)
     docx_path, json_path = out_dir / f"{stem}.docx", out_dir / f"{stem}.json"
     document = render_docx(db, data, today)
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    private_folder(out_dir, option="--out")
     try:
         with write(db):
-            write_private_atomically(json_path, text.encode("utf-8"))
-            write_private_atomically(docx_path, document)
+            write_atomically(json_path, text.encode("utf-8"))
+            write_atomically(docx_path, document)
             audit.record(db, by=by, action="person.export", ref=data["asked_for_ref"],
                          detail=f"{len(data['cases'])} case{'' if len(data['cases']) == 1 else 's'}; "
                                 f"{docx_path.name}, {json_path.name}")

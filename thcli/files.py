@@ -1,0 +1,296 @@
+"""Every file and folder thcli writes: private, atomic, and where it was meant to go.
+
+One place for the rules that protect what leaves the database (DESIGN.md §8):
+
+- files are readable by their owner only (0600) and folders thcli creates are
+  0700, the intermediate ones too;
+- a file is written to a temporary name beside it, synced, and only then moved
+  into place, so a crash never leaves half a letter or half an export under the
+  final name (:func:`write_atomically`);
+- a name made from stored data (a case reference) cannot climb out of the
+  folder it is meant for (:func:`inside`), and a second file of the same name
+  is numbered rather than written over (:func:`publish_new`);
+- an operating-system error becomes one sentence a coordinator can act on
+  (:func:`os_problem`), never a traceback.
+
+Windows has no ``os.fchmod`` before Python 3.13 and ignores POSIX modes: there
+the files are made with ``os.chmod`` where it exists, and protected by the
+user's own profile folder (the README says so).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, TypeVar
+
+from thcli.errors import BadInput, NotAllowed, ThcliError
+
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+
+T = TypeVar("T")
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+def os_problem(error: OSError, path: Path | str, *, option: str | None = None,
+               doing: str = "write") -> ThcliError:
+    """An OSError as one sentence naming the path and what to do (BadInput when an option named it)."""
+    code = getattr(error, "errno", None)
+    where = printable(path)
+    if code == errno.ENAMETOOLONG:
+        message = f"{where}: the name is too long for this disk: choose a shorter name or folder"
+    elif code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        message = f"cannot {doing} {where}: permission denied. Choose a folder you can write to"
+    elif code == errno.ENOTDIR:
+        message = f"{where}: part of this path is a file, not a folder. Choose another path"
+    elif code == errno.EISDIR:
+        message = f"{where} is a folder: give a file name inside it"
+    elif code == errno.ENOENT:
+        message = f"{where}: the folder does not exist. Create it first or choose another"
+    elif code == errno.EEXIST:
+        message = f"{where} already exists: choose another name"
+    elif code == errno.ENOSPC:
+        message = f"cannot {doing} {where}: the disk is full. Free some space and try again"
+    elif code == errno.EINVAL:
+        message = f"{where}: the name is not allowed on this disk (odd characters?): choose another"
+    else:
+        reason = error.strerror or type(error).__name__
+        message = f"cannot {doing} {where} ({reason})"
+    # A path the coordinator typed that cannot be used is a bad command line (exit 2); a full
+    # disk or a failing device is not (exit 1).
+    if option is not None and code in _PATH_ERRORS:
+        return BadInput(message, option)
+    return ThcliError(message)
+
+
+_PATH_ERRORS = frozenset({errno.ENAMETOOLONG, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR,
+                          errno.ENOENT, errno.EEXIST, errno.EINVAL})
+
+
+def printable(path: Path | str) -> str:
+    """A path as text that any terminal can print (bytes that are not UTF-8 shown as escapes)."""
+    return os.fsdecode(os.fspath(path)).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+# --- modes ---------------------------------------------------------------------------------------
+
+
+def make_private(path: Path | str) -> None:
+    """Set a file to owner-only (a no-op where the platform has no POSIX modes)."""
+    try:
+        os.chmod(path, PRIVATE_FILE_MODE)
+    except NotImplementedError:  # pragma: no cover - platforms without chmod
+        pass
+
+
+def _private_fd(fd: int, path: Path | str) -> None:
+    fchmod = getattr(os, "fchmod", None)
+    if fchmod is not None:
+        fchmod(fd, PRIVATE_FILE_MODE)
+    else:  # Windows before Python 3.13
+        make_private(path)
+
+
+def private_folder(folder: Path | str, *, option: str | None = None) -> Path:
+    """``folder``, created owner-only (0700) with every missing parent, or a clear error.
+
+    ``Path.mkdir(parents=True, mode=...)`` gives the mode to the last folder
+    only; here each folder thcli creates gets it.
+    """
+    folder = Path(folder).expanduser()
+    try:
+        if folder.is_dir():
+            return folder
+        if folder.exists():
+            raise BadInput(f"{printable(folder)} is a file, not a folder", option) if option else \
+                NotAllowed(f"{printable(folder)} is a file, not a folder")
+        missing = []
+        current = folder
+        while not current.exists():
+            missing.append(current)
+            if current.parent == current:
+                break
+            current = current.parent
+        if current.exists() and not current.is_dir():
+            raise OSError(errno.ENOTDIR, "Not a directory", str(current))
+        for level in reversed(missing):
+            level.mkdir(mode=PRIVATE_DIR_MODE)
+            try:
+                os.chmod(level, PRIVATE_DIR_MODE)  # the umask may have taken bits off
+            except NotImplementedError:  # pragma: no cover
+                pass
+    except OSError as error:
+        raise os_problem(error, folder, option=option, doing="create the folder") from None
+    except ValueError:  # a NUL in the name
+        raise _bad_name(folder, option) from None
+    return folder
+
+
+def create_private_file(path: Path) -> None:
+    """Create an empty file readable by its owner only (its folder too, if new); never over one."""
+    private_folder(path.parent)
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_BINARY", 0), PRIVATE_FILE_MODE)
+    try:
+        _private_fd(fd, path)
+    finally:
+        os.close(fd)
+
+
+def open_private_for_writing(path: Path, binary: bool = True) -> IO:
+    """Open ``path`` for writing, created 0600 (or truncated and set 0600)."""
+    private_folder(path.parent)
+    fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY | getattr(os, "O_BINARY", 0), PRIVATE_FILE_MODE)
+    _private_fd(fd, path)
+    if binary:
+        return os.fdopen(fd, "wb")
+    return os.fdopen(fd, "w", encoding="utf-8", newline="")
+
+
+# --- paths ----------------------------------------------------------------------------------------
+
+
+def _bad_name(path: Path | str, option: str | None) -> ThcliError:
+    message = f"{printable(path)}: the name has a character no file name may have"
+    return BadInput(message, option) if option else NotAllowed(message)
+
+
+def inside(folder: Path, name: str, *, option: str | None = None) -> Path:
+    """``folder / name``, refused (NotAllowed) when the name would climb out of ``folder``.
+
+    ``name`` is made from stored data (a case reference, a contractor code): a
+    reference such as ``../../x`` in a damaged or foreign database must never
+    write anywhere but the folder the coordinator chose.
+    """
+    if not name or name in (".", "..") or "\x00" in name or "/" in name or "\\" in name or \
+            (os.name == "nt" and ":" in name):
+        raise NotAllowed(f"{printable(name)!s} cannot be used as a file name inside {printable(folder)}: "
+                         "it names another folder. Check the case reference with `thcli db check`")
+    base = Path(folder).resolve()
+    target = (base / name).resolve()
+    if target.parent != base:
+        raise NotAllowed(f"{printable(name)} would be written outside {printable(folder)}: nothing was written")
+    return base / name
+
+
+def numbered(path: Path, n: int) -> Path:
+    """``letter.docx``, ``letter-2.docx``, ``letter-3.docx``..."""
+    return path if n <= 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
+
+
+def sync_folder(folder: Path) -> None:
+    """Make the renames in ``folder`` durable (not possible everywhere: then the renames are still atomic)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# --- writing ---------------------------------------------------------------------------------------
+
+
+@contextmanager
+def temporary_beside(path: Path, *, text: bool, sync: bool) -> Iterator[tuple[IO, Path]]:
+    """A private temporary file in ``path``'s folder: yields (handle, its path); removed on failure."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:80]}.", suffix=".part")
+    temp = Path(name)
+    try:
+        _private_fd(fd, temp)
+        handle: IO = os.fdopen(fd, "w", encoding="utf-8", newline="") if text else os.fdopen(fd, "wb")
+    except BaseException:
+        os.close(fd)
+        temp.unlink(missing_ok=True)
+        raise
+    try:
+        with handle:
+            yield handle, temp
+            handle.flush()
+            if sync:
+                os.fsync(handle.fileno())
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def place(temp: Path, path: Path, *, replace: bool) -> None:
+    """Move ``temp`` to ``path``; unless ``replace``, never over a file that is there (FileExistsError)."""
+    if replace:
+        os.replace(temp, path)
+        return
+    try:
+        os.link(temp, path)  # atomic, and fails when ``path`` exists
+    except FileExistsError:
+        raise
+    except OSError:
+        # No hard links here (FAT, some network disks): Windows' rename refuses an existing
+        # name by itself; elsewhere look first (a tiny race, on disks that cannot do better).
+        if os.name != "nt" and os.path.lexists(path):
+            raise FileExistsError(errno.EEXIST, "File exists", str(path)) from None
+        os.rename(temp, path)
+        return
+    temp.unlink(missing_ok=True)
+
+
+def write_atomically(path: Path, content: bytes | str | Callable[[IO], T], *, replace: bool = True,
+                     sync: bool = True, text: bool = False, option: str | None = None) -> T | None:
+    """Write ``path`` (0600) through a temporary file beside it, so no half file is ever left.
+
+    ``content`` is bytes, a str (written as UTF-8), or a function that writes
+    to the open handle (text when ``text``) and returns what this returns.
+    With ``replace=False`` an existing file is never written over
+    (FileExistsError). An OSError becomes a ThcliError naming the path
+    (BadInput naming ``option`` when one is given).
+    """
+    path = Path(path)
+    is_text = text or isinstance(content, str)
+    result: T | None = None
+    try:
+        with temporary_beside(path, text=is_text, sync=sync) as (handle, temp):
+            if callable(content):
+                result = content(handle)
+            else:
+                handle.write(content)
+        try:
+            place(temp, path, replace=replace)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+    except FileExistsError:
+        raise
+    except OSError as error:
+        raise os_problem(error, path, option=option) from None
+    except ValueError as error:  # a NUL in the name
+        if "null" in str(error).lower() or "embedded" in str(error).lower():
+            raise _bad_name(path, option) from None
+        raise
+    return result
+
+
+def publish_new(path: Path, content: bytes, *, sync: bool = True, limit: int = 999) -> Path:
+    """Write ``content`` under ``path``, or ``path-2``, ``path-3``... if taken: never over a file.
+
+    Returns where it went.
+    """
+    for n in range(1, limit + 1):
+        target = numbered(path, n)
+        if os.path.lexists(target):
+            continue
+        try:
+            write_atomically(target, content, replace=False, sync=sync)
+            return target
+        except FileExistsError:  # made by someone else since we looked: take the next number
+            continue
+    raise NotAllowed(f"{printable(path.parent)} already holds {limit} files named like {path.name}: "
+                     "move some of them away")
