@@ -23,7 +23,7 @@ def test_private_folder_makes_every_missing_level_owner_only(tmp_path):
 
 def test_private_folder_under_a_file_is_one_clear_error(tmp_path):
     (tmp_path / "plain").write_text("x")
-    with pytest.raises(BadInput, match="--out: .*plain is a file, not a folder"):
+    with pytest.raises(BadInput, match="--out: .*plain/letters: part of this path is a file, not a folder"):
         files.private_folder(tmp_path / "plain" / "letters", option="--out")
 
 
