@@ -1,6 +1,6 @@
 """thcli's benchmark: whole processes, medians, ratios against references run in the same go.
 
-Usage:  python bench/run.py [--cases 100000] [--repeat 15] [--keep]
+Usage:  python bench/run.py [--cases 100000] [--repeat 15] [--keep] [--check]
 
 It builds a demo database of --cases made-up cases (timed), then times each
 command as a whole process, next to a reference measured in the same run:
@@ -17,6 +17,9 @@ Every process runs with its bytecode cached (in the benchmark's folder), as
 an installed thcli runs: pip compiles it at install, while an editable
 install under PYTHONDONTWRITEBYTECODE=1 would compile thcli from source at
 every start, which no coordinator pays. Each command runs once untimed first.
+
+With ``--check`` it exits 1 when any target is missed (and names them), so a
+script or CI job can hold the line; without it, it only reports.
 """
 
 from __future__ import annotations
@@ -82,6 +85,7 @@ class Table:
 
     def __init__(self) -> None:
         self.rows: list[tuple[str, ...]] = []
+        self.missed: list[str] = []
 
     def add(self, label: str, ms: float, *, reference: float | None = None, ratio_limit: float | None = None,
             limit_ms: float | None = None, target: str = "") -> None:
@@ -91,6 +95,8 @@ class Table:
             ok = (ratio_limit is None or (ratio is not None and ratio <= ratio_limit)) and (
                 limit_ms is None or ms < limit_ms)
             met = "yes" if ok else "NO"
+            if not ok:
+                self.missed.append(f"{label} ({target})")
         shown = f"{ms / 1000:.1f} s" if ms >= 10_000 else f"{ms:.0f} ms"
         self.rows.append((label, shown, f"{ratio:.2f}x" if ratio is not None else "",
                           f"{ms / limit_ms:.2f}x" if limit_ms else "", target, met))
@@ -110,6 +116,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark folder")
+    parser.add_argument("--check", action="store_true", help="exit 1 when any target is missed")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="thcli-bench-"))
@@ -187,6 +194,10 @@ def main() -> None:
         print(f"\nKept {work}")
     else:
         shutil.rmtree(work)
+    if table.missed:
+        print("\nTargets missed:\n" + "\n".join(f"  {missed}" for missed in table.missed))
+        if args.check:
+            raise SystemExit(1)
 
 
 def _available(thcli: list[str], argv: list[str], env: dict) -> bool:
