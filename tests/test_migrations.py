@@ -1,0 +1,67 @@
+"""Upgrading a database made by an older thcli, through every later migration.
+
+Modelled on llm's migration tests: a database as the first migration left it,
+with a case in it, is opened by today's thcli, which must bring it to the
+schema a fresh database has (tests/golden/schema.sql) and keep the case.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from sqlite_utils import Database as UtilsDatabase
+from sqlite_utils.migrations import Migrations
+from test_schema import GOLDEN, dump_schema
+
+from thcli import migrations
+from thcli.db import open_db
+from thcli.files import create_private_file
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def first_release_database(path: Path) -> None:
+    """A database as thcli's first migration made it, with one client, address and case."""
+    create_private_file(path)
+    db = UtilsDatabase(path)
+    first = Migrations(migrations.MIGRATION_SET)
+    first()(migrations.m001_create_schema)
+    first.apply(db)
+    at = "2026-04-02T09:00:00+00:00"
+    db.execute("INSERT INTO clients (id, name, name_key, created_at) VALUES (1, 'Alex Example', 'alex example', ?)",
+               [at])
+    db.execute("INSERT INTO addresses (id, client_id, address, postcode, postcode_key, recorded_at) "
+               "VALUES (1, 1, '1 Example Row, Testville', 'ZZ1 2AB', 'ZZ12AB', ?)", [at])
+    db.execute("INSERT INTO cases (id, ref, client_id, address_id, received_on, district, route, risk_level, "
+               "created_at, updated_at) VALUES (1, 'TH-2026-0001', 1, 1, '2026-04-02', 'northmoor', 'idva', "
+               "'high', ?, ?)", [at, at])
+    db.conn.commit()
+    db.close()
+
+
+def test_a_first_release_database_is_brought_up_to_date_and_keeps_its_cases(tmp_path):
+    path = tmp_path / "old.db"
+    first_release_database(path)
+    db = open_db(path)
+    assert migrations.pending_names(db) == []
+    applied = [row[0] for row in db.conn.execute(
+        f"SELECT name FROM {migrations.MIGRATIONS_TABLE} ORDER BY applied_at, rowid")]
+    assert applied == [function.__name__ for function in migrations.MIGRATIONS]
+    assert dump_schema(db) == GOLDEN.read_text(encoding="utf-8")
+    assert db.conn.execute("SELECT ref, status, received_on FROM cases").fetchall() == [
+        ("TH-2026-0001", "new", "2026-04-02")]
+    assert db.conn.execute("SELECT address, postcode FROM addresses").fetchall() == [
+        ("1 Example Row, Testville", "ZZ1 2AB")]
+
+
+def test_the_schema_is_a_real_file_in_the_package_not_a_symlink():
+    # A Windows checkout without symlinks turns a git symlink into a text file naming its target.
+    listed = subprocess.run(["git", "ls-files", "-s", "thcli"], cwd=REPO, capture_output=True, text=True)
+    if listed.returncode != 0:  # not a git checkout (an sdist): the installed file is what counts
+        listed_modes = []
+    else:
+        listed_modes = [line.split()[0] for line in listed.stdout.splitlines()]
+    assert "120000" not in listed_modes
+    assert migrations.schema_sql().lstrip().startswith("--")
+    assert "CREATE TABLE cases" in migrations.schema_sql()
