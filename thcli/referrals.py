@@ -506,13 +506,28 @@ def _escape_like(text: str) -> str:
 # --- reading one case ----------------------------------------------------------
 
 
-def consent_state(db: Database, case_id: int) -> dict[str, bool]:
-    """Scope -> whether consent is currently given (given and not withdrawn)."""
+#: SQL on a row ``k`` of consents: the consent stands on the day ``{on}`` (given by then, not withdrawn by
+#: then). The one definition of "consent stands": consent_state and the county extract both use it.
+CONSENT_STANDS = "k.given_on <= {on} AND (k.withdrawn_on IS NULL OR k.withdrawn_on > {on})"
+
+
+def consent_stands_sql(scope: str, *, case: str = "c.id", on: str = ":on") -> str:
+    """SQL true when the case's consent to share with ``scope`` stands on day ``on`` (a parameter)."""
+    if scope not in CONSENT_SCOPES:  # pragma: no cover - a programming error
+        raise ValueError(scope)
+    return (f"EXISTS (SELECT 1 FROM consents k WHERE k.case_id = {case} AND k.scope = '{scope}' AND "
+            + CONSENT_STANDS.format(on=on) + ")")
+
+
+def consent_state(db: Database, case_id: int, *, on: dt.date | None = None) -> dict[str, bool]:
+    """Scope -> whether the client's consent stands on ``on`` (default today): given, and not withdrawn since."""
+    day = (on or clock.today()).isoformat()
     state = {scope: False for scope in CONSENT_SCOPES}
-    for scope, withdrawn in db.conn.execute(
-        "SELECT scope, withdrawn_on FROM consents WHERE case_id = ? ORDER BY id", [case_id]
+    for (scope,) in db.conn.execute(
+        "SELECT DISTINCT k.scope FROM consents k WHERE k.case_id = ? AND " + CONSENT_STANDS.format(on="?"),
+        [case_id, day, day],
     ):
-        state[scope] = withdrawn is None
+        state[scope] = True
     return state
 
 

@@ -100,11 +100,9 @@ def eligibility_problems(db: Database, case: dict, *, documents: bool = True) ->
 
 
 def _consent(db: Database, case_id: int, scope: str) -> bool:
-    row = db.conn.execute(
-        "SELECT withdrawn_on FROM consents WHERE case_id = ? AND scope = ? ORDER BY id DESC LIMIT 1",
-        [case_id, scope],
-    ).fetchone()
-    return row is not None and row[0] is None
+    from thcli.referrals import consent_state  # the one reading of "consent stands"
+
+    return consent_state(db, case_id)[scope]
 
 
 def require_police_consent(db: Database, case: dict) -> None:
