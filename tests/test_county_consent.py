@@ -100,3 +100,13 @@ def test_a_consent_recorded_with_the_referral_command_lets_the_case_in(cli, db):
     assert [r["case_pseudonym"] for r in extract(db)] == [mac("TH-2026-0002")]
     assert cli("referral", "consent", "TH-2026-0002", "--scope", "county", "--withdraw").exit_code == 0
     assert extract(db) == []
+
+
+def test_one_case_left_out_is_said_in_the_singular(cli, db, tmp_path):
+    set_secret(db)
+    add_case(db, received="2026-05-05")
+    add_case(db, received="2026-05-06", county_consent=False)
+    result = cli("export", "cases", "--year", "2026/27", "--out", tmp_path / "c.csv")
+    assert result.stdout.splitlines()[1] == (
+        "Left out 1 case whose client's consent to share with the county partnership does not stand today "
+        "(1 never consented); the summary still counts it.")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from freezegun import freeze_time
 
-from tests.test_letters import LINES_ORDERED, LINES_PROPOSED, TODAY, make, new_case, set_up
+from tests.test_letters import LINES_ORDERED, LINES_PROPOSED, TODAY, letter_text, make, new_case, set_up
 from thcli import letters, referrals, screening, settings, surveys
 from thcli.db import write
 from thcli.errors import BadInput
@@ -129,6 +129,15 @@ def test_the_scheme_adds_its_own_words_with_settings_set(db, cli):
     ("survey-request", dict(status="survey", third_party_name="Fakeperson, Dale"),
      "the safe third party's name", "names 'Fakeperson, Dale' (the perpetrator's name, or part of it)",
      '`thcli referral edit TH-2026-0001 --third-party "NAME"`', letters.NO_PERPETRATOR),
+    ("survey-request", dict(status="survey", language="Polish (refuge staff interpret)"),
+     "the client's language", "says 'refuge' (a word about abuse or violence)",
+     '`thcli referral edit TH-2026-0001 --language "TEXT"`', letters.NO_ACCOUNT),
+    ("survey-request", dict(status="survey", children_ages="4 and 7, Fakeperson's"),
+     "the note of the children's ages", "names 'Fakeperson' (the perpetrator's name, or part of it)",
+     '`thcli referral edit TH-2026-0001 --children-ages "TEXT"`', letters.NO_PERPETRATOR),
+    ("works-order", dict(status="works", lines=LINES_ORDERED, third_party_name="Sam, the IDVA"),
+     "the safe third party's name", "says 'IDVA' (a word about abuse or violence)",
+     '`thcli referral edit TH-2026-0001 --third-party "NAME"`', letters.NO_ACCOUNT),
 ])
 @freeze_time(TODAY)
 def test_a_hit_refuses_the_third_party_letter_naming_field_word_and_command(db, tmp_path, kind, setup, what, word,
@@ -290,3 +299,11 @@ def test_measures_where_needs_a_line_and_some_text(cli, db):
         from thcli import measures
 
         measures.set_location(db, ref, 1, "x" * 81, by="t")
+
+
+@freeze_time(TODAY)
+def test_a_measures_name_from_the_catalogue_is_printed_as_it_is(db, tmp_path):
+    set_up(db)
+    ref = new_case(db, status="works", lines=(("police_linked_alarm", 1, "ordered", "secure_homes", "hallway"),))
+    text = letter_text(make(db, ref, "works-order", tmp_path).path)
+    assert "Alarm linked to the police" in text  # the fitter must know what to fit

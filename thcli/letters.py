@@ -4,21 +4,33 @@ A letter is made from a template (a .docx with docxtpl merge fields: the
 defaults ship in ``thcli/templates/``, a scheme may replace any of them with
 its own, kept in the ``letter_templates`` table), for one case and one
 recipient, and written as ``REF-KIND-DATE.docx`` (mode 0600, through a
-temporary file and a rename). Each letter is recorded in the ``letters``
-table, on the case timeline and in the audit log with the file's SHA-256.
+temporary file and a link, never over a file: a second letter of the same
+name is ``REF-KIND-DATE-2.docx``; a name made from a stored reference that
+would leave the folder is refused). Each letter is recorded in the
+``letters`` table, on the case timeline and in the audit log with the file's
+SHA-256, which is always the hash of the file at the recorded path.
+
+A kind is made only at the points of a case where what it says is true
+(:attr:`Kind.statuses`: an acknowledgement before the survey, a completion
+after the fitting...), and the dates it promises are the case's own due
+dates (targets.case_targets), never on or before the letter's date.
 
 The safety rules, each refusing the letter with a message that names the rule:
 
 - **safe post**: a letter to the survivor's home needs post marked safe; the
   only rule that can be overridden (``--override-safety REASON``, audited);
-- **previous address**: no letter goes to, or mentions, a previous address;
+- **previous address**: no letter goes to, mentions or is about an address
+  that is not current (a previous address, or the home of a client who moved);
 - **do not disclose**: a do-not-disclose address is written only on the works
   order and the survey request (other letters leave it out, and are refused
   if it turns up in what they would say);
-- **no perpetrator detail**: the perpetrator's name (or anything about them)
-  appears in no letter;
-- **no account of the abuse**: landlord and contractor letters never use the
-  words in :data:`FORBIDDEN_WORDS`;
+- **no perpetrator detail**: the perpetrator's name appears in no letter, and
+  no part of it (given name, surname, "Mr Surname"...) in the free text a
+  landlord, contractor or surveyor reads (screening.py);
+- **no account of the abuse**: landlord and contractor letters never use a
+  word of screening's vocabulary, in the merge data or in the letter as the
+  template writes it, and no third party reads such a word in a case's free
+  text;
 - **consent to share**: survey requests need consent to share with the
   police, landlord letters with the landlord, works orders with the
   contractor.
@@ -29,11 +41,10 @@ properties (author, title, subject, comments, last modified by) are set by
 thcli.
 
 Rendering compiles each template once (docxtpl's own clean-up of Word's split
-runs, then Jinja) and keeps it in memory, so that ``letter batch`` makes 500
-letters in a few seconds. python-docx and docxtpl are imported only when a
-template is compiled.
+runs, then Jinja, in templating.py's sandbox after its check) and keeps it in
+memory, so that ``letter batch`` makes 500 letters in a few seconds.
+python-docx, docxtpl and Jinja are imported only when a template is compiled.
 """
-
 from __future__ import annotations
 
 import dataclasses
