@@ -494,6 +494,10 @@ def test_the_subject_access_export_stays_inside_its_folder_too(db, tmp_path):
 
     set_up(db)
     ref = corrupt(db, new_case(db), "../../ESCAPED")
-    with pytest.raises(NotAllowed, match="cannot be used as a file name inside"):
+    with pytest.raises(NotAllowed) as refused:
         person.export(db, ref, tmp_path / "sar", by="t")
+    assert refused.value.message == (
+        f"subject-access-../../ESCAPED-2026-11-20.docx cannot be used as a file name inside {tmp_path / 'sar'}: it "
+        "names another folder, so nothing was written. thcli never makes such a name: check where this database "
+        "came from")
     assert list(tmp_path.rglob("subject-access-*")) == []
