@@ -57,8 +57,13 @@ def add_client(db, **fields) -> int:
     return cursor.lastrowid
 
 
-def add_case(db, *, client_id: int | None = -1, received: str = "2026-05-05", **fields) -> int:
-    """A case straight into the table (a client of its own unless client_id is given or None)."""
+def add_case(db, *, client_id: int | None = -1, received: str = "2026-05-05", county_consent: bool = True,
+             **fields) -> int:
+    """A case straight into the table (a client of its own unless client_id is given or None).
+
+    With ``county_consent`` (the default) the client consented to county sharing when referred, so that
+    the case is in the case extract (issue 11: only such cases are).
+    """
     if client_id == -1:
         client_id = add_client(db)
     year = received[:4]
@@ -68,6 +73,9 @@ def add_case(db, *, client_id: int | None = -1, received: str = "2026-05-05", **
            "adults": 1, "children": 0, "tenure": "owner", "created_at": NOW, "updated_at": NOW, **fields}
     cursor = db.conn.execute(
         f"INSERT INTO cases ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+    if county_consent:
+        db.conn.execute("INSERT INTO consents (case_id, scope, given_on, given_by) VALUES (?, 'county', ?, 't')",
+                        [cursor.lastrowid, min(received, NOW[:10])])
     db.conn.commit()
     return cursor.lastrowid
 
@@ -416,7 +424,7 @@ PLANTED = {
 
 def test_no_personal_value_ever_reaches_the_case_extract(db, cli, tmp_path):
     args = ["referral", "add", "--district", "northmoor", "--route", "idva", "--risk", "high", "--received",
-            "2026-11-18", "--tenure", "private_rented", "--children", "2", "--marac"]
+            "2026-11-18", "--tenure", "private_rented", "--children", "2", "--marac", "--consent", "county"]
     for option, value in PLANTED.items():
         args += [option, value]
     result = cli(*args)
@@ -715,6 +723,7 @@ random_case = st.fixed_dictionaries({
 @given(cases=st.lists(random_case, max_size=25), threshold=st.integers(2, 6))
 def test_small_random_schemes_are_protected_end_to_end(db, cases, threshold):
     db.conn.execute("DELETE FROM measure_lines")
+    db.conn.execute("DELETE FROM consents")
     db.conn.execute("DELETE FROM cases")
     set_setting(db, "suppression_threshold", str(threshold))
     for case in cases:

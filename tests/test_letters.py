@@ -334,7 +334,9 @@ def test_the_perpetrators_name_in_the_records_stops_every_letter(db, tmp_path):
     with pytest.raises(letters.LetterRefused) as refused:
         make(db, ref, "works-order", tmp_path)
     assert refused.value.rule == letters.NO_PERPETRATOR
-    assert refused.value.why == "the location of item 1 of lines contains the perpetrator's name"
+    assert refused.value.why == ("the location of measure line 1 names 'jordan PERPETRATOREXAMPLE' (the "
+                                 "perpetrator's name, or part of it), which no contractor may read")
+    assert refused.value.message.endswith(f'Reword it with `thcli measures where {ref} 1 "TEXT"`.')
     assert not list((tmp_path / "letters").glob("*"))
 
 
@@ -362,7 +364,10 @@ def test_landlord_and_contractor_letters_give_no_account_of_the_abuse(db, tmp_pa
     with pytest.raises(letters.LetterRefused) as refused:
         make(db, ref, kind, tmp_path)
     assert refused.value.rule == letters.NO_ACCOUNT
-    assert refused.value.why.startswith("the location of item 1 of ")
+    word, who = ("Victim", "contractor") if kind == "works-order" else ("Domestic", "landlord")
+    assert refused.value.why == (f"the location of measure line 1 says {word!r} (a word about abuse or violence), "
+                                 f"which no {who} may read")
+    assert refused.value.message.endswith(f'Reword it with `thcli measures where {ref} 1 "TEXT"`.')
 
 
 @freeze_time(TODAY)
@@ -375,7 +380,8 @@ def test_a_scheme_name_about_abuse_keeps_landlord_letters_back_but_not_referrer_
         make(db, ref, "landlord-permission", tmp_path)
     assert refused.value.why == ("the scheme's name (setting scheme_name) says 'Domestic', and a landlord letter "
                                  "gives no account of the abuse")
-    assert "Domestic Abuse" in letter_text(make(db, ref, "acknowledgement", tmp_path).path)
+    new_ref = new_case(db, name="Jo Specimen", perpetrator_name=None)  # an acknowledgement is for a new case
+    assert "Domestic Abuse" in letter_text(make(db, new_ref, "acknowledgement", tmp_path).path)
 
 
 @pytest.mark.parametrize("kind, scope, setup", [
@@ -410,7 +416,7 @@ def test_sharing_with_a_professional_needs_consent(db, tmp_path, kind, scope, se
      "this home's tenure is private rented. Correct the tenure with `thcli referral edit TH-2026-0001 --tenure "
      "CODE` if it is wrong"),
     ("survey-request", dict(status="closed", reason="completed"),
-     "TH-2026-0001 is closed: a survey-request letter is only made for an open case"),
+     "TH-2026-0001 is closed: a survey-request letter is only made for a case that is triage or survey"),
 ])
 @freeze_time(TODAY)
 def test_a_letter_the_case_cannot_have_is_refused_with_the_way_forward(db, tmp_path, kind, setup, message):
@@ -505,13 +511,26 @@ def test_the_document_properties_are_set_by_thcli(db, tmp_path):
 
 
 @freeze_time(TODAY)
-def test_a_letter_made_again_the_same_day_replaces_the_file_and_is_recorded_again(db, tmp_path):
+def test_a_letter_made_again_the_same_day_is_numbered_never_written_over(db, tmp_path):
+    # Issue 11, hole 7: the second letter used to replace the first while both stayed on the record.
     set_up(db)
     ref = new_case(db)
     first = make(db, ref, "acknowledgement", tmp_path)
+    first_bytes = first.path.read_bytes()
+    with write(db):
+        settings.put(db, "scheme_phone", "020 7946 0999")  # the second letter differs from the first
     second = make(db, ref, "acknowledgement", tmp_path)
-    assert first.path == second.path
-    assert db.conn.execute("SELECT count(*) FROM letters").fetchone()[0] == 2
+    third = make(db, ref, "acknowledgement", tmp_path)
+    folder = tmp_path / "letters"
+    assert [first.path, second.path, third.path] == [
+        folder / f"{ref}-acknowledgement-2026-11-20.docx", folder / f"{ref}-acknowledgement-2026-11-20-2.docx",
+        folder / f"{ref}-acknowledgement-2026-11-20-3.docx"]
+    assert first.path.read_bytes() == first_bytes
+    recorded = db.conn.execute("SELECT path, sha256 FROM letters ORDER BY id").fetchall()
+    assert len(recorded) == 3 and len({sha for _, sha in recorded}) >= 2
+    for path, sha in recorded:  # every recorded path and hash is true to a file
+        assert hashlib.sha256(Path(path).read_bytes()).hexdigest() == sha
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in (first.path, second.path, third.path))
 
 
 @freeze_time(TODAY)

@@ -123,8 +123,9 @@ def test_apply_anonymises_keeping_codes_months_money_and_the_county_pseudonym(db
 
 
 def test_the_county_extract_counts_an_anonymised_case_as_before(db):
-    first = ended_case(db, "Alex Example", received="2019-05-01", ended="2019-06-03")
-    ended_case(db, "Alex Example", received="2019-07-01", ended="2019-07-20")  # a repeat referral
+    # With county consent: the extract holds only such cases (issue 11), and anonymising keeps the consent.
+    first = ended_case(db, "Alex Example", received="2019-05-01", ended="2019-06-03", consent=["county"])
+    ended_case(db, "Alex Example", received="2019-07-01", ended="2019-07-20", consent=["county"])  # a repeat
     chosen = county.period(year="2019/20")
     before = list(county.case_rows(db, chosen))
     retention.apply(db, by="dpo")

@@ -33,7 +33,7 @@ def test_migrations_are_recorded_and_idempotent(tmp_path):
     open_db(path, create=True).close()
     db = open_db(path)
     applied = [m.name for m in migrations.applied(db)]
-    assert applied == ["m001_create_schema", "m002_add_county_secret"]
+    assert applied == ["m001_create_schema", "m002_add_county_secret", "m003_end_moved_addresses"]
     assert migrations.pending(db) == []
 
 

@@ -44,17 +44,18 @@ quarter, a year a financial year):
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import hashlib
 import io
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from thcli import audit, calendar, clock, codes, parse, settings, targets
+from thcli import audit, calendar, clock, codes, parse, referrals, settings, targets
 from thcli.db import write
 from thcli.errors import BadInput, DatabaseProblem, ThcliError
 from thcli.files import place, printable, sync_folder, temporary_beside
@@ -307,15 +308,19 @@ LEFT JOIN clients cl ON cl.id = c.client_id
 WHERE {{where}}
 ORDER BY c.received_on, c.id"""
 
-#: The extract's cases: referred in the period.
+#: The cases referred in the period (the aggregate return counts all of them).
 _REFERRED = "c.received_on BETWEEN :start AND :end"
+#: The extract holds only the cases whose client's consent to share with the county partnership stands on
+#: the day of the export (referrals.consent_stands_sql: given, and not withdrawn since).
+_CONSENTED = referrals.consent_stands_sql("county", on=":today")
+_EXTRACT = f"{_REFERRED} AND {_CONSENTED}"
 
 #: The extract's statement with the period as a ``{year}`` placeholder (a
 #: financial year such as ``2026/27``), for the benchmark: the sqlite3 shell
 #: runs it (``sqlite3 -csv DB "$SQL"``) against ``export cases --year``.
-CASE_COLUMNS_SQL = _CASE_SELECT.replace("{where}", _REFERRED).replace(
+CASE_COLUMNS_SQL = _CASE_SELECT.replace("{where}", _EXTRACT).replace(
     ":start", "substr('{year}', 1, 4) || '-04-01'").replace(
-    ":end", "(CAST(substr('{year}', 1, 4) AS INTEGER) + 1) || '-03-31'")
+    ":end", "(CAST(substr('{year}', 1, 4) AS INTEGER) + 1) || '-03-31'").replace(":today", "date('now')")
 
 
 class FitTargets:
@@ -461,11 +466,24 @@ def _case_records(db: Database, where: str, params: dict, *, today: dt.date | No
 
 def case_rows(db: Database, chosen: Period, *, today: dt.date | None = None,
               quote: bool = False) -> Iterator[list]:
-    """The case extract's rows (without the header) for cases referred in the period, streamed.
+    """The case extract's rows (without the header), streamed: the cases referred in the period whose
+    client's county consent stands today.
 
     Cells are text or whole numbers; with ``quote``, text cells are quoted for CSV.
     """
-    return _case_records(db, _REFERRED, chosen.params(), today=today, quote=quote)
+    today = today or clock.today()
+    return _case_records(db, _EXTRACT, {**chosen.params(), "today": today.isoformat()}, today=today, quote=quote)
+
+
+def left_out(db: Database, chosen: Period, *, today: dt.date | None = None) -> dict[str, int]:
+    """The cases referred in the period that the extract leaves out, by why: ``never_given`` (no consent to
+    share with the county was recorded) and ``withdrawn`` (it was, and has been withdrawn)."""
+    today = today or clock.today()
+    given = "EXISTS (SELECT 1 FROM consents k WHERE k.case_id = c.id AND k.scope = 'county' AND k.given_on <= :today)"
+    row = db.conn.execute(
+        f"SELECT count(*), coalesce(sum({given}), 0) FROM cases c WHERE {_REFERRED} AND NOT {_CONSENTED}",
+        {**chosen.params(), "today": today.isoformat()}).fetchone()
+    return {"never_given": row[0] - row[1], "withdrawn": row[1]}
 
 
 def _fill_lines(stream: IO[str], header: Iterable[str], rows: Iterable[list], bom: bool) -> int:
@@ -773,6 +791,8 @@ class Exported:
     rows: int
     path: Path | None
     period: Period
+    #: cases of the period the case extract left out, by why (referrals.consent: never_given, withdrawn)
+    left_out: dict[str, int] = field(default_factory=dict)
 
 
 def _fill(stream: IO[str], header: Iterable[str], rows: Iterable[list], bom: bool) -> int:
@@ -866,10 +886,19 @@ class _Counted:
 
 def export_cases(db: Database, chosen: Period, *, by: str, out: Path | None = None,
                  stream: IO[bytes] | None = None, bom: bool = True, today: dt.date | None = None) -> Exported:
-    """``export cases``: the pseudonymised case extract, to ``out`` (atomically) or a byte ``stream``."""
+    """``export cases``: the pseudonymised case extract, to ``out`` (atomically) or a byte ``stream``.
+
+    Only the cases whose client's consent to share with the county stands
+    today go in; ``left_out`` of the result says how many did not, and why
+    (the audit row says how many).
+    """
+    today = today or clock.today()
+    missing = left_out(db, chosen, today=today)
     rows = case_rows(db, chosen, today=today, quote=True)
-    return _export(db, action="export.cases", chosen=chosen, header=CASE_COLUMNS, rows=rows, out=out,
-                   stream=stream, bom=bom, by=by, fill=_fill_lines)
+    note = f"; {sum(missing.values())} left out without county consent" if sum(missing.values()) else ""
+    done = _export(db, action="export.cases", chosen=chosen, header=CASE_COLUMNS, rows=rows, out=out,
+                   stream=stream, bom=bom, by=by, note=note, fill=_fill_lines)
+    return dataclasses.replace(done, left_out=missing)
 
 
 def export_summary(db: Database, chosen: Period, *, by: str, out: Path | None = None,

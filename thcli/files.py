@@ -171,7 +171,8 @@ def inside(folder: Path, name: str, *, option: str | None = None) -> Path:
     if not name or name in (".", "..") or "\x00" in name or "/" in name or "\\" in name or \
             (os.name == "nt" and ":" in name):
         raise NotAllowed(f"{printable(name)!s} cannot be used as a file name inside {printable(folder)}: "
-                         "it names another folder. Check the case reference with `thcli db check`")
+                         "it names another folder, so nothing was written. thcli never makes such a name: "
+                         "check where this database came from")
     base = Path(folder).resolve()
     target = (base / name).resolve()
     if target.parent != base:

@@ -4,21 +4,33 @@ A letter is made from a template (a .docx with docxtpl merge fields: the
 defaults ship in ``thcli/templates/``, a scheme may replace any of them with
 its own, kept in the ``letter_templates`` table), for one case and one
 recipient, and written as ``REF-KIND-DATE.docx`` (mode 0600, through a
-temporary file and a rename). Each letter is recorded in the ``letters``
-table, on the case timeline and in the audit log with the file's SHA-256.
+temporary file and a link, never over a file: a second letter of the same
+name is ``REF-KIND-DATE-2.docx``; a name made from a stored reference that
+would leave the folder is refused). Each letter is recorded in the
+``letters`` table, on the case timeline and in the audit log with the file's
+SHA-256, which is always the hash of the file at the recorded path.
+
+A kind is made only at the points of a case where what it says is true
+(:attr:`Kind.statuses`: an acknowledgement before the survey, a completion
+after the fitting...), and the dates it promises are the case's own due
+dates (targets.case_targets), never on or before the letter's date.
 
 The safety rules, each refusing the letter with a message that names the rule:
 
 - **safe post**: a letter to the survivor's home needs post marked safe; the
   only rule that can be overridden (``--override-safety REASON``, audited);
-- **previous address**: no letter goes to, or mentions, a previous address;
+- **previous address**: no letter goes to, mentions or is about an address
+  that is not current (a previous address, or the home of a client who moved);
 - **do not disclose**: a do-not-disclose address is written only on the works
   order and the survey request (other letters leave it out, and are refused
   if it turns up in what they would say);
-- **no perpetrator detail**: the perpetrator's name (or anything about them)
-  appears in no letter;
-- **no account of the abuse**: landlord and contractor letters never use the
-  words in :data:`FORBIDDEN_WORDS`;
+- **no perpetrator detail**: the perpetrator's name appears in no letter, and
+  no part of it (given name, surname, "Mr Surname"...) in the free text a
+  landlord, contractor or surveyor reads (screening.py);
+- **no account of the abuse**: landlord and contractor letters never use a
+  word of screening's vocabulary, in the merge data or in the letter as the
+  template writes it, and no third party reads such a word in a case's free
+  text;
 - **consent to share**: survey requests need consent to share with the
   police, landlord letters with the landlord, works orders with the
   contractor.
@@ -29,11 +41,10 @@ properties (author, title, subject, comments, last modified by) are set by
 thcli.
 
 Rendering compiles each template once (docxtpl's own clean-up of Word's split
-runs, then Jinja) and keeps it in memory, so that ``letter batch`` makes 500
-letters in a few seconds. python-docx and docxtpl are imported only when a
-template is compiled.
+runs, then Jinja, in templating.py's sandbox after its check) and keeps it in
+memory, so that ``letter batch`` makes 500 letters in a few seconds.
+python-docx, docxtpl and Jinja are imported only when a template is compiled.
 """
-
 from __future__ import annotations
 
 import dataclasses
@@ -47,10 +58,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from thcli import audit, calendar, clock, codes, parse, settings, targets, workflow
+from thcli import audit, clock, codes, parse, screening, settings, targets, templating, workflow
 from thcli.db import one, write
 from thcli.errors import BadInput, NotAllowed, NotFound
-from thcli.files import private_folder, sync_folder, write_atomically
+from thcli.files import inside, printable, private_folder, publish_new, sync_folder, write_atomically
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -87,8 +98,12 @@ class Kind:
     batch_status: str
     #: merge fields of this kind, besides COMMON_FIELDS (name -> what it holds)
     fields: dict[str, str]
+    #: the statuses of a case this letter is made for (DESIGN.md §3: what is true at that point)
+    statuses: tuple[str, ...] = ()
     #: the home's address may be written on it (even a do-not-disclose one)
     shows_home: bool = False
+    #: the letter is about the home itself, so it is refused once the address is not current
+    about_home: bool = False
     #: consent needed to share the client's details with the recipient
     consent: str | None = None
 
@@ -101,14 +116,16 @@ _FITTED = "list of measures fitted: m.label, m.quantity, m.fitted_on"
 KINDS: dict[str, Kind] = {k.name: k for k in [
     Kind("acknowledgement", "Acknowledgement of a referral", ("referrer", "survivor"), "new", {
         "received_on": "the date the referral was received",
-        "first_contact_by": "the date the client will be contacted by",
+        "contacted": "true once the client has been contacted (the case is past new)",
+        "first_contact_on": "the date the client was first contacted (empty before)",
+        "first_contact_by": "the date the client will be contacted by (empty once contacted)",
         "survey_by": "the date the survey should be done by",
-    }),
+    }, statuses=("new", "triage", "survey")),
     Kind("decline", "Referral not accepted", ("referrer", "survivor"), "declined", {
         "received_on": "the date the referral was received",
         "decline_reason": "why the referral was declined, in plain words",
         "declined_on": "the date it was declined",
-    }),
+    }, statuses=("declined",)),
     Kind("survey-request", "Request for a home security survey", ("cro",), "survey", {
         "surveyor": "the surveyor's name (from `thcli survey request`)",
         "home_address": "the home's address (lines)",
@@ -120,49 +137,47 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
         "access": "how to arrange access by the safe contact route (lines)",
         "survey_by": "the date the survey should be done by",
         "requested_on": "the date the survey was requested",
-    }, shows_home=True, consent="police"),
+    }, statuses=("triage", "survey"), shows_home=True, about_home=True, consent="police"),
     Kind("landlord-permission", "Request for the landlord's permission", ("landlord",), "approval", {
         "property": "the property's address (empty for a do-not-disclose address)",
         "measures": "list of measures: m.label, m.quantity, m.location",
         "reply_by": "the date the landlord should answer by",
-    }, consent="landlord"),
+    }, statuses=("approval", "works"), about_home=True, consent="landlord"),
     Kind("works-order", "Works order", ("contractor",), "works", {
         "home_address": "the home's address (lines)",
         "do_not_disclose": "true when the address must not be disclosed",
         "access": "how to arrange access by the safe contact route (lines)",
         "order_date": "the date the measures were ordered",
         "complete_by": "the date the work should be complete by",
-        "priority": "urgent or standard, in words",
+        "priority": "how urgent the work is, with the date, in words",
         "lines": "list of ordered lines: line.number, line.label, line.quantity, line.location, "
                  "line.unit_cost, line.cost",
         "total": "the order total, in pounds",
-    }, shows_home=True, consent="contractor"),
+    }, statuses=("works",), shows_home=True, about_home=True, consent="contractor"),
     Kind("completion", "Measures fitted", ("referrer", "survivor"), "fitted", {
         "fitted": _FITTED,
         "fitted_on": "the date the last measure was fitted",
-        "followups": "when the follow-ups will be, in words",
-    }),
+        "followups": "when the follow-ups still to come will be, in words (empty when none is left)",
+    }, statuses=("fitted", "follow_up")),
     Kind("follow-up", "Follow-up after fitting", ("survivor", "referrer"), "follow_up", {
         "fitted": _FITTED,
         "fitted_on": "the date the last measure was fitted",
         "months_since": "how long ago that was, in words",
-    }),
+    }, statuses=("fitted", "follow_up")),
     Kind("bedroom-tax-evidence", "Evidence of sanctuary scheme measures", ("survivor",), "fitted", {
         "fitted": _FITTED,
         "fitted_on": "the date the last measure was fitted",
         "tenure": "the tenure of the home",
         "home_address_phrase": "' at ADDRESS' (empty for a do-not-disclose address)",
-    }),
+    }, statuses=("fitted", "follow_up", "closed"), about_home=True),
     Kind("equipment-removal", "Collection of lent equipment", ("survivor", "referrer"), "closed", {
         "equipment": "list of removable equipment in the home: m.label, m.quantity, m.fitted_on",
-    }),
+    }, statuses=("fitted", "follow_up", "closed", "withdrawn")),
 ]}
 
-#: Words that give an account of the abuse: never in a landlord or contractor letter.
-FORBIDDEN_WORDS = re.compile(
-    r"\b(abus\w*|domestic\w*|perpetrator\w*|victim\w*|survivor\w*|violen\w*|marac|idva|refuge\w*)\b",
-    re.IGNORECASE,
-)
+#: Words that give an account of the abuse: never in a landlord or contractor letter (screening.py's
+#: vocabulary, ``FORBIDDEN_WORDS.search(text)``; the scheme's own words are added per letter).
+FORBIDDEN_WORDS = screening.Screen()
 #: Decline reasons that speak about the perpetrator: said to the referrer, never in a letter to the home.
 PERPETRATOR_REASONS = ("perpetrator_in_home", "perpetrator_right_to_enter")
 #: Tenures (by county code) where the under-occupancy deduction applies.
@@ -194,6 +209,9 @@ def _a(word: str) -> str:
     return ("an " if word[:1].lower() in "aeiou" else "a ") + word
 
 
+with_article = _a
+
+
 def kind_spec(kind: str) -> Kind:
     """The kind named (BadInput naming the kinds when unknown)."""
     spec = KINDS.get(kind.strip().lower()) if isinstance(kind, str) else None
@@ -221,6 +239,8 @@ class Scheme:
     marking: str
     surveyor_address: list[str]
     rules: targets.Rules
+    #: the scheme's own words to screen for (setting screened_words)
+    screened_words: list[str] = field(default_factory=list)
 
     @classmethod
     def load(cls, db: Database) -> Scheme:
@@ -232,6 +252,7 @@ class Scheme:
             marking=settings.get(db, "protective_marking"),
             surveyor_address=_lines_of(settings.get(db, "surveyor_address")),
             rules=targets.load_rules(db),
+            screened_words=screening.extra_words(db),
         )
 
     @property
@@ -265,6 +286,8 @@ class CaseData:
     #: disability, access needs, language and interpreter (for a surveyor's visit)
     client: dict = field(default_factory=dict)
     survey_requested_on: str | None = None
+    #: follow-ups recorded so far
+    followups_done: int = 0
     #: kept only to make sure they never appear in a letter
     perpetrator_names: list[str] = field(default_factory=list)
     previous_addresses: list[tuple[str, str]] = field(default_factory=list)
@@ -298,9 +321,8 @@ def load_case(db: Database, ref: str) -> CaseData:
     survey = db.conn.execute("SELECT surveyor, requested_on FROM surveys WHERE case_id = ? ORDER BY id DESC LIMIT 1",
                              [case["id"]]).fetchone()
     tenure = codes.get(db, "tenure", case["tenure"]) if case["tenure"] else None
-    perpetrators = [row[0] for row in db.conn.execute(
-        "SELECT p.name FROM perpetrators p JOIN cases c ON c.id = p.case_id "
-        "WHERE c.client_id = ? AND p.name IS NOT NULL", [case["client_id"]])]
+    perpetrators = screening.perpetrator_names(db, case["client_id"])
+    followups_done = db.conn.execute("SELECT count(*) FROM followups WHERE case_id = ?", [case["id"]]).fetchone()[0]
     previous = [(row[0], row[1]) for row in db.conn.execute(
         "SELECT address, postcode FROM addresses WHERE client_id = ? AND current = 0", [case["client_id"]])]
     reason_list = workflow.REASON_LISTS.get(case["status"])
@@ -310,7 +332,7 @@ def load_case(db: Database, ref: str) -> CaseData:
         address=address,
         contact=contact,
         lines=lines,
-        consent=_consent_state(db, case["id"]),
+        consent=referrals.consent_state(db, case["id"]),
         surveyor=survey[0] if survey else None,
         survey_requested_on=survey[1] if survey else None,
         tenure_label=tenure["label"] if tenure else "not recorded",
@@ -319,17 +341,10 @@ def load_case(db: Database, ref: str) -> CaseData:
         reason_label=codes.label(db, reason_list, case["reason"]) if reason_list and case["reason"] else "",
         contractors=contractors,
         client=client,
+        followups_done=followups_done,
         perpetrator_names=perpetrators,
         previous_addresses=previous,
     )
-
-
-def _consent_state(db: Database, case_id: int) -> dict[str, bool]:
-    state = {"police": False, "contractor": False, "landlord": False, "county": False}
-    for scope, withdrawn in db.conn.execute(
-            "SELECT scope, withdrawn_on FROM consents WHERE case_id = ? ORDER BY id", [case_id]):
-        state[scope] = withdrawn is None
-    return state
 
 
 # --- who the letter goes to ------------------------------------------------------
@@ -375,7 +390,12 @@ def _ordered_by_contractor(data: CaseData) -> dict[str, list[dict]]:
 
 def build_context(spec: Kind, data: CaseData, recipient: Recipient, scheme: Scheme, *, on: dt.date,
                   by: str) -> dict[str, Any]:
-    """The merge fields of a letter (NotAllowed when the case lacks what the letter needs)."""
+    """The merge fields of a letter (NotAllowed when the case lacks what the letter needs, or is at a point
+    where the letter would not be true; LetterRefused when a letter about the home would go to one the client
+    has left)."""
+    require_status(spec, data)
+    if spec.about_home or recipient.kind == "survivor":
+        require_current_home(spec, data)
     case = data.case
     ref = data.ref
     rtype = recipient.kind
@@ -402,54 +422,51 @@ def build_context(spec: Kind, data: CaseData, recipient: Recipient, scheme: Sche
     received = dt.date.fromisoformat(case["received_on"])
     client = data.client_name
     survivor = rtype == "survivor"
+    due = targets.case_targets(case, scheme.rules)
     if spec.name == "acknowledgement":
         ctx["subject"] = "Your request for help with home security" if survivor else f"Referral received: {client}"
-        ctx.update(received_on=parse.format_long_date(received),
-                   first_contact_by=_promise(received, scheme.rules.first_contact, on),
-                   survey_by=_promise(received, scheme.rules.survey, on))
+        contacted = case["status"] != "new"
+        contacted_on = db_date(case["first_contact_on"])
+        ctx.update(received_on=parse.format_long_date(received), contacted=contacted,
+                   first_contact_on=parse.format_long_date(contacted_on) if contacted and contacted_on else "",
+                   first_contact_by="" if contacted else _promise(due.first_contact, on),
+                   survey_by=_promise(due.survey, on))
     elif spec.name == "decline":
-        if case["status"] != "declined":
-            raise NotAllowed(f"{ref} is {case['status']}, not declined: decline it first with "
-                             f"`thcli referral move {ref} declined --reason CODE`")
         ctx["subject"] = "Your request for help with home security" if survivor else \
             f"Referral of {client}: not accepted"
         ctx.update(received_on=parse.format_long_date(received), decline_reason=data.reason_label,
                    declined_on=parse.format_long_date(case["closed_on"] or on))
     elif spec.name == "survey-request":
-        _require_open(spec, data)
-        requested = db_date(data.survey_requested_on) or on
+        requested = db_date(data.survey_requested_on) if case["status"] == "survey" else None
         ctx["subject"] = f"Home security survey request: {ref}"
         ctx.update(surveyor=data.surveyor or "", home_address=_home(data, spec), do_not_disclose=_dnd(data),
                    risk_level=_risk(data), household=_household(case), tenure=data.tenure_label,
                    visit_needs=_visit_needs(data), access=_access(data, scheme),
-                   survey_by=_promise(received, scheme.rules.survey, on),
-                   requested_on=parse.format_long_date(requested))
+                   survey_by=_promise(due.survey, on),
+                   requested_on=parse.format_long_date(requested or on))
     elif spec.name == "landlord-permission":
-        _require_open(spec, data)
         proposed = [line for line in data.lines if line["status"] in ("recommended", "approved")]
         if not proposed:
             raise NotAllowed(f"{ref} has no measures recommended or approved to ask the landlord about: record "
                              f"the survey first with `thcli survey record {ref} ...`")
         ctx["subject"] = f"Permission for security improvements: {client}"
-        asked = db_date(case["landlord_permission_on"]) if case["landlord_permission"] == "requested" else None
+        # Asked already: the answer is due by the case's own date; asked now, by this letter: counted from today.
+        reply_due = due.landlord or targets.due_date(on, scheme.rules.landlord)
         ctx.update(property="" if _dnd(data) else _home(data, spec), measures=[_item(line) for line in proposed],
-                   reply_by=_promise(asked or on, scheme.rules.landlord, on))
+                   reply_by=_promise(reply_due, on))
     elif spec.name == "works-order":
-        _require_open(spec, data)
         ordered = _ordered_by_contractor(data).get(recipient.contractor or "", [])
         if not ordered:
             raise NotAllowed(f"{ref} has no measures ordered from a contractor: order them with "
                              f"`thcli measures order {ref} --contractor CODE`")
         total = sum(line["estimated_cost_pence"] for line in ordered)
-        urgent = bool(case["emergency"]) or case["risk_level"] == "high"
-        fitted_target = targets.fitted_target(None, case, scheme.rules)  # type: ignore[arg-type]
         order_date = max(db_date(line["ordered_on"]) or on for line in ordered)
+        complete_by, on_target = targets.promise(due.fitted, on)
         ctx["subject"] = f"Works order {ref}"
         ctx.update(home_address=_home(data, spec), do_not_disclose=_dnd(data), access=_access(data, scheme),
                    order_date=parse.format_long_date(order_date),
-                   complete_by=_promise(received, fitted_target, on),
-                   priority=(f"Urgent: the work must be complete within {fitted_target} of the referral."
-                             if urgent else f"Standard priority: complete within {fitted_target} of the referral."),
+                   complete_by=parse.format_long_date(complete_by),
+                   priority=_priority(case, due.fitted_target, complete_by, on_target),
                    lines=[{"number": line["line"], "label": line["label"], "quantity": line["quantity"],
                            "location": line["location"] or "", "unit_cost": parse.format_money(line["unit_cost_pence"]),
                            "cost": parse.format_money(line["estimated_cost_pence"])} for line in ordered],
@@ -464,7 +481,7 @@ def build_context(spec: Kind, data: CaseData, recipient: Recipient, scheme: Sche
         if spec.name == "completion":
             ctx["subject"] = "The security measures at your home" if survivor else \
                 f"Security measures fitted: {client}"
-            ctx["followups"] = _followups(fitted_on, scheme.rules.followup_months, on)
+            ctx["followups"] = _followups(targets.followup_dates(fitted_on, scheme.rules, data.followups_done), on)
         elif spec.name == "follow-up":
             ctx["subject"] = "Checking on your home security" if survivor else f"Follow-up: {client}"
             ctx["months_since"] = _months_since(fitted_on, on)
@@ -491,9 +508,48 @@ def db_date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value[:10]) if value else None
 
 
-def _require_open(spec: Kind, data: CaseData) -> None:
-    if data.case["status"] in workflow.ENDED:
-        raise NotAllowed(f"{data.ref} is {data.case['status']}: a {spec.name} letter is only made for an open case")
+def require_status(spec: Kind, data: CaseData) -> None:
+    """Refuse (NotAllowed) a letter the case's status makes untrue: an acknowledgement after the survey, a
+    completion before the fitting..."""
+    status = data.case["status"]
+    if status in spec.statuses:
+        return
+    ref = data.ref
+    if spec.name == "decline":
+        raise NotAllowed(f"{ref} is {status}, not declined: decline it first with "
+                         f"`thcli referral move {ref} declined --reason CODE`")
+    raise NotAllowed(f"{ref} is {status}: {_a(spec.name)} letter is only made for a case that is "
+                     f"{one_of(spec.statuses)}")
+
+
+def one_of(words: Iterable[str]) -> str:
+    """``new, triage or survey``."""
+    words = list(words)
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def require_current_home(spec: Kind, data: CaseData) -> None:
+    """A letter about the home (or to it) is refused once the client no longer lives there."""
+    if data.address is not None and not data.address["current"]:
+        raise LetterRefused(
+            data.ref, spec.name, PREVIOUS_ADDRESS,
+            "the case's address is no longer the client's current address, and no letter goes to or "
+            "is about a home the client has left",
+            f"If the client has moved within the scheme's area, record the new address with "
+            f"`thcli referral edit {data.ref} --address TEXT --postcode POSTCODE`.")
+
+
+def _priority(case: dict, target: settings.Duration, complete_by: dt.date, on_target: bool) -> str:
+    """The works order's sentence on urgency: true to the case's own target, never claiming a missed one."""
+    by = parse.format_long_date(complete_by)
+    urgent = bool(case["emergency"]) or case["risk_level"] == "high"
+    if on_target:
+        if urgent:
+            return f"Urgent: the work must be complete by {by}, within {target} of the referral."
+        return f"Standard priority: please complete the work by {by}, within {target} of the referral."
+    if urgent:
+        return f"Urgent: please complete the work as soon as possible, and by {by} at the latest."
+    return f"Please complete the work as soon as possible, and by {by} at the latest."
 
 
 def _addressee(spec: Kind, data: CaseData, recipient: Recipient, scheme: Scheme) -> tuple[str, list[str], str]:
@@ -629,20 +685,17 @@ def _access(data: CaseData, scheme: Scheme) -> str:
     return "\n".join(lines)
 
 
-def _promise(start: dt.date, target: settings.Duration, on: dt.date) -> str:
-    """The target date, or (when it has passed) the same target counted from today."""
-    due = targets.due_date(start, target)
-    if due < on:
-        due = targets.due_date(on, target)
-    return parse.format_long_date(due)
+def _promise(due: dt.date, on: dt.date) -> str:
+    """A due date of the case as a letter dated ``on`` may promise it (targets.promise: always after ``on``)."""
+    return parse.format_long_date(targets.promise(due, on)[0])
 
 
-def _followups(fitted_on: dt.date, months: Iterable[int], on: dt.date) -> str:
-    dates = [calendar.add_months(fitted_on, m) for m in months]
-    coming = [d for d in dates if d >= on]
+def _followups(dates: Iterable[dt.date], on: dt.date) -> str:
+    """``in February 2027 and May 2027``: the follow-ups still to come (empty when none is)."""
+    coming = [d for d in dates if d > on]
     if not coming:
-        return "soon"
-    words = [f"{parse.MONTHS[d.month - 1]} {d.year}" for d in coming]
+        return ""
+    words = list(dict.fromkeys(f"{parse.MONTHS[d.month - 1]} {d.year}" for d in coming))
     return "in " + (" and ".join([", ".join(words[:-1]), words[-1]]) if len(words) > 1 else words[0])
 
 
@@ -698,9 +751,44 @@ def _phrase(text: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", re.IGNORECASE)
 
 
+#: Recipients who are not told why the work is done, and what each is called in a refusal.
+THIRD_PARTIES = {"landlord": "landlord", "contractor": "contractor", "cro": "surveyor"}
+
+
+def free_text(spec: Kind, data: CaseData, recipient: Recipient) -> list[tuple[str, str | None, str]]:
+    """The free text typed about the case that this letter can carry to a third party, as (what it is, the
+    text, the command that changes it)."""
+    if recipient.kind not in THIRD_PARTIES:
+        return []
+    ref, contact, items = data.ref, data.contact, []
+
+    def field_of(name: str, value: str | None) -> tuple[str, str | None, str]:
+        return screening.CASE_FIELDS[name][0], value, f"`{screening.case_fix(ref, name)}`"
+
+    if spec.name in ("survey-request", "works-order"):  # the "arranging access" lines
+        items += [field_of("safe_times", contact.get("safe_times")),
+                  field_of("third_party_name", contact.get("third_party_name"))]
+    if spec.name == "survey-request":  # visit needs and household
+        items += [field_of("access_needs", data.client.get("access_needs")),
+                  field_of("language", data.client.get("language")),
+                  field_of("children_ages", data.case.get("children_ages"))]
+    if spec.name == "landlord-permission":
+        lines = [line for line in data.lines if line["status"] in ("recommended", "approved")]
+    elif spec.name == "works-order":
+        lines = _ordered_by_contractor(data).get(recipient.contractor or "", [])
+    else:
+        lines = []
+    items += [(f"the location of measure line {line['line']}", line["location"],
+               f"`{screening.line_fix(ref, line['line'])}`") for line in lines]
+    return [item for item in items if item[1]]
+
+
 def check_safety(spec: Kind, data: CaseData, recipient: Recipient, ctx: dict[str, Any], *,
-                 override_reason: str | None, template_words: list[str]) -> list[str]:
-    """Refuse the letter (LetterRefused) if a safety rule says no; returns the rules overridden."""
+                 override_reason: str | None, screen: screening.Screen | None = None) -> list[str]:
+    """Refuse the letter (LetterRefused) if a safety rule says no; returns the rules overridden.
+
+    ``screen`` holds the perpetrator's names and the scheme's vocabulary (made from ``data`` when not given).
+    """
     ref = data.ref
     overridden: list[str] = []
     if spec.consent and not data.consent.get(spec.consent):
@@ -727,16 +815,65 @@ def check_safety(spec: Kind, data: CaseData, recipient: Recipient, ctx: dict[str
                                     f"or mark post safe with `thcli referral edit {ref} --safe-post` once the "
                                     f"client confirms it.", overridable=True)
             overridden.append(SAFE_POST)
-    texts = list(_texts(ctx))
+    screen = screen or screening.Screen(data.perpetrator_names)
+    for what, text, fix in free_text(spec, data, recipient):
+        hit = screen.check(text)
+        if hit:
+            raise LetterRefused(ref, spec.name, NO_PERPETRATOR if hit.kind == "name" else NO_ACCOUNT,
+                                f"{what} {hit.describe()}, which no {THIRD_PARTIES[recipient.kind]} may read",
+                                f"Reword it with {fix}.")
+    texts = [(_where(where), text) for where, text in _texts(ctx)]
+    _refuse_leaks(spec, data, texts)
+    if recipient.kind in ("landlord", "contractor"):
+        for where, text in [(_where(path), text) for path, text in _texts(ctx) if not _is_label(path)]:
+            word = screen.word(text)
+            if word:
+                raise LetterRefused(ref, spec.name, NO_ACCOUNT,
+                                    f"{where} says {word!r}, and a {recipient.kind} letter "
+                                    f"gives no account of the abuse", "Reword it before making the letter.")
+    return overridden
+
+
+def _is_label(path: str) -> bool:
+    """A measure's name from the catalogue (``lines[2].label``): what is fitted, in the scheme's own words.
+
+    It is printed as the catalogue has it (a contractor must know to fit an
+    "alarm linked to the police"), so the words check leaves it alone; every
+    other rule still reads it.
+    """
+    return re.fullmatch(r"\w+\[\d+\]\.label", path) is not None
+
+
+def check_written(spec: Kind, data: CaseData, recipient: Recipient, text: str, screen: screening.Screen,
+                  ctx: dict[str, Any] | None = None) -> None:
+    """The same rules on the letter's whole text as it would be written (template wording and expressions
+    included), after the merge data passed: what a template adds is checked too."""
+    where = "the letter as it would be written"
+    fix = (f"Change the template (`thcli letter templates export {spec.name} FILE`, edit, then `use`), or go "
+           f"back to thcli's own with `thcli letter templates reset {spec.name}`.")
+    _refuse_leaks(spec, data, [(where, text)], fix=fix)
+    if recipient.kind in ("landlord", "contractor"):
+        labels = sorted({t for path, t in _texts(ctx or {}) if _is_label(path) and t}, key=len, reverse=True)
+        for label in labels:
+            text = text.replace(label, " ")
+        word = screen.word(text)
+        if word:
+            raise LetterRefused(data.ref, spec.name, NO_ACCOUNT,
+                                f"{where} says {word!r}, and a {recipient.kind} letter gives no account of the "
+                                f"abuse", fix)
+
+
+def _refuse_leaks(spec: Kind, data: CaseData, texts: list[tuple[str, str]], *,
+                  fix: str = "Remove it from the case's records before making the letter.") -> None:
+    """The perpetrator's name, a previous address, or a do-not-disclose address where it may not be."""
+    ref = data.ref
     for name in data.perpetrator_names:
         if len(name.strip()) < 2:
             continue
         pattern = _phrase(name)
         for where, text in texts:
             if pattern.search(text):
-                raise LetterRefused(ref, spec.name, NO_PERPETRATOR,
-                                    f"{_where(where)} contains the perpetrator's name",
-                                    "Remove it from the case's records before making the letter.")
+                raise LetterRefused(ref, spec.name, NO_PERPETRATOR, f"{where} contains the perpetrator's name", fix)
     current = data.address or {}
     current_key = parse.postcode_key(current.get("postcode") or "")
     for old_address, old_postcode in data.previous_addresses:
@@ -747,8 +884,7 @@ def check_safety(spec: Kind, data: CaseData, recipient: Recipient, ctx: dict[str
             for where, text in texts:
                 if pattern.search(text):
                     raise LetterRefused(ref, spec.name, PREVIOUS_ADDRESS,
-                                        f"{_where(where)} contains a previous address of the client",
-                                        "Remove it from the case's records before making the letter.")
+                                        f"{where} contains a previous address of the client", fix)
     if _dnd(data) and not spec.shows_home:
         patterns = [_postcode_pattern(current["postcode"])] if current.get("postcode") else []
         patterns += [_phrase(line) for line in _telling_lines(current.get("address"), None)]
@@ -756,23 +892,8 @@ def check_safety(spec: Kind, data: CaseData, recipient: Recipient, ctx: dict[str
             for where, text in texts:
                 if pattern.search(text):
                     raise LetterRefused(ref, spec.name, DO_NOT_DISCLOSE,
-                                        f"{_where(where)} contains the client's do-not-disclose address, which "
-                                        f"only a works order or a survey request may carry",
-                                        "Remove it from the case's records before making the letter.")
-    if recipient.kind in ("landlord", "contractor"):
-        for where, text in texts:
-            match = FORBIDDEN_WORDS.search(text)
-            if match:
-                raise LetterRefused(ref, spec.name, NO_ACCOUNT,
-                                    f"{_where(where)} says {match.group(0)!r}, and a {recipient.kind} letter "
-                                    f"gives no account of the abuse", "Reword it before making the letter.")
-        if template_words:
-            raise LetterRefused(ref, spec.name, NO_ACCOUNT,
-                                f"the template's own wording says {template_words[0]!r}, and a "
-                                f"{recipient.kind} letter gives no account of the abuse",
-                                f"Change the template (`thcli letter templates export {spec.name} FILE`, edit, "
-                                f"then `use`).")
-    return overridden
+                                        f"{where} contains the client's do-not-disclose address, which "
+                                        f"only a works order or a survey request may carry", fix)
 
 
 def _telling_lines(address: str | None, other: str | None) -> list[str]:
@@ -834,7 +955,7 @@ class CompiledTemplate:
         except Exception as error:  # python-docx says why in its own words
             raise BadInput(f"this is not a Word .docx file that thcli can read ({error})") from None
         self._tpl = tpl
-        env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+        env = templating.environment()  # the sandbox: see templating.py
         self.sources: dict[str, str] = {}
         doc = tpl.docx
         body_name = doc.part.partname.lstrip("/")
@@ -855,8 +976,10 @@ class CompiledTemplate:
                 name = part.partname.lstrip("/")
                 self.sources[name] = tpl.patch_xml(tpl.get_part_xml(part))
         try:
-            self._compiled = {name: env.from_string(re.sub(r"<w:p([ >])", r"\n<w:p\1", src))
-                              for name, src in self.sources.items()}
+            split = {name: re.sub(r"<w:p([ >])", r"\n<w:p\1", src) for name, src in self.sources.items()}
+            for src in split.values():  # before anything is compiled, let alone run
+                templating.check(src, env)
+            self._compiled = {name: env.from_string(src) for name, src in split.items()}
         except jinja2.TemplateSyntaxError as error:
             raise NotAllowed(f"the template has a merge field that cannot be read: {error.message} "
                              f"(near \"{_near(error)}\")") from None
@@ -884,9 +1007,15 @@ class CompiledTemplate:
 
     def render(self, ctx: dict[str, Any], properties: dict[str, str]) -> bytes:
         """The finished .docx of a letter."""
+        return self.render_with_text(ctx, properties)[0]
+
+    def render_with_text(self, ctx: dict[str, Any], properties: dict[str, str]) -> tuple[bytes, str]:
+        """The finished .docx of a letter, and its whole text (body, headers and footers) as a reader sees it."""
         import jinja2
+        from jinja2.exceptions import SecurityError
 
         rendered: dict[str, bytes] = {}
+        texts: list[str] = []
         try:
             for name, template in self._compiled.items():
                 xml = self._finish(template.render(ctx))
@@ -896,7 +1025,10 @@ class CompiledTemplate:
                         tree = self._tpl.fix_tables(xml)
                     body = self._etree.tostring(tree, encoding="unicode")
                     xml = self._shell[0] + body + self._shell[1]
+                texts.append(_plain_text(tree))
                 rendered[name] = _xml_declared(xml)
+        except SecurityError as error:  # the sandbox said no (templating.check should have first)
+            raise NotAllowed(f"the template tried something unsafe and was stopped: {error}") from None
         except jinja2.UndefinedError as error:
             raise NotAllowed(f"the template uses a merge field this letter does not have: {error.message}") from None
         except jinja2.TemplateError as error:
@@ -909,12 +1041,27 @@ class CompiledTemplate:
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as package:
             for name, data in self._entries:
                 package.writestr(name, rendered.get(name, data))
-        return out.getvalue()
+        return out.getvalue(), "\n".join(texts)
 
     def _finish(self, xml: str) -> str:
         xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
         xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
         return self._tpl.resolve_listing(xml)
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _plain_text(tree) -> str:
+    """The text of a Word part as a reader sees it: one line per paragraph, runs joined."""
+    lines = []
+    for paragraph in tree.iter(_W + "p"):
+        pieces = []
+        for element in paragraph.iter(_W + "t", _W + "tab", _W + "br", _W + "cr"):
+            pieces.append((element.text or "") if element.tag == _W + "t" else
+                          " " if element.tag == _W + "tab" else "\n")
+        lines.append("".join(pieces))
+    return "\n".join(lines)
 
 
 def _near(error) -> str:
@@ -963,11 +1110,21 @@ def compiled(content: bytes, sha256: str) -> CompiledTemplate:
     return template
 
 
-def _template(db: Database, spec: Kind, cache: dict[str, tuple[CompiledTemplate, list[str]]]):
+def _template(db: Database, spec: Kind, cache: dict[str, CompiledTemplate]) -> CompiledTemplate:
+    """The compiled template of a kind (checked by templating.check as it compiles, whoever stored it)."""
     if spec.name not in cache:
-        _, content, sha = template_in_use(db, spec.name)
-        template = compiled(content, sha)
-        cache[spec.name] = (template, [m.group(0) for m in FORBIDDEN_WORDS.finditer(template.static_text)])
+        source, content, sha = template_in_use(db, spec.name)
+        try:
+            template = compiled(content, sha)
+        except NotAllowed as error:
+            raise NotAllowed(f"the scheme's {spec.name} template cannot be used: {error.message}. Go back to "
+                             f"thcli's own with `thcli letter templates reset {spec.name}`") from None
+        unknown = sorted(template.variables - set(spec.all_fields))
+        if unknown:
+            raise NotAllowed(f"the scheme's {spec.name} template uses {', '.join(unknown)}, which "
+                             f"{_a(spec.name)} letter does not have. Go back to thcli's own with "
+                             f"`thcli letter templates reset {spec.name}`")
+        cache[spec.name] = template
     return cache[spec.name]
 
 
@@ -1009,17 +1166,25 @@ def _make(db: Database, spec: Kind, data: CaseData, recipient: Recipient, *, by:
           cache: dict, sync: bool = True) -> Made:
     """Build, check, render, write and record one letter (inside the caller's write transaction)."""
     ctx = build_context(spec, data, recipient, scheme, on=on, by=by)
-    template, template_words = _template(db, spec, cache)
-    overridden = check_safety(spec, data, recipient, ctx, override_reason=override_reason,
-                              template_words=template_words)
+    template = _template(db, spec, cache)
+    screen = screening.Screen(data.perpetrator_names, scheme.screened_words)
+    overridden = check_safety(spec, data, recipient, ctx, override_reason=override_reason, screen=screen)
     title = f"{spec.title}: {data.ref}"
-    document = template.render(ctx, {
+    document, text = template.render_with_text(ctx, {
         "title": title, "subject": ctx["subject"], "author": scheme.name, "last_modified_by": by,
         "comments": f"Made by thcli from the scheme's {spec.name} template on {parse.format_long_date(on)}.",
     })
+    check_written(spec, data, recipient, text, screen, ctx)
     digest = hashlib.sha256(document).hexdigest()
-    path = prepare_out_dir(out_dir) / file_name(spec, data, recipient, on)
-    write_atomically(path, document, sync=sync)
+    # The name comes from stored data: it must stay inside the folder, and never replace a letter made before.
+    folder = prepare_out_dir(out_dir)
+    try:
+        path = inside(folder, file_name(spec, data, recipient, on))
+    except NotAllowed:
+        raise NotAllowed(f"{data.ref!r} is not a case reference thcli makes (PREFIX-YYYY-NNNN), and as a file name "
+                         f"it would leave {printable(folder)}: nothing was written. Check where this database "
+                         f"came from") from None
+    path = publish_new(path, document, sync=sync)
     try:
         _record(db, spec, data, recipient, path, digest, by=by, override=override_reason if overridden else None,
                 overridden=overridden)
@@ -1098,6 +1263,8 @@ class BatchResult:
     refused: list[dict]
     already_made: int
     candidates: int
+    #: the statuses whose cases were taken (``open`` takes only those the kind is made for)
+    statuses: list[str] = field(default_factory=list)
 
 
 #: What a case must have for a batch to take it (the rest have nothing for this letter to say).
@@ -1125,7 +1292,9 @@ def batch(db: Database, kind: str, *, by: str, out_dir: Path, status: str | None
     Only cases the letter has something to say about are taken (a completion
     letter needs fitted measures, ...); those that already have a letter of
     this kind are left out unless ``again``. A letter a rule refuses is listed with its reason, never
-    silently skipped; no safety rule is overridden in a batch. ``limit`` caps
+    silently skipped; no safety rule is overridden in a batch. ``status`` open takes the open cases at a
+    point the letter is made for (Kind.statuses); a status it is not made for is taken, and each of its
+    cases listed as refused with the reason. ``limit`` caps
     the letters made. ``progress(made, total)`` is called as letters are made.
     """
     spec = kind_spec(kind)
@@ -1138,7 +1307,7 @@ def batch(db: Database, kind: str, *, by: str, out_dir: Path, status: str | None
     on = on or clock.today()
     out_dir = prepare_out_dir(out_dir)
     scheme = Scheme.load(db)
-    statuses = list(workflow.OPEN) if status == "open" else [status]
+    statuses = [s for s in workflow.OPEN if s in spec.statuses] if status == "open" else [status]
     marks = ",".join("?" * len(statuses))
     relevant = BATCH_FILTERS.get(spec.name, "1")
     rows = db.conn.execute(
@@ -1189,7 +1358,7 @@ def batch(db: Database, kind: str, *, by: str, out_dir: Path, status: str | None
                 path.unlink(missing_ok=True)
             raise
     sync_folder(out_dir)
-    return BatchResult(spec.name, status, made, refused, already, len(refs))
+    return BatchResult(spec.name, status, made, refused, already, len(refs), statuses)
 
 
 def _without_ref(message: str, ref: str) -> str:
@@ -1249,10 +1418,13 @@ def export_template(db: Database, kind: str, dest: Path, *, force: bool = False)
 def use_template(db: Database, kind: str, path: Path, *, by: str) -> dict:
     """``letter templates use``: check a scheme's own template and store it in the database.
 
-    Refused when the file is not a .docx (BadInput), when a merge field is
-    unknown to this kind of letter, when a tag cannot be read or filled in,
-    or when a landlord or contractor template gives an account of the abuse
-    (NotAllowed). A test letter of every recipient is rendered first, so a
+    Refused when the file is not a .docx (BadInput); when an expression could
+    reach outside the template (templating.check: internal attributes, calls,
+    filters not offered...), when a merge field is unknown to this kind of
+    letter, when a tag cannot be read or filled in, or when a landlord or
+    contractor template gives an account of the abuse, in its own wording or
+    in what it writes (NotAllowed, naming the expression or the word). A
+    test letter of every recipient is rendered in the sandbox first, so a
     mistake shows now rather than in a coordinator's batch.
     """
     spec = kind_spec(kind)
@@ -1267,7 +1439,10 @@ def use_template(db: Database, kind: str, path: Path, *, by: str) -> dict:
         is_word = False
     if not is_word:
         raise BadInput(f"{path.name} is not a Word .docx file: save it from Word as a Word Document (.docx)")
-    template = CompiledTemplate(content)
+    try:
+        template = CompiledTemplate(content)
+    except templating.TemplateRefused as error:
+        raise NotAllowed(f"{path.name}: {error.message}") from None
     unknown = sorted(template.variables - set(spec.all_fields))
     if unknown:
         raise NotAllowed(
@@ -1281,11 +1456,17 @@ def use_template(db: Database, kind: str, path: Path, *, by: str) -> dict:
                              f"abuse. Reword the template and try again")
     scheme = Scheme.load(db)
     for ctx in sample_contexts(spec, scheme):
+        to = RECIPIENTS[ctx["recipient"]]
         try:
-            template.render(ctx, {"title": "", "subject": "", "author": "", "last_modified_by": "", "comments": ""})
+            _, text = template.render_with_text(ctx, {"title": "", "subject": "", "author": "", "last_modified_by": "",
+                                                      "comments": ""})
         except NotAllowed as error:
-            raise NotAllowed(f"{path.name}: a test {spec.name} letter to {RECIPIENTS[ctx['recipient']]} failed: "
-                             f"{error.message}") from None
+            raise NotAllowed(f"{path.name}: a test {spec.name} letter to {to} failed: {error.message}") from None
+        found = FORBIDDEN_WORDS.search(text) if ctx["recipient"] in ("landlord", "contractor") else None
+        if found:
+            raise NotAllowed(f"{path.name}: a test {spec.name} letter to {to} says {found.group(0)!r}: "
+                             f"{_a(spec.name)} letter gives no account of the abuse. Reword the template and try "
+                             f"again")
     digest = hashlib.sha256(content).hexdigest()
     with write(db):
         db.conn.execute(
@@ -1307,10 +1488,10 @@ def reset_template(db: Database, kind: str, *, by: str) -> None:
         audit.record(db, by=by, action="letter.template.reset", detail=spec.name)
 
 
-def sample_case(spec: Kind, *, do_not_disclose: bool = False) -> CaseData:
+def sample_case(spec: Kind, *, do_not_disclose: bool = False, status: str | None = None) -> CaseData:
     """A made-up case that every letter of ``spec`` can be made for (to test a template)."""
     case = {
-        "id": 0, "ref": "TH-2026-0042", "status": "declined" if spec.name == "decline" else "works",
+        "id": 0, "ref": "TH-2026-0042", "status": status or spec.statuses[0], "first_contact_on": "2026-11-17",
         "received_on": "2026-11-16", "referrer_name": "Pat Sample", "referrer_role": "IDVA",
         "referrer_org": "Example IDVA Service", "referrer_email": "pat@example.org", "risk_level": "high",
         "marac": 1, "emergency": 0, "adults": 1, "children": 2, "children_ages": "4, 7", "pregnant": 0,
@@ -1351,11 +1532,12 @@ def sample_contexts(spec: Kind, scheme: Scheme) -> list[dict[str, Any]]:
     on = dt.date(2026, 11, 20)
     # A test letter needs a surveyor's address even before the scheme has set one.
     scheme = dataclasses.replace(scheme, surveyor_address=scheme.surveyor_address or ["Police Station", "ZZ9 9ZZ"])
-    for dnd in (False, True):
-        data = sample_case(spec, do_not_disclose=dnd)
-        for recipient in spec.recipients:
-            chosen = Recipient(recipient, "sample" if recipient == "contractor" else None)
-            out.append(build_context(spec, data, chosen, scheme, on=on, by="Jo Coordinator"))
+    for status in spec.statuses:
+        for dnd in (False, True):
+            data = sample_case(spec, do_not_disclose=dnd, status=status)
+            for recipient in spec.recipients:
+                chosen = Recipient(recipient, "sample" if recipient == "contractor" else None)
+                out.append(build_context(spec, data, chosen, scheme, on=on, by="Jo Coordinator"))
     return out
 
 
@@ -1376,20 +1558,6 @@ def case_letters(db: Database, ref: str) -> list[dict]:
     ]
 
 
-#: Statuses the demo looks in for a case each letter can be made for.
-DEMO_STATUSES = {
-    "acknowledgement": ("new", "triage", "survey", "approval", "works"),
-    "decline": ("declined",),
-    "survey-request": ("survey", "triage", "approval"),
-    "landlord-permission": ("approval", "survey"),
-    "works-order": ("works",),
-    "completion": ("fitted", "follow_up"),
-    "follow-up": ("follow_up", "fitted", "closed"),
-    "bedroom-tax-evidence": ("fitted", "follow_up", "closed"),
-    "equipment-removal": ("closed", "follow_up", "fitted"),
-}
-
-
 def demo_letters(context) -> None:
     """``thcli demo``: one letter of each kind, for the most recent case each can be made for."""
     if context.letters_dir is None:
@@ -1399,7 +1567,7 @@ def demo_letters(context) -> None:
     scheme = Scheme.load(db)
     cache: dict = {}
     for spec in KINDS.values():
-        statuses = DEMO_STATUSES[spec.name]
+        statuses = spec.statuses
         for story in sorted((s for s in context.stories if s.status in statuses), key=lambda s: -s.index)[:400]:
             try:
                 with write(db):

@@ -365,6 +365,36 @@ def fitted(db: Database, ref: str, numbers: Sequence[int], *, on: dt.date, by: s
         return _after(db, case, chosen), moved
 
 
+def set_location(db: Database, ref: str, number: int, where: str, *, by: str) -> tuple[dict, list[str]]:
+    """Say where in the home a measure goes (``measures where``); returns the line and warnings.
+
+    The text is printed for the landlord and the fitter, so it is screened
+    (screening.py): a word about the abuse or part of the perpetrator's name
+    is saved with a warning, and the letters that would carry it are refused
+    until it is reworded. Not on a closed or declined case (read-only).
+    """
+    from thcli import referrals, screening, surveys
+
+    where = " ".join(str(where).split())
+    if not where:
+        raise BadInput("say where the measure goes, e.g. \"front door\"", "WHERE")
+    if len(where) > surveys.MAX_WHERE:
+        raise BadInput(f"where a measure goes is at most {surveys.MAX_WHERE} characters", "WHERE")
+    where = parse.text(where, max_len=surveys.MAX_WHERE)
+    with write(db):
+        case = referrals.case_row(db, ref)
+        if case["status"] in workflow.READ_ONLY:
+            raise NotAllowed(f"{case['ref']} is {case['status']}: a {case['status']} case is read-only except for "
+                             "notes (`thcli referral note`)")
+        line = select_lines(db, case, [number], STATUSES, "moved")[0]
+        db["measure_lines"].update(line["id"], {"location": where})
+        _record(db, case, by=by, action="measures.where", detail=f"line {line['line']}: where it goes changed",
+                audit_detail=f"line {line['line']}")
+        warnings = screening.line_warnings(screening.for_client(db, case["client_id"]), case["ref"],
+                                           [(line["line"], where)])
+        return _after(db, case, [line])[0], warnings
+
+
 def remove(db: Database, ref: str, numbers: Sequence[int], *, on: dt.date, by: str) -> list[dict]:
     """Record removable equipment taken out of the home (``measures remove``)."""
     from thcli import referrals

@@ -48,8 +48,33 @@ def m002_add_county_secret(db: Database) -> None:
     )
 
 
+def m003_end_moved_addresses(db: Database) -> None:
+    # Issue 11: ending a case because the client moved (moved_away, rehoused, moved_on) now marks its
+    # address as no longer current, so that no letter goes to a home the client has left. Cases that
+    # ended that way before this release get the same here, unless the address is still in use: another
+    # case at it is open, or was referred on or after the day the moved case ended (the client came back).
+    from thcli import settings
+
+    reasons = list(settings.get(db, "moved_reasons"))
+    if not reasons:
+        return
+    marks = ", ".join("?" * len(reasons))
+    db.execute(
+        f"""UPDATE addresses SET current = 0,
+                   ended_at = coalesce(ended_at, (SELECT max(c.closed_on) FROM cases c WHERE c.address_id = addresses.id
+                                                  AND c.reason IN ({marks})) || 'T00:00:00Z')
+            WHERE current = 1 AND id IN (
+                SELECT c.address_id FROM cases c
+                WHERE c.status IN ('closed', 'declined', 'withdrawn', 'no_contact') AND c.reason IN ({marks})
+                  AND c.address_id IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM cases o WHERE o.address_id = c.address_id AND o.id != c.id AND
+                                  (o.status NOT IN ('closed', 'declined', 'withdrawn', 'no_contact')
+                                   OR o.received_on >= coalesce(c.closed_on, c.received_on))))""",
+        [*reasons, *reasons])
+
+
 #: Every migration, in the order they run.
-MIGRATIONS = (m001_create_schema, m002_add_county_secret)
+MIGRATIONS = (m001_create_schema, m002_add_county_secret, m003_end_moved_addresses)
 
 
 @cache

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from thcli import audit, clock, codes, parse, settings
 from thcli.db import one, write
 from thcli.errors import NotAllowed
-from thcli.files import private_folder, write_atomically
+from thcli.files import inside, private_folder, write_atomically
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -157,10 +157,11 @@ def export(db: Database, ref: str, out_dir: Path, *, by: str, today: dt.date | N
     today = today or clock.today()
     data = gather(db, ref)
     stem = file_stem(data["asked_for_ref"], today)
-    docx_path, json_path = out_dir / f"{stem}.docx", out_dir / f"{stem}.json"
     document = render_docx(db, data, today)
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     private_folder(out_dir, option="--out")
+    # The names come from a stored reference: they must stay inside the folder chosen.
+    docx_path, json_path = inside(out_dir, f"{stem}.docx"), inside(out_dir, f"{stem}.json")
     try:
         with write(db):
             write_atomically(json_path, text.encode("utf-8"))

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from thcli import audit, clock, codes, parse, settings, targets, workflow
+from thcli import audit, clock, codes, parse, screening, settings, targets, workflow
 from thcli.db import one, write
 from thcli.errors import BadInput, NotAllowed, NotFound
 
@@ -348,6 +348,7 @@ def add_referral(
                 "repeat referral: earlier case" + ("s " if len(earlier) > 1 else " ")
                 + ", ".join(f"{r['ref']} ({_outcome(r)})" for r in earlier)
             )
+        warnings += screening.case_warnings(db, {"id": case_id, "ref": ref, "client_id": client_id})
         problems = eligibility_warnings(db, data)
         status = "new"
         if decline_reason is not None:
@@ -506,13 +507,28 @@ def _escape_like(text: str) -> str:
 # --- reading one case ----------------------------------------------------------
 
 
-def consent_state(db: Database, case_id: int) -> dict[str, bool]:
-    """Scope -> whether consent is currently given (given and not withdrawn)."""
+#: SQL on a row ``k`` of consents: the consent stands on the day ``{on}`` (given by then, not withdrawn by
+#: then). The one definition of "consent stands": consent_state and the county extract both use it.
+CONSENT_STANDS = "k.given_on <= {on} AND (k.withdrawn_on IS NULL OR k.withdrawn_on > {on})"
+
+
+def consent_stands_sql(scope: str, *, case: str = "c.id", on: str = ":on") -> str:
+    """SQL true when the case's consent to share with ``scope`` stands on day ``on`` (a parameter)."""
+    if scope not in CONSENT_SCOPES:  # pragma: no cover - a programming error
+        raise ValueError(scope)
+    return (f"EXISTS (SELECT 1 FROM consents k WHERE k.case_id = {case} AND k.scope = '{scope}' AND "
+            + CONSENT_STANDS.format(on=on) + ")")
+
+
+def consent_state(db: Database, case_id: int, *, on: dt.date | None = None) -> dict[str, bool]:
+    """Scope -> whether the client's consent stands on ``on`` (default today): given, and not withdrawn since."""
+    day = (on or clock.today()).isoformat()
     state = {scope: False for scope in CONSENT_SCOPES}
-    for scope, withdrawn in db.conn.execute(
-        "SELECT scope, withdrawn_on FROM consents WHERE case_id = ? ORDER BY id", [case_id]
+    for (scope,) in db.conn.execute(
+        "SELECT DISTINCT k.scope FROM consents k WHERE k.case_id = ? AND " + CONSENT_STANDS.format(on="?"),
+        [case_id, day, day],
     ):
-        state[scope] = withdrawn is None
+        state[scope] = True
     return state
 
 
@@ -668,12 +684,22 @@ EDITABLE = (
 ) - {"received_on"}
 
 
-def edit_referral(db: Database, ref: str, changes: dict[str, Any], *, by: str) -> list[str]:
-    """Change recorded details of a case; returns the names of the fields changed.
+class Edited(list):
+    """The names of the fields an edit changed, with ``warnings`` that did not stop it."""
+
+    def __init__(self, changed: list[str], warnings: list[str]):
+        super().__init__(changed)
+        self.warnings = warnings
+
+
+def edit_referral(db: Database, ref: str, changes: dict[str, Any], *, by: str) -> Edited:
+    """Change recorded details of a case; returns the names of the fields changed (with warnings).
 
     A new address moves the old one to the client's previous addresses (never
     written to again). Changing the tenure re-checks whether landlord
-    permission is needed.
+    permission is needed. Free text a landlord, contractor or surveyor would
+    read (safe times, the safe third party...) is screened as it is saved
+    (screening.py): a hit is a warning, so that it can be reworded now.
     """
     unknown = set(changes) - EDITABLE - {"received_on"}
     if unknown:
@@ -714,7 +740,10 @@ def edit_referral(db: Database, ref: str, changes: dict[str, Any], *, by: str) -
         event(db, case["id"], "edit", "changed: " + ", ".join(changed), by=by)
         audit.record(db, by=by, action="referral.edit", ref=case["ref"], detail=",".join(changed))
         targets.refresh_due(db, case["id"])
-    return changed
+        # A new perpetrator name can make text typed earlier unsafe: then every field is screened again.
+        renamed = "perpetrator_name" in changes
+        warnings = screening.case_warnings(db, case, None if renamed else changes, lines=renamed)
+    return Edited(changed, warnings)
 
 
 def _input_from_case(db: Database, case: dict) -> ReferralInput:

@@ -71,6 +71,20 @@ def _parse_int_list(text: str) -> list[int]:
     return [parse.whole_number(item, minimum=1, maximum=120) for item in items]
 
 
+def _parse_words(text: str) -> list[str]:
+    """Words or short phrases separated by commas (letters, spaces, hyphens and apostrophes)."""
+    words = []
+    for item in text.split(","):
+        word = " ".join(item.split()).lower()
+        if not word:
+            continue
+        if not re.fullmatch(r"[^\W\d_]+(?:[-' ][^\W\d_]+)*", word) or len(word) < 2 or len(word) > 40:
+            raise BadInput(f"{item.strip()!r} is not a word to screen for: use words or short phrases of letters, "
+                           "separated by commas, e.g. 'gang, knuckleduster, no contact order'")
+        words.append(word)
+    return list(dict.fromkeys(words))
+
+
 def _parse_text(text: str) -> str:
     return parse.text(text, max_len=500)
 
@@ -123,6 +137,12 @@ SETTINGS: dict[str, Setting] = {
         Setting("followup_months", "int_list", "3,6", "follow-ups after fitting, in months"),
         Setting("equipment_review_months", "int", "12", "months after fitting when removable equipment is reviewed"),
         Setting("reorder_level", "int", "2", "stock at or below this quantity is flagged for reordering"),
+        Setting("screened_words", "words", "",
+                "words (or phrases) the scheme adds to those that no landlord, contractor or surveyor may read "
+                "in a case's free text, e.g. 'gang, no contact order'"),
+        Setting("moved_reasons", "list", "moved_away,rehoused,moved_on",
+                "reasons for ending a case that mean the client has moved: the address stops being current and "
+                "no letter goes there"),
         Setting("suppression_threshold", "int", "5", "counts below this are suppressed in the county summary"),
         Setting("retention_case_years", "int", "6", "years closed cases are kept after closing"),
         Setting("retention_finance_years", "int", "7", "years finance records are kept (6 + 1)"),
@@ -137,6 +157,7 @@ _PARSERS = {
     "phone": parse.phone,
     "email": parse.email,
     "list": _parse_list,
+    "words": _parse_words,
     "int_list": _parse_int_list,
     "bool": _parse_bool,
     "money": parse.money,
@@ -156,13 +177,13 @@ def setting(key: str) -> Setting:
 def _typed(s: Setting, stored: str) -> Any:
     if s.kind in ("phone", "email", "text") and stored == "":
         return ""
-    if s.kind == "list" and stored == "":
+    if s.kind in ("list", "words") and stored == "":
         return []
     return _PARSERS[s.kind](stored)
 
 
 def _stored(s: Setting, value: Any) -> str:
-    if s.kind == "list":
+    if s.kind in ("list", "words"):
         return ",".join(value)
     if s.kind == "int_list":
         return ",".join(str(v) for v in value)
@@ -195,6 +216,14 @@ def parse_value(db: Database, key: str, text: str) -> Any:
         unknown = [item for item in value if item not in ("dash", "referral_form")]
         if unknown:
             raise BadInput(f"{', '.join(unknown)}: required documents can be dash and referral_form")
+    if s.key == "moved_reasons":
+        from thcli import codes, workflow
+
+        lists = sorted(set(workflow.REASON_LISTS.values()))
+        for item in value:
+            if not any(codes.get(db, name, item) for name in lists):
+                raise BadInput(f"{item!r} is not a reason for ending a case: use codes of "
+                               f"{', '.join(lists)} (see `thcli codes list outcome_reason`)")
     if s.code_list:
         from thcli import codes
 
@@ -230,7 +259,7 @@ def set_from_text(db: Database, key: str, text: str, *, by: str) -> Any:
 def display(s: Setting, value: Any) -> str:
     if s.kind == "money":
         return parse.format_money(value)
-    if s.kind in ("list", "int_list"):
+    if s.kind in ("list", "int_list", "words"):
         return ", ".join(str(v) for v in value) or "(none)"
     if s.kind == "bool":
         return "yes" if value else "no"

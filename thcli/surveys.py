@@ -5,7 +5,8 @@ assessor) for a survey: it needs consent to share with the police and an
 eligible case, and moves the case to ``survey`` (through triage when it is
 still new: asking for a survey means the survivor has been contacted).
 
-``survey record`` records the visit and each measure it recommends, as
+``survey record`` records the visit and each measure it recommends (where
+it goes is screened like all text a third party reads: screening.py), as
 measure lines numbered on from the case's last line, costed from the
 catalogue unless a unit cost is given, and moves the case to ``approval``. A
 scheme whose own officer assesses (Lincoln, West Lindsey) records a survey
@@ -19,7 +20,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from thcli import audit, clock, codes, parse, settings, targets, workflow
+from thcli import audit, clock, codes, parse, screening, settings, targets, workflow
 from thcli.db import one, write
 from thcli.errors import BadInput, NotAllowed
 
@@ -182,7 +183,9 @@ def record_survey(db: Database, ref: str, *, surveyor: str, on: dt.date, measure
         audit.record(db, by=by, action="survey.record", ref=ref, detail=f"{len(measures)} measures")
         workflow.move(db, ref, "approval", by=by, on=on)
         lines = [row for row in measure_lines.case_lines(db, case["id"]) if row["line"] >= first]
-        warnings = []
+        # Where each measure goes is printed for the landlord and the fitter: screened now, as a warning.
+        warnings = screening.line_warnings(screening.for_client(db, case["client_id"]), ref,
+                                           [(line["line"], line["location"]) for line in lines])
         if works and not settings.get(db, "works_offered"):
             shown = ", ".join(str(n) for n in works)
             warnings.append(f"this scheme does not offer works (setting works_offered is no): line"

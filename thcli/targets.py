@@ -96,6 +96,53 @@ def fitted_target(db: Database, case: dict, rules: Rules | None = None) -> setti
 
 
 @dataclass(frozen=True)
+class CaseTargets:
+    """The dates a case is due by, from its referral date and the scheme's targets (one source for
+    ``due``, ``referral show`` and the dates letters promise)."""
+
+    first_contact: dt.date
+    survey: dt.date
+    fitted: dt.date
+    #: the fitting target that applies (emergency, high risk or standard)
+    fitted_target: settings.Duration
+    #: the landlord's answer, once permission has been asked (None before)
+    landlord: dt.date | None
+
+
+def case_targets(case: dict, rules: Rules) -> CaseTargets:
+    """The due dates of a case (``case`` needs received_on, emergency, risk_level, landlord_permission and
+    landlord_permission_on)."""
+    received = dt.date.fromisoformat(case["received_on"])
+    target = fitted_target(None, case, rules)  # type: ignore[arg-type]
+    asked = _d(case["landlord_permission_on"]) if case["landlord_permission"] == "requested" else None
+    return CaseTargets(
+        first_contact=due_date(received, rules.first_contact),
+        survey=due_date(received, rules.survey),
+        fitted=due_date(received, target),
+        fitted_target=target,
+        landlord=due_date(asked, rules.landlord) if asked else None,
+    )
+
+
+def followup_dates(fitted_on: dt.date, rules: Rules, done: int = 0) -> list[dt.date]:
+    """When the follow-ups not yet done fall due (followup_months after fitting)."""
+    return [calendar.add_months(fitted_on, months) for months in rules.followup_months[done:]]
+
+
+def promise(due: dt.date, on: dt.date) -> tuple[dt.date, bool]:
+    """The date a letter dated ``on`` may promise for something due on ``due``, and whether it is the target.
+
+    A letter never gives a date on or before its own: once the target has
+    passed (or falls on the letter's date), the promise is the earliest date
+    that can still be kept, the next working day, and the letter must not
+    claim the target (the second value is False).
+    """
+    if due > on:
+        return due, True
+    return calendar.add_working_days(on, 1), False
+
+
+@dataclass(frozen=True)
 class Facts:
     """What due_items needs to know about a case beyond its own row."""
 
@@ -145,18 +192,17 @@ def due_items(db: Database, case: dict, *, rules: Rules | None = None,
     status = case["status"]
     if status == "on_hold":
         return []
-    received = dt.date.fromisoformat(case["received_on"])
+    due = case_targets(case, rules)
     items: list[tuple[dt.date, str]] = []
     if status == "new":
-        items.append((due_date(received, rules.first_contact), "first contact"))
+        items.append((due.first_contact, "first contact"))
     if status in ("new", "triage", "survey"):
-        items.append((due_date(received, rules.survey), "survey"))
+        items.append((due.survey, "survey"))
     if status in ("approval", "works"):
-        items.append((due_date(received, fitted_target(db, case, rules)), "measures fitted"))
+        items.append((due.fitted, "measures fitted"))
     if status == "approval":
-        asked = _d(case["landlord_permission_on"])
-        if case["landlord_permission"] == "requested" and asked:
-            items.append((due_date(asked, rules.landlord), "landlord permission"))
+        if due.landlord:
+            items.append((due.landlord, "landlord permission"))
         elif case["landlord_permission"] is None and facts.surveyed_on:
             # A rented home (not_needed otherwise): ask as soon as the survey says what is needed.
             items.append((calendar.add_working_days(facts.surveyed_on, 1), "landlord permission to request"))
@@ -165,7 +211,7 @@ def due_items(db: Database, case: dict, *, rules: Rules | None = None,
         months = rules.followup_months
         done = facts.followups_done
         if done < len(months):
-            items.append((calendar.add_months(fitted, months[done]), f"{months[done]}-month follow-up"))
+            items.append((followup_dates(fitted, rules, done)[0], f"{months[done]}-month follow-up"))
         else:
             items.append((facts.last_followup or fitted, "close the case"))
     if facts.equipment_since:

@@ -12,6 +12,9 @@ Rules, each with a message that says how to put it right:
   approved (funding committed);
 - declining, withdrawing, no contact and closing need a reason code;
 - closing as ``completed`` needs every follow-up done (setting followup_months);
+- ending a case with a reason that means the client has moved (setting
+  ``moved_reasons``: moved_away, rehoused, moved_on) marks the case's address
+  as no longer current, so that no letter goes to a home the client has left;
 - the case moves to ``fitted`` by itself once every approved measure is fitted
   (or issued from stock) and none awaits a decision (measures.py);
 - a closed or declined case is read-only except for notes, follow-ups and
@@ -100,11 +103,9 @@ def eligibility_problems(db: Database, case: dict, *, documents: bool = True) ->
 
 
 def _consent(db: Database, case_id: int, scope: str) -> bool:
-    row = db.conn.execute(
-        "SELECT withdrawn_on FROM consents WHERE case_id = ? AND scope = ? ORDER BY id DESC LIMIT 1",
-        [case_id, scope],
-    ).fetchone()
-    return row is not None and row[0] is None
+    from thcli.referrals import consent_state  # the one reading of "consent stands"
+
+    return consent_state(db, case_id)[scope]
 
 
 def require_police_consent(db: Database, case: dict) -> None:
@@ -193,6 +194,22 @@ def _require_move_rules(db: Database, case: dict, to: str, reason: str | None = 
             )
 
 
+def end_address(db: Database, case: dict, *, by: str) -> bool:
+    """Mark the case's address as no longer the client's (they have moved); returns whether it was current.
+
+    The address stays on record as a previous one: no letter goes to it, or mentions it (letters.py).
+    """
+    from thcli import referrals
+
+    gone = db.conn.execute("UPDATE addresses SET current = 0, ended_at = ? WHERE id = ? AND current = 1",
+                           [clock.now_iso(), case["address_id"]]).rowcount
+    if gone:
+        referrals.event(db, case["id"], "address", "the client has moved: this address is no longer current, "
+                        "and no letter goes to it", by=by)
+        audit.record(db, by=by, action="referral.address_ended", ref=case["ref"])
+    return bool(gone)
+
+
 def move(
     db: Database, ref: str, to: str, *, by: str, reason: str | None = None,
     note: str | None = None, on: dt.date | None = None, rules: bool = True,
@@ -276,6 +293,8 @@ def move(
         db["cases"].update(case["id"], changes)
         detail = f"{current} → {to}" + (f" ({reason})" if reason else "")
         referrals.event(db, case["id"], "status", detail, by=by)
+        if to in ENDED and reason and case["address_id"] and reason in settings.get(db, "moved_reasons"):
+            end_address(db, case, by=by)
         if note:
             referrals.event(db, case["id"], "note", note, by=by)
         audit.record(db, by=by, action="referral.move", ref=ref, detail=f"{current}>{to}")

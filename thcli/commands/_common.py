@@ -262,3 +262,8 @@ def out(text: str = "") -> None:
 def warn(text: str) -> None:
     """A warning on stderr (the command still succeeds)."""
     typer.echo(f"Warning: {text}", err=True)
+
+
+def note(text: str) -> None:
+    """A line on stderr that is not a warning (used where stdout carries a file)."""
+    typer.echo(text, err=True)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from thcli.commands._common import out, parse_date, parse_positive, session
+from thcli.commands._common import note, out, parse_date, parse_positive, session
 
 app = typer.Typer(
     help="County partnership exports (CSV, spec thcli-county-1): the case extract and the aggregate return.",
@@ -48,13 +48,16 @@ def cases(
     out_file: OutOption = None,
     no_bom: NoBomOption = False,
 ) -> None:
-    """The pseudonymised case extract: one row per case referred in the period.
+    """The pseudonymised case extract: one row per case referred in the period whose client consents.
 
-    No names, addresses, dates of birth, contact details, free text or
-    perpetrator details: cases and clients are keyed pseudonyms (HMAC under
-    the scheme's own secret), ages are bands and dates are months. Still
-    personal data in law: share it under the information-sharing agreement
-    only. Audited.
+    Only cases whose client's consent to share with the county partnership
+    stands today are in it (`thcli referral consent REF --scope county`);
+    the command says how many were left out and why, and the summary still
+    counts them. No names, addresses, dates of birth, contact details, free
+    text or perpetrator details: cases and clients are keyed pseudonyms
+    (HMAC under the scheme's own secret), ages are bands and dates are
+    months. Still personal data in law: share it under the
+    information-sharing agreement only. Audited.
 
     Example: thcli export cases --year 2026/27 --out county-cases-2026-27.csv
     """
@@ -68,6 +71,15 @@ def cases(
     if done.path is not None:
         out(f"Wrote {done.rows} case{'s' if done.rows != 1 else ''} referred in {chosen.describe()} "
             f"to {done.path}.")
+    missing = sum(done.left_out.values())
+    if missing:
+        why = [f"{n} never consented" for n in [done.left_out["never_given"]] if n]
+        why += [f"{n} withdrew consent" for n in [done.left_out["withdrawn"]] if n]
+        # With the CSV on standard output, the note goes to stderr so that the file stays clean.
+        (out if done.path is not None else note)(
+            f"Left out {missing} case{'s' if missing != 1 else ''} whose client's consent to share with the "
+            f"county partnership does not stand today ({', '.join(why)}); the summary still counts "
+            f"{'them' if missing != 1 else 'it'}.")
 
 
 @app.command("summary")

@@ -46,11 +46,14 @@ def make(
 ) -> None:
     """Make a letter for a case as a Word file named REF-KIND-DATE.docx, readable by you only.
 
+    A file already there is never replaced: the next is REF-KIND-DATE-2.docx.
     The letter is recorded on the case's timeline and in the audit log with
-    the file's SHA-256. The safety rules (safe post, no previous address,
-    do-not-disclose, no perpetrator detail, no account of the abuse to
-    landlords and contractors, consent to share) refuse a letter with exit 1
-    and say which rule and how to put it right.
+    the file's SHA-256. A kind is made only at the points of a case where it
+    is true (an acknowledgement before the survey, a completion after the
+    fitting...). The safety rules (safe post, no previous address or home the
+    client has left, do-not-disclose, no perpetrator detail, no account of
+    the abuse to landlords and contractors, consent to share) refuse a letter
+    with exit 1 and say which rule, which field and how to put it right.
 
     Example: thcli letter make TH-2026-0042 acknowledgement
     """
@@ -115,6 +118,9 @@ def batch(
     if result.already_made:
         out(f"{result.already_made} {result.status} case{'s' if result.already_made != 1 else ''} already had "
             f"one (add --again to make {'them' if result.already_made != 1 else 'it'} again).")
+    if result.status == "open":
+        out(f"Open cases that are {letters.one_of(result.statuses)} were taken: {letters.with_article(result.kind)} "
+            f"letter is only made for those.")
     if not made and not refused:
         out(f"No {result.status} case needs a {result.kind} letter.")
     if refused:
@@ -180,8 +186,12 @@ def templates_use(
 ) -> None:
     """Make the scheme use its own template for a kind of letter, after checking it.
 
-    Merge fields the kind does not have are reported as an error (they would
-    print blank), and a test letter is made to each recipient first.
+    Templates run in a sandbox: one that reaches for Python's internals (a
+    name starting with _), calls anything, or uses a filter or tag letters do
+    not offer is refused, naming the expression. Merge fields the kind does
+    not have are reported as an error (they would print blank), and a test
+    letter is made to each recipient first: a landlord or contractor letter
+    that would give an account of the abuse is refused.
 
     Example: thcli letter templates use acknowledgement our-acknowledgement.docx
     """

@@ -17,6 +17,7 @@ from thcli.commands._common import (
     parse_positive,
     parse_text,
     session,
+    warn,
 )
 
 app = typer.Typer(help="Approve, order and record fitted measures.", no_args_is_help=True, add_completion=False)
@@ -197,6 +198,31 @@ def remove(
     db = s.open()
     done = measures.remove(db, ref, lines, on=on, by=s.user)
     out(_said("removed", ref.strip().upper(), done) + ".")
+
+
+@app.command()
+def where(
+    ctx: typer.Context,
+    ref: Ref,
+    line: Annotated[int, typer.Argument(parser=parse_positive, metavar="LINE",
+                                        help="The line number from `thcli measures list REF`.")],
+    text: Annotated[str, typer.Argument(metavar="WHERE", help="Where in the home it goes, e.g. \"back door\".")],
+) -> None:
+    """Say where in the home a measure goes (printed on the landlord's letter and the works order).
+
+    Use it to reword a place a letter was refused for: no landlord, contractor
+    or surveyor may read words about the abuse or the perpetrator's name.
+
+    Example: thcli measures where TH-2026-0042 1 "back door"
+    """
+    from thcli import measures
+
+    s = session(ctx)
+    db = s.open()
+    done, warnings = measures.set_location(db, ref, line, text, by=s.user)
+    out(f"{ref.strip().upper()} line {done['line']} ({done['label']}) goes at: {done['location']}.")
+    for message in warnings:
+        warn(message)
 
 
 def _status_after(db, ref: str, moved_to: str | None = None) -> None:

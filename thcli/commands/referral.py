@@ -416,6 +416,8 @@ def edit(
     db = s.open()
     changed = referrals.edit_referral(db, ref, changes, by=s.user)
     out(f"Updated {ref.upper()}: {', '.join(changed)}.")
+    for text in changed.warnings:
+        warn(text)
 
 
 @app.command()

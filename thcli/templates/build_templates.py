@@ -340,20 +340,33 @@ def acknowledgement() -> Letter:
     w.if_("to_survivor")
     w.para("Thank you for contacting the {{ scheme_name }}. We received your request for help on "
            "{{ received_on }}. Your reference is **{{ ref }}**; please quote it whenever you contact us.")
+    w.if_("contacted")
+    w.para("Thank you for talking to us. With your agreement we are arranging a home security survey, which we "
+           "aim to complete by {{ survey_by }}. The surveyor recommends the measures that would make your home "
+           "safer, and we arrange for them to be fitted.")
+    w.else_()
     w.para("We will contact you by {{ first_contact_by }}, using only the ways you told us are safe. With "
            "your agreement we will then arrange a home security survey, which we aim to complete by "
            "{{ survey_by }}. The surveyor recommends the measures that would make your home safer, and we "
            "arrange for them to be fitted.")
+    w.endif()
     w.para("If it is no longer safe for us to contact you in the way we agreed, or there is a better time "
            "to reach you, please {{ contact_us }}.")
     w.else_()
     w.para("Thank you for your referral of {{ client_name }} to the {{ scheme_name }}, which we received on "
            "{{ received_on }}. Our reference is **{{ ref }}**; please quote it whenever you contact us about "
            "this referral.")
+    w.if_("contacted")
+    w.para("**What happens next.** We have been in touch with {{ client_name }}{% if first_contact_on %} "
+           "(first on {{ first_contact_on }}){% endif %}. With their consent we are arranging a home security "
+           "survey, which we aim to complete by {{ survey_by }}. The surveyor recommends the measures that "
+           "would make the home safer, and we arrange for them to be fitted.")
+    w.else_()
     w.para("**What happens next.** We will contact {{ client_name }} by {{ first_contact_by }}, using only "
            "the contact routes recorded as safe. With their consent we will ask for a home security survey, "
            "which we aim to complete by {{ survey_by }}. The surveyor recommends the measures that would make "
            "the home safer, and we arrange for them to be fitted.")
+    w.endif()
     w.para("If the situation changes, or there is a safer way or time to reach {{ client_name }}, please let "
            "us know straight away: {{ contact_us }}.")
     w.endif()
@@ -481,12 +494,16 @@ def completion() -> Letter:
     w.items(["Measure", "Quantity", "Fitted"], ["{{ m.label }}", "{{ m.quantity }}", "{{ m.fitted_on }}"],
             [Cm(10), Cm(2.4), Cm(4.6)], loop="m in fitted", right=(1,))
     w.if_("to_survivor")
+    w.if_("followups")
     w.para("We will contact you {{ followups }}, using only the ways you told us are safe, to check that "
            "everything works and that you feel safer at home.")
+    w.endif()
     w.para("If any equipment stops working, or your situation changes, please {{ contact_us }}.")
     w.else_()
+    w.if_("followups")
     w.para("We will follow up with {{ client_name }} {{ followups }} to check that everything works and that "
            "they feel safer at home.")
+    w.endif()
     w.para("If any equipment stops working, or the situation changes, please {{ contact_us }}.")
     w.endif()
     w.signoff()
