@@ -198,7 +198,7 @@ def test_db_encrypt_turns_a_plain_database_into_an_encrypted_one_keeping_everyth
     assert result.stdout.splitlines()[0].startswith(f"Encrypted {db_path} (checked).")
     assert db_path.read_bytes()[:16] != b"SQLite format 3\x00"
     assert sorted(p.name for p in db_path.parent.iterdir() if p.name.startswith((".thcli", "thcli.db"))) == [
-        "thcli.db"]
+        "thcli.db", "thcli.db-lock"]
     shown = cli.json("referral", "show", "TH-2026-0001")
     assert shown["client"]["name"] == "Zephyrina Quillfeather"
     assert occurrences(side_files(db_path)) == {}
@@ -354,14 +354,28 @@ def test_db_encrypt_refuses_while_another_process_has_the_database_open(cli, db_
     assert [p.name for p in db_path.parent.iterdir() if p.name.startswith(".")] == []
 
 
-def test_restoring_a_plain_backup_over_an_encrypted_database_warns(cli, db_path, tmp_path, monkeypatch):
+def test_a_plain_backup_is_not_restored_over_an_encrypted_database_without_a_recorded_reason(
+        cli, db_path, tmp_path, monkeypatch):
+    # Issue 12, item 11: this used to restore with a warning only; now it is refused without --decrypt-ok.
     assert cli("init").exit_code == 0
     backup = tmp_path / "plain-backup.db"
     assert cli("db", "backup", str(backup)).exit_code == 0
     monkeypatch.setenv("THCLI_KEY", RAW)
     assert cli("db", "encrypt").exit_code == 0
-    result = cli("db", "restore", str(backup), "--yes")
+    encrypted = db_path.read_bytes()
+    refused = cli("db", "restore", str(backup), "--yes")
+    assert refused.exit_code == 1
+    assert refused.stderr == (
+        f"Error: {backup} is not encrypted, but {db_path} is: restoring it would leave the scheme's data "
+        "unencrypted. Restore an encrypted backup, or add --decrypt-ok REASON (recorded in the audit log) and "
+        "then run `thcli db encrypt`\n")
+    assert db_path.read_bytes() == encrypted
+    result = cli("db", "restore", str(backup), "--yes", "--decrypt-ok", "passphrase lost, restoring last week's copy")
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ("Warning: the backup was not encrypted, so the database is not encrypted now: run "
                              "`thcli db encrypt`\n")
     assert db_path.read_bytes()[:16] == b"SQLite format 3\x00"
+    restored = cli.json("audit")[0]
+    assert (restored["action"], restored["detail"]) == (
+        "db.restore", "plain-backup.db; restored unencrypted over an encrypted database: passphrase lost, restoring "
+                      "last week's copy")

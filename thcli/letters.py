@@ -1038,14 +1038,19 @@ def _make(db: Database, spec: Kind, data: CaseData, recipient: Recipient, *, by:
 
 def _record(db: Database, spec: Kind, data: CaseData, recipient: Recipient, path: Path, digest: str, *, by: str,
             override: str | None, overridden: list[str]) -> None:
+    from thcli import case_files
     from thcli.referrals import event
 
     case = data.case
     who = recipient.kind + (f" ({recipient.contractor})" if recipient.contractor else "")
+    # Relative to the database's letters folder, with the database that wrote it: retention
+    # on a copy of the database then never deletes the original's letters (case_files.py).
+    here = case_files.database_file(db)
     db.conn.execute(
-        "INSERT INTO letters (case_id, kind, recipient, path, sha256, made_at, made_by, override_reason) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [case["id"], spec.name, recipient.kind, str(path.resolve()), digest, clock.now_iso(), by, override])
+        "INSERT INTO letters (case_id, kind, recipient, path, sha256, made_at, made_by, override_reason, made_in) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [case["id"], spec.name, recipient.kind, case_files.stored_path(here, path), digest, clock.now_iso(), by,
+         override, str(here) if here else None])
     detail = f"{spec.name} letter to {RECIPIENTS[recipient.kind]} made: {path.name}"
     if override:
         detail += f" (safety rule \"{', '.join(overridden)}\" overridden: {override})"

@@ -318,13 +318,16 @@ def list_(
     """
     from rich.text import Text
 
-    from thcli import clock, referrals, render
+    from thcli import audit, clock, referrals, render
 
     s = session(ctx)
     db = s.open()
     filters = referrals.ListFilters(status=status, district=district, risk=risk, route=route, overdue=overdue,
                                     search=search, since=since, limit=limit or None)
     rows, total = referrals.list_cases(db, filters)
+    audit.record_view(db, by=s.user, action="referral.list", cases=len(rows), shown_as=render.resolve_format(fmt),
+                      filters={"status": status, "district": district, "risk": risk, "route": route,
+                               "overdue": overdue, "search": search, "since": since, "limit": limit})
     today = clock.today().isoformat()
 
     def due(value, row):
