@@ -97,6 +97,26 @@ def test_a_new_passphrase_must_be_long_enough():
     crypto.require_strong(Key(RAW))
 
 
+@pytest.mark.parametrize("typed", ["x''", "x'ab'", "x'" + "a" * 63 + "'", "x'" + "g" * 64 + "'"])
+def test_a_passphrase_is_measured_as_typed_only_a_whole_raw_key_is_exempt(typed):
+    # Issue 12, item 9: "x''" was taken for a raw key and accepted; it is 3 characters.
+    if len(typed) < 8:
+        with pytest.raises(BadInput, match="the passphrase is too short"):
+            crypto.require_strong(Key(typed))
+    else:
+        crypto.require_strong(Key(typed))  # long enough as typed: a passphrase like any other
+    crypto.require_strong(Key("x'" + "AB" * 48 + "'"))  # a raw key with its salt
+
+
+def test_db_encrypt_refuses_a_three_character_passphrase_that_looks_like_a_raw_key(cli, db_path, monkeypatch):
+    assert cli("init").exit_code == 0
+    monkeypatch.setenv("THCLI_KEY", "x''")
+    result = cli("db", "encrypt")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: the passphrase is too short: use at least 8 characters")
+    assert db_path.read_bytes()[:16] == b"SQLite format 3\x00"
+
+
 def test_encrypted_is_read_from_the_header(tmp_path, db_path, db):
     assert crypto.is_encrypted(db_path) is False
     assert crypto.is_encrypted(tmp_path / "missing.db") is False
@@ -232,7 +252,7 @@ def test_db_rekey_changes_the_passphrase(cli, encrypted, db_path, monkeypatch):
     assert old.exit_code == 1 and "wrong key or not a thcli database" in old.stderr
     monkeypatch.setenv("THCLI_KEY", PASSPHRASE)
     assert [r["client_name"] for r in cli.json("referral", "list")] == ["Zephyrina Quillfeather"]
-    assert cli.json("audit")[0]["action"] == "db.rekey"
+    assert [a["action"] for a in cli.json("audit")][:2] == ["referral.list", "db.rekey"]  # lists are audited
     assert occurrences(side_files(db_path)) == {}
 
 

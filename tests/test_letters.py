@@ -479,7 +479,8 @@ def test_the_file_is_private_named_and_recorded_with_its_hash(db, tmp_path):
     digest = hashlib.sha256(made.path.read_bytes()).hexdigest()
     assert made.sha256 == digest
     row = db.conn.execute("SELECT kind, recipient, path, sha256, made_by, override_reason FROM letters").fetchone()
-    assert row == ("acknowledgement", "referrer", str(made.path.resolve()), digest, "Jo Coordinator", None)
+    # Issue 12: a letter in the database's letters folder is recorded relative to it.
+    assert row == ("acknowledgement", "referrer", made.path.name, digest, "Jo Coordinator", None)
     event = db.conn.execute("SELECT kind, detail, by FROM events WHERE kind = 'letter'").fetchone()
     assert event == ("letter", f"acknowledgement letter to the referrer made: {made.path.name}", "Jo Coordinator")
     audit_row = db.conn.execute("SELECT by, action, ref, detail FROM audit WHERE action = 'letter.make'").fetchone()

@@ -570,8 +570,8 @@ def write(db: Database) -> Iterator[Database]:
         yield db
     except BaseException as error:
         conn.rollback()
-        if isinstance(error, Exception) and is_database_error(error):
-            raise _noted(error, path) from None
+        if path is not None and isinstance(error, Exception) and is_database_error(error) and is_damage(error):
+            mark_damaged(path, f"SQLite reported: {error}")
         raise
     try:
         conn.commit()

@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 from thcli import audit, calendar, clock, codes, parse, settings, targets, workflow
 from thcli.db import one, write
 from thcli.errors import BadInput, NotAllowed, NotFound
-from thcli.files import private_folder, sync_folder, write_atomically
+from thcli.files import is_docx, may_replace, printable, private_folder, sync_folder, write_atomically
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -1244,10 +1244,11 @@ def export_template(db: Database, kind: str, dest: Path, *, force: bool = False)
     if dest.suffix.lower() != ".docx":
         raise BadInput(f"{dest.name}: give a file name ending in .docx, so that Word opens it")
     if not dest.parent.is_dir():
-        raise BadInput(f"{dest.parent} is not a folder")
-    if dest.exists() and not force:
-        raise NotAllowed(f"{dest} already exists: choose another name, or add --force to replace it")
-    write_atomically(dest, content)
+        raise BadInput(f"{printable(dest.parent)} is not a folder")
+    # Only an earlier Word file is replaced, and only with --force; never the database (files.may_replace).
+    replacing = may_replace(dest, what="Word document", is_earlier=is_docx, force=force,
+                            database=getattr(db, "path", None))
+    write_atomically(dest, content, replace=replacing)
     return {"kind": spec.name, "template": source, "path": str(dest), "fields": list(spec.all_fields)}
 
 
