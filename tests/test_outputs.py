@@ -27,7 +27,8 @@ def _refused(result, path, what: str, kind: str = "something else") -> None:
 
 
 @pytest.mark.parametrize("side", ["", "-wal", "-shm", "-lock"])
-@pytest.mark.parametrize("command", [["export", "cases", "--year", "2026/27"], ["export", "summary", "--year", "2026/27"]])
+@pytest.mark.parametrize("command", [["export", "cases", "--year", "2026/27"],
+                                     ["export", "summary", "--year", "2026/27"]])
 def test_an_export_never_writes_over_the_database_or_its_side_files(cli, case, db_path, command, side):
     target = db_path.with_name(db_path.name + side)
     if not target.exists():
