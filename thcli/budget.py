@@ -336,9 +336,12 @@ def add_fund(db: Database, name: str, *, year: str, source: str, amount_pence: i
         label = parse.financial_year(year)[0]
     except BadInput as error:
         raise error.for_option("--year") from None
-    name = name.strip()
-    if not name:
+    if not name.strip():
         raise BadInput("NAME: give the fund a name, e.g. \"Example OPCC\"")
+    try:
+        name = parse.label(name)
+    except BadInput as error:
+        raise BadInput(f"NAME: {error.message}") from None
     if amount_pence <= 0:
         raise BadInput("a fund's allocation must be more than £0.00", "--amount")
     try:

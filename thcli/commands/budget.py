@@ -15,6 +15,7 @@ from thcli.commands._common import (
     parse_date,
     parse_positive,
     parse_positive_money,
+    parse_reference,
     parse_text,
     parse_year,
     session,
@@ -379,7 +380,8 @@ def ledger(
     ctx: typer.Context,
     year: Year = None,
     fund: FundOption = None,
-    ref: Annotated[str | None, typer.Option("--ref", metavar="REF", help="Only this case.")] = None,
+    ref: Annotated[str | None, typer.Option("--ref", metavar="REF", parser=parse_reference,
+                                            help="Only this case.")] = None,
     kind: Annotated[str | None, typer.Option("--kind", metavar="KIND",
                                              help="allocation, contribution, commitment, release, payment, "
                                                   "refund or correction.")] = None,
