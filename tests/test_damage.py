@@ -140,9 +140,18 @@ def test_once_db_check_finds_damage_nothing_more_is_written_until_a_backup_is_re
     assert added.stderr.endswith("so thcli writes nothing to it: restore the latest backup with "
                                  "`thcli db restore BACKUP`\n")
     assert _cases(db_path) == cases
+    listed = cli("referral", "list", "--format", "json")  # a view that would be audited is refused too
+    assert listed.exit_code == 1 and "restore the latest backup" in listed.stderr
     restored = cli("db", "restore", str(backup), "--yes")
     assert restored.exit_code == 0, restored.stderr
     assert not damage_marker(db_path).exists()
+    kept = next(db_path.parent.glob("thcli-before-restore-*.db"))  # kept as it was: still damaged
+    conn = sqlite3.connect(str(kept))
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok"
+        assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == cases
+    finally:
+        conn.close()
     assert cli("referral", "add", *referral_args(**{"--name": "Sam Example"})).exit_code == 0
     assert cli("db", "check").exit_code == 0
 
@@ -162,3 +171,11 @@ def test_sqlite_reporting_damage_during_a_write_marks_the_database(db, db_path):
                 pass
     finally:
         again.close()
+
+
+def test_the_mark_goes_when_db_check_passes_again(cli, db, db_path):
+    damage_marker(db_path).write_text("db check: found by an earlier run")
+    assert cli("referral", "add", *referral_args()).exit_code == 1
+    assert cli("db", "check").exit_code == 0
+    assert not damage_marker(db_path).exists()
+    assert cli("referral", "add", *referral_args()).exit_code == 0
