@@ -267,7 +267,7 @@ class RootGroup(TyperGroup):
         if session is None or not session.opened_any:
             return
         if isinstance(error, DatabaseDamaged):
-            if error.path is not None and Path(error.path) != session.db_path:
+            if error.path is not None and Path(str(error.path)) != session.db_path:
                 return  # a backup or another file, not the database
         elif not is_damage(error):
             return
@@ -384,7 +384,7 @@ def root(
         db_given=db is not None or bool(os.environ.get("THCLI_DB")),
         allow_network_share=allow_network_share,
     )
-    ctx.find_root().command.thcli_session = ctx.obj  # for _note_damage, once the command has run
+    ctx.find_root().command.thcli_session = ctx.obj  # type: ignore[attr-defined]  # read by _note_damage
 
 
 def _user(as_user: str | None) -> str:

@@ -6,8 +6,8 @@ renamed to their final name: a backup killed half-way leaves no file that
 looks like a backup. A backup of an encrypted database is encrypted with the
 same key. A restore holds the database's lock file exclusively (no other thcli
 has the database open meanwhile), checks the backup, copies it beside the
-database and checks the copy, keeps the current database beside it exactly as
-it was (damaged or not), and moves the checked copy into place in one step, so
+database and checks the copy, keeps the current database beside it as it was
+(its WAL folded in, damaged or not), and moves the checked copy into place in one step, so
 a failure leaves the database as it was. A plain backup is not restored over
 an encrypted database without a recorded reason (``--decrypt-ok``).
 
