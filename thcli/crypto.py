@@ -252,6 +252,9 @@ def _export(path: Path, source_key: Key | None, target_key: Key, what: str) -> P
             raise DatabaseProblem(
                 f"{path}: the encrypted copy did not check out, so the database was left as it was"
             )
+        # Closed before the file is replaced: Windows will not replace a file that is still open.
+        # The lock file (db.exclusive) keeps every other thcli out meanwhile.
+        source.close()
         os.replace(temp, path)
         temp = None
         return path
