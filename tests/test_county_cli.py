@@ -62,11 +62,17 @@ def test_export_cases_writes_excel_ready_csv_to_a_private_file_and_audits_it(cas
     assert [p.name for p in folder.iterdir()] == ["cases.csv"]  # no temporary file left behind
 
 
-def test_an_existing_file_is_replaced_and_made_private(cases, cli, tmp_path):
+def test_an_earlier_export_is_replaced_with_force_and_made_private(cases, cli, tmp_path):
+    # Issue 12: an existing file used to be replaced whatever it was; now only an earlier export of the
+    # same kind, and only with --force.
     out = tmp_path / "cases.csv"
-    out.write_text("old contents")
-    os.chmod(out, 0o644)
     assert cli("export", "cases", "--quarter", "2026Q2", "--out", out).exit_code == 0
+    os.chmod(out, 0o644)
+    again = cli("export", "cases", "--quarter", "2026Q2", "--out", out)
+    assert again.exit_code == 1
+    assert again.stderr == (f"Error: {out} already exists: choose another name, or add --force to replace it "
+                            "(only an earlier county case extract is replaced)\n")
+    assert cli("export", "cases", "--quarter", "2026Q2", "--out", out, "--force").exit_code == 0
     assert out.read_bytes().startswith(BOM + b"spec_version")
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
 
@@ -75,8 +81,9 @@ def test_no_bom_leaves_out_the_byte_order_mark(cases, cli, tmp_path):
     out = tmp_path / "cases.csv"
     assert cli("export", "cases", "--year", "2026/27", "--out", out, "--no-bom").exit_code == 0
     assert out.read_bytes().startswith(b"spec_version,")
-    assert cli("export", "summary", "--year", "2026/27", "--out", out, "--no-bom").exit_code == 0
-    assert out.read_bytes().startswith(b"spec_version,scheme_code,period,measure,breakdown,category,value\r\n")
+    summary = tmp_path / "summary.csv"
+    assert cli("export", "summary", "--year", "2026/27", "--out", summary, "--no-bom").exit_code == 0
+    assert summary.read_bytes().startswith(b"spec_version,scheme_code,period,measure,breakdown,category,value\r\n")
 
 
 def test_without_out_the_csv_goes_to_standard_output_and_is_audited(cases, cli):
@@ -145,19 +152,21 @@ def test_a_missing_folder_or_a_folder_as_out_is_refused(cases, cli, tmp_path):
 
 def test_a_failed_export_leaves_the_old_file_no_temporary_file_and_no_audit(cases, cli, folder, monkeypatch):
     out = folder / "cases.csv"
-    out.write_bytes(b"last quarter's file")
+    assert cli("export", "cases", "--year", "2026/27", "--out", out).exit_code == 0  # last quarter's file
+    last = out.read_bytes()
 
     def broken(*args, **kwargs):
         yield ["thcli-county-1", "half", "a", "row"]
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(county, "case_rows", broken)
-    result = cli("export", "cases", "--year", "2026/27", "--out", out)
+    before = audit_rows(cases)
+    result = cli("export", "cases", "--year", "2026/27", "--out", out, "--force")  # issue 12: --force to replace
     assert (result.exit_code, result.stderr) == (
         1, f"Error: could not write {out} (No space left on device): nothing was exported\n")
-    assert out.read_bytes() == b"last quarter's file"
+    assert out.read_bytes() == last
     assert [p.name for p in folder.iterdir()] == ["cases.csv"]
-    assert audit_rows(cases) == []
+    assert audit_rows(cases) == before
 
 
 def test_without_a_database_the_export_says_how_to_make_one(cli, tmp_path):

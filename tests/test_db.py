@@ -248,7 +248,9 @@ def test_a_backup_is_a_checked_private_file_and_a_restore_brings_it_back(cli, sc
 
     again = cli("db", "backup", str(backup))
     assert again.exit_code == 1
-    assert again.stderr == f"Error: {backup} already exists: choose a new file name (backups never overwrite)\n"
+    # Issue 12: an earlier backup is replaced with --force (and only a backup): the message says so.
+    assert again.stderr == (f"Error: {backup} already exists: choose another name, or add --force to replace it "
+                            "(only an earlier thcli backup is replaced)\n")
 
     assert cli("referral", "add", *referral_args(**{"--name": "Sam Example"})).exit_code == 0
     assert refs(cli) == ["TH-2026-0002", "TH-2026-0001"]
@@ -270,7 +272,7 @@ def test_a_backup_is_a_checked_private_file_and_a_restore_brings_it_back(cli, sc
     assert db.conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 2
     db.close()
     actions = [a["action"] for a in cli.json("audit")]
-    assert actions[0] == "db.restore"
+    assert actions[:2] == ["referral.list", "db.restore"]  # lists are audited (issue 12)
     assert cli("db", "check").exit_code == 0
 
 
@@ -315,7 +317,7 @@ def test_every_file_thcli_writes_is_private_under_the_default_umask(cli, scheme,
     names = sorted(str(p.relative_to(tmp_path)) for p in written)
     assert sorted(re.sub(r"-[0-9][0-9-]*", "", n) for n in names) == [
         "backups/thcli-backup.db", "county.csv", "sar/subject-access-TH.docx", "sar/subject-access-TH.json",
-        "thcli-before-restore.db", "thcli.db"]
+        "thcli-before-restore.db", "thcli.db", "thcli.db-lock"]
     assert {str(p.relative_to(tmp_path)): oct(mode(p)) for p in written if mode(p) != 0o600} == {}
     folders = [tmp_path / "backups", tmp_path / "sar"]
     assert [oct(mode(f)) for f in folders] == ["0o700", "0o700"]

@@ -97,6 +97,26 @@ def test_a_new_passphrase_must_be_long_enough():
     crypto.require_strong(Key(RAW))
 
 
+@pytest.mark.parametrize("typed", ["x''", "x'ab'", "x'" + "a" * 63 + "'", "x'" + "g" * 64 + "'"])
+def test_a_passphrase_is_measured_as_typed_only_a_whole_raw_key_is_exempt(typed):
+    # Issue 12, item 9: "x''" was taken for a raw key and accepted; it is 3 characters.
+    if len(typed) < 8:
+        with pytest.raises(BadInput, match="the passphrase is too short"):
+            crypto.require_strong(Key(typed))
+    else:
+        crypto.require_strong(Key(typed))  # long enough as typed: a passphrase like any other
+    crypto.require_strong(Key("x'" + "AB" * 48 + "'"))  # a raw key with its salt
+
+
+def test_db_encrypt_refuses_a_three_character_passphrase_that_looks_like_a_raw_key(cli, db_path, monkeypatch):
+    assert cli("init").exit_code == 0
+    monkeypatch.setenv("THCLI_KEY", "x''")
+    result = cli("db", "encrypt")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: the passphrase is too short: use at least 8 characters")
+    assert db_path.read_bytes()[:16] == b"SQLite format 3\x00"
+
+
 def test_encrypted_is_read_from_the_header(tmp_path, db_path, db):
     assert crypto.is_encrypted(db_path) is False
     assert crypto.is_encrypted(tmp_path / "missing.db") is False
@@ -198,7 +218,7 @@ def test_db_encrypt_turns_a_plain_database_into_an_encrypted_one_keeping_everyth
     assert result.stdout.splitlines()[0].startswith(f"Encrypted {db_path} (checked).")
     assert db_path.read_bytes()[:16] != b"SQLite format 3\x00"
     assert sorted(p.name for p in db_path.parent.iterdir() if p.name.startswith((".thcli", "thcli.db"))) == [
-        "thcli.db"]
+        "thcli.db", "thcli.db-lock"]
     shown = cli.json("referral", "show", "TH-2026-0001")
     assert shown["client"]["name"] == "Zephyrina Quillfeather"
     assert occurrences(side_files(db_path)) == {}
@@ -232,7 +252,7 @@ def test_db_rekey_changes_the_passphrase(cli, encrypted, db_path, monkeypatch):
     assert old.exit_code == 1 and "wrong key or not a thcli database" in old.stderr
     monkeypatch.setenv("THCLI_KEY", PASSPHRASE)
     assert [r["client_name"] for r in cli.json("referral", "list")] == ["Zephyrina Quillfeather"]
-    assert cli.json("audit")[0]["action"] == "db.rekey"
+    assert [a["action"] for a in cli.json("audit")][:2] == ["referral.list", "db.rekey"]  # lists are audited
     assert occurrences(side_files(db_path)) == {}
 
 
@@ -354,14 +374,28 @@ def test_db_encrypt_refuses_while_another_process_has_the_database_open(cli, db_
     assert [p.name for p in db_path.parent.iterdir() if p.name.startswith(".")] == []
 
 
-def test_restoring_a_plain_backup_over_an_encrypted_database_warns(cli, db_path, tmp_path, monkeypatch):
+def test_a_plain_backup_is_not_restored_over_an_encrypted_database_without_a_recorded_reason(
+        cli, db_path, tmp_path, monkeypatch):
+    # Issue 12, item 11: this used to restore with a warning only; now it is refused without --decrypt-ok.
     assert cli("init").exit_code == 0
     backup = tmp_path / "plain-backup.db"
     assert cli("db", "backup", str(backup)).exit_code == 0
     monkeypatch.setenv("THCLI_KEY", RAW)
     assert cli("db", "encrypt").exit_code == 0
-    result = cli("db", "restore", str(backup), "--yes")
+    encrypted = db_path.read_bytes()
+    refused = cli("db", "restore", str(backup), "--yes")
+    assert refused.exit_code == 1
+    assert refused.stderr == (
+        f"Error: {backup} is not encrypted, but {db_path} is: restoring it would leave the scheme's data "
+        "unencrypted. Restore an encrypted backup, or add --decrypt-ok REASON (recorded in the audit log) and "
+        "then run `thcli db encrypt`\n")
+    assert db_path.read_bytes() == encrypted
+    result = cli("db", "restore", str(backup), "--yes", "--decrypt-ok", "passphrase lost, restoring last week's copy")
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ("Warning: the backup was not encrypted, so the database is not encrypted now: run "
                              "`thcli db encrypt`\n")
     assert db_path.read_bytes()[:16] == b"SQLite format 3\x00"
+    restored = cli.json("audit")[0]
+    assert (restored["action"], restored["detail"]) == (
+        "db.restore", "plain-backup.db; restored unencrypted over an encrypted database: passphrase lost, restoring "
+                      "last week's copy")

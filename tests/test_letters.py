@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from freezegun import freeze_time
 
-from thcli import letters, referrals, settings
+from thcli import case_files, letters, referrals, settings
 from thcli.db import write
 from thcli.errors import BadInput, NotAllowed, NotFound
 from thcli.referrals import ReferralInput
@@ -485,7 +485,8 @@ def test_the_file_is_private_named_and_recorded_with_its_hash(db, tmp_path):
     digest = hashlib.sha256(made.path.read_bytes()).hexdigest()
     assert made.sha256 == digest
     row = db.conn.execute("SELECT kind, recipient, path, sha256, made_by, override_reason FROM letters").fetchone()
-    assert row == ("acknowledgement", "referrer", str(made.path.resolve()), digest, "Jo Coordinator", None)
+    # Issue 12: a letter in the database's letters folder is recorded relative to it.
+    assert row == ("acknowledgement", "referrer", made.path.name, digest, "Jo Coordinator", None)
     event = db.conn.execute("SELECT kind, detail, by FROM events WHERE kind = 'letter'").fetchone()
     assert event == ("letter", f"acknowledgement letter to the referrer made: {made.path.name}", "Jo Coordinator")
     audit_row = db.conn.execute("SELECT by, action, ref, detail FROM audit WHERE action = 'letter.make'").fetchone()
@@ -529,7 +530,8 @@ def test_a_letter_made_again_the_same_day_is_numbered_never_written_over(db, tmp
     recorded = db.conn.execute("SELECT path, sha256 FROM letters ORDER BY id").fetchall()
     assert len(recorded) == 3 and len({sha for _, sha in recorded}) >= 2
     for path, sha in recorded:  # every recorded path and hash is true to a file
-        assert hashlib.sha256(Path(path).read_bytes()).hexdigest() == sha
+        file = case_files.located(case_files.database_file(db), path)
+        assert hashlib.sha256(file.read_bytes()).hexdigest() == sha
     assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in (first.path, second.path, third.path))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import sqlite3
 from pathlib import Path
 
@@ -195,7 +196,9 @@ def test_apply_deletes_the_cases_letter_files(db, tmp_path):
         files[which] = file
         with write(db):
             db["letters"].insert({"case_id": ref_case["id"], "kind": "acknowledgement", "recipient": "referrer",
-                                  "path": str(file), "sha256": "ab" * 32, "made_at": "2019-05-02T10:00:00Z",
+                                  # Issue 12: only a file whose hash matches the record is deleted.
+                                  "path": str(file), "sha256": hashlib.sha256(b"PK letter").hexdigest(),
+                                  "made_at": "2019-05-02T10:00:00Z",
                                   "made_by": "tester"})
     assert retention.review(db, db_path=tmp_path / "thcli.db")[0].letter_files == 1
     outcome = retention.apply(db, by="dpo", db_path=tmp_path / "thcli.db")

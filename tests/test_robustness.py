@@ -343,6 +343,31 @@ def test_two_hundred_damaged_files_each_give_one_clear_error_and_exit_1(tmp_path
     assert failures == []
 
 
+def test_randomly_damaged_databases_give_one_line_and_exit_1_in_every_reading_command(tmp_path, cli, monkeypatch):
+    """Issue 12, item 8: bytes changed anywhere past the header (text, schema, b-tree pages)."""
+    rng = random.Random(25)
+    base = _base_database(tmp_path / "base.db")
+    db_path = Path(os.environ["THCLI_DB"])
+    ref = f"TH-{dt.date.today().year}-0001"
+    commands = (["referral", "list", "--format", "json"], ["referral", "show", ref, "--format", "json"],
+                ["settings", "show", "--format", "json"], ["due", "--format", "json"], ["db", "check"])
+    failures = []
+    for i in range(40):
+        damaged = bytearray(base)
+        for _ in range(rng.choice([1, 4, 16, 64])):
+            damaged[rng.randrange(100, len(damaged))] = rng.randrange(256)
+        _private_write(db_path, bytes(damaged))
+        db_path.with_name(db_path.name + "-damaged").unlink(missing_ok=True)
+        for args in commands:
+            result = cli(*args)
+            output = result.stdout + result.stderr
+            clear = "Traceback" not in output and (result.exit_code == 0 or (
+                result.exit_code == 1 and result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1))
+            if not clear:
+                failures.append(f"{i} {args[:2]}: exit {result.exit_code}, {result.stderr[:200]!r}")
+    assert failures == []
+
+
 def test_a_wrong_key_says_so_in_one_line_with_nothing_from_sqlcipher_on_stderr(tmp_path):
     """In a real process: SQLCipher's own logging goes to file descriptor 2, which CliRunner cannot see."""
     import subprocess

@@ -40,6 +40,33 @@ def record(db: Database, *, by: str, action: str, ref: str | None = None, detail
     )
 
 
+def record_view(db: Database, *, by: str, action: str, filters: dict[str, object], cases: int,
+                shown_as: str | None = None) -> None:
+    """Audit a view of many cases at once (a list, ``due``, the ledger), in its own write.
+
+    The row says which filter was used and how many cases were shown, never a
+    personal value: a search is recorded as made, not its words (they are a
+    name or a postcode).
+    """
+    from thcli.db import write
+
+    parts = []
+    for name, value in filters.items():
+        if value is None or value is False or value == "":
+            continue
+        if name == "search":
+            parts.append("search (words not recorded)")
+        elif value is True:
+            parts.append(name)
+        else:
+            parts.append(f"{name}={value}")
+    detail = (", ".join(parts) or "no filter") + f"; {cases} case{'' if cases == 1 else 's'} shown"
+    if shown_as:
+        detail += f" as {shown_as}"
+    with write(db):
+        record(db, by=by, action=action, detail=detail)
+
+
 def entries(
     db: Database, *, ref: str | None = None, since: str | None = None, limit: int | None = None
 ) -> list[dict]:

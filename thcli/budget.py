@@ -35,7 +35,11 @@ The rules, each with a message saying how to put it right:
   (all of it once the line is fitted), so money is never counted twice.
 
 Every ledger row carries a SHA-256 hash over the previous row's hash and its
-own fields (:func:`verify_chain`), as the audit log does.
+own fields (:func:`verify_chain`), as the audit log does. A row's free text
+(invoice number, memo) enters the chain through a digest of its own
+(``details_sha256``), so that retention can remove the text (:func:`redact`,
+which sets ``redacted_on``) while the chain still proves every figure; that is
+the only change the ledger accepts.
 """
 
 from __future__ import annotations
@@ -69,6 +73,34 @@ CORRECTABLE = ("allocation", "contribution", "payment", "refund")
 #: The fields of a ledger row covered by its hash, in order.
 _CHAIN_FIELDS = ("id", "at", "on_date", "kind", "amount_pence", "fund_id", "case_id", "line_id", "invoice",
                  "contributor", "pledged", "corrects_id", "memo", "by")
+_INVOICE, _MEMO = _CHAIN_FIELDS.index("invoice"), _CHAIN_FIELDS.index("memo")
+#: The statement that inserts whole rows (the chain's fields, then the text's digest and the hashes).
+INSERT_INTO = f"INSERT INTO ledger ({', '.join(_CHAIN_FIELDS)}, details_sha256, prev_hash, hash)"
+
+#: The one change a ledger row accepts: its free text removed under the retention schedule (m011).
+LEDGER_UPDATE_TRIGGER = """CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger
+WHEN NOT (old.redacted_on IS NULL AND new.redacted_on IS NOT NULL AND old.details_sha256 IS NOT NULL
+          AND new.invoice IS NULL AND new.memo IS NULL
+          AND new.id IS old.id AND new.at IS old.at AND new.on_date IS old.on_date AND new.kind IS old.kind
+          AND new.amount_pence IS old.amount_pence AND new.fund_id IS old.fund_id
+          AND new.case_id IS old.case_id AND new.line_id IS old.line_id AND new.contributor IS old.contributor
+          AND new.pledged IS old.pledged AND new.corrects_id IS old.corrects_id AND new.by IS old.by
+          AND new.details_sha256 IS old.details_sha256 AND new.prev_hash IS old.prev_hash
+          AND new.hash IS old.hash)
+BEGIN
+    SELECT RAISE(ABORT, 'ledger entries are never changed: add a correction');
+END"""
+
+
+def details_digest(invoice: str | None, memo: str | None) -> str:
+    """The digest of a ledger row's free text, which the chain covers in its place."""
+    return audit.chain_hash("ledger-text", [invoice, memo])
+
+
+def _row_hash(prev_hash: str, values: tuple | list, details: str) -> str:
+    """A row's hash: the previous hash, the row's fields with the free text as its digest."""
+    fields = [v for i, v in enumerate(values) if i not in (_INVOICE, _MEMO)]
+    return audit.chain_hash(prev_hash, [*fields, details])
 
 #: A ledger row with the kind that counts for the figures: a correction counts
 #: as the kind of the entry it corrects.
@@ -167,15 +199,15 @@ class _Chain:
         Positional, for the demo's 800,000 entries, where keyword arguments cost a second or two.
         """
         values = (self.next_id, *values)
-        digest = audit.chain_hash(self.prev_hash, values)
-        full = (*values, self.prev_hash, digest)
+        details = details_digest(values[_INVOICE], values[_MEMO])
+        digest = _row_hash(self.prev_hash, values, details)
+        full = (*values, details, self.prev_hash, digest)
         self.prev_hash = digest
         self.next_id += 1
         return full
 
 
-_INSERT = (f"INSERT INTO ledger ({', '.join(_CHAIN_FIELDS)}, prev_hash, hash) "
-           f"VALUES ({', '.join('?' * (len(_CHAIN_FIELDS) + 2))})")
+_INSERT = f"{INSERT_INTO} VALUES ({', '.join('?' * (len(_CHAIN_FIELDS) + 3))})"
 
 
 def _append(db: Database, **fields: Any) -> int:
@@ -185,19 +217,65 @@ def _append(db: Database, **fields: Any) -> int:
     return row[0]
 
 
+def _has_details(db: Database) -> bool:
+    return any(r[1] == "details_sha256" for r in db.conn.execute("PRAGMA table_info(ledger)"))
+
+
 def verify_chain(db: Database) -> list[str]:
-    """Walk the ledger's hash chain; a list of problems (empty when intact)."""
+    """Walk the ledger's hash chain; a list of problems (empty when intact).
+
+    A row sealed before m011 (no ``details_sha256``) is hashed over all its
+    fields; a later one over its fields with the free text as its digest. A
+    row whose text retention removed (``redacted_on``) is proved by the digest
+    it kept.
+    """
     problems = []
     prev = audit.GENESIS
-    cursor = db.conn.execute(f"SELECT {', '.join(_CHAIN_FIELDS)}, prev_hash, hash FROM ledger ORDER BY id")
+    extra = "details_sha256, redacted_on" if _has_details(db) else "NULL, NULL"
+    cursor = db.conn.execute(f"SELECT {', '.join(_CHAIN_FIELDS)}, {extra}, prev_hash, hash FROM ledger ORDER BY id")
     for row in cursor:
-        values, prev_hash, digest = list(row[:-2]), row[-2], row[-1]
+        values, details, redacted, prev_hash, digest = list(row[:-4]), row[-4], row[-3], row[-2], row[-1]
         if prev_hash != prev:
             problems.append(f"ledger entry {values[0]}: the entry before it was removed or changed")
-        if audit.chain_hash(prev_hash, values) != digest:
+        if details is None:
+            expected = audit.chain_hash(prev_hash, values)
+        else:
+            text = (values[_INVOICE], values[_MEMO])
+            redacted_wrongly = redacted is not None and text != (None, None)
+            if redacted_wrongly or (redacted is None and details_digest(*text) != details):
+                problems.append(f"ledger entry {values[0]}: its contents were changed")
+            expected = _row_hash(prev_hash, values, details)
+        if expected != digest:
             problems.append(f"ledger entry {values[0]}: its contents were changed")
         prev = digest
-    return problems
+    return list(dict.fromkeys(problems))
+
+
+def reseal(db: Database) -> int:
+    """Re-hash an intact ledger with the free text sealed apart (migration m011); returns the rows."""
+    prev = audit.GENESIS
+    rows = db.conn.execute(f"SELECT {', '.join(_CHAIN_FIELDS)} FROM ledger ORDER BY id").fetchall()
+    for values in rows:
+        details = details_digest(values[_INVOICE], values[_MEMO])
+        digest = _row_hash(prev, values, details)
+        db.conn.execute("UPDATE ledger SET details_sha256 = ?, prev_hash = ?, hash = ? WHERE id = ?",
+                        [details, prev, digest, values[0]])
+        prev = digest
+    return len(rows)
+
+
+def redact(db: Database, where: str, params: Iterable, *, on: dt.date) -> int:
+    """Remove the free text (invoice, memo) of the ledger rows ``where`` chooses, figures kept; returns how many.
+
+    Inside the caller's write. Rows sealed before m011 on a ledger whose chain
+    was already broken cannot be redacted, and are left (``db check`` reports
+    that chain).
+    """
+    cursor = db.conn.execute(
+        f"""UPDATE ledger SET invoice = NULL, memo = NULL, redacted_on = ?
+            WHERE redacted_on IS NULL AND details_sha256 IS NOT NULL
+              AND (invoice IS NOT NULL OR memo IS NOT NULL) AND ({where})""", [on.isoformat(), *params])
+    return cursor.rowcount
 
 
 # --- funds ------------------------------------------------------------------------
@@ -258,9 +336,12 @@ def add_fund(db: Database, name: str, *, year: str, source: str, amount_pence: i
         label = parse.financial_year(year)[0]
     except BadInput as error:
         raise error.for_option("--year") from None
-    name = name.strip()
-    if not name:
+    if not name.strip():
         raise BadInput("NAME: give the fund a name, e.g. \"Example OPCC\"")
+    try:
+        name = parse.label(name)
+    except BadInput as error:
+        raise BadInput(f"NAME: {error.message}") from None
     if amount_pence <= 0:
         raise BadInput("a fund's allocation must be more than £0.00", "--amount")
     try:
@@ -1113,6 +1194,6 @@ def demo_money(context: DemoContext) -> None:
             at = f"{on}T{rng.randint(9, 16):02d}:{rng.randint(0, 59):02d}:00Z"
             entries.append(chain.append((at, on, kind, amount, fund_id, case_id, line_id, invoice, contributor,
                                          int(pledged), None, memo, by)))
-        insert_many(db, f"INSERT INTO ledger ({', '.join(_CHAIN_FIELDS)}, prev_hash, hash)", entries)
+        insert_many(db, INSERT_INTO, entries)
         db.conn.executemany("UPDATE measure_lines SET fund_id = ? WHERE id = ?", line_funds)
         insert_many(db, "INSERT INTO events (case_id, at, kind, detail, by)", events)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import importlib
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -105,11 +106,13 @@ class RootGroup(TyperGroup):
         from thcli.errors import ThcliError
 
         try:
+            _refuse_undecodable(sys.argv[1:] if args is None else args)
             result = super().main(
                 args=args, prog_name=prog_name or "thcli", complete_var=complete_var,
                 standalone_mode=False, **extra,
             )
         except ThcliError as error:
+            self._note_damage(error)
             _fail(error.message, error.exit_code)
         except _click.exceptions.NoArgsIsHelpError as error:
             _click.echo(error.ctx.get_help(), err=False)
@@ -127,19 +130,94 @@ class RootGroup(TyperGroup):
             _fail("Cancelled: nothing was saved.", 130)
         except BrokenPipeError:
             sys.exit(1)
-        except Exception as error:  # sqlite3 (or SQLCipher) errors that escaped the domain
+        except Exception as error:  # noqa: BLE001 - never a traceback (THCLI_DEBUG=1 shows one)
             from thcli.db import is_database_error, translate
 
             if is_database_error(error):
+                self._note_damage(error)
                 _fail(translate(error).message, 1)
-            raise
+            if os.environ.get("THCLI_DEBUG"):
+                raise
+            session = getattr(self, "thcli_session", None)
+            hint = (" If it happens again, check the database with `thcli db check`."
+                    if session is not None and session.opened_any else "")
+            _fail(_unexpected(error) + hint, 1)
         if standalone_mode:
             sys.exit(result if isinstance(result, int) else 0)
         return result
 
 
+    def _note_damage(self, error: BaseException) -> None:
+        """Mark the command's database damaged when SQLite said so while using it (db.mark_damaged)."""
+        from thcli.db import is_damage, mark_damaged
+        from thcli.errors import DatabaseDamaged
+
+        session = getattr(self, "thcli_session", None)
+        if session is None or not session.opened_any:
+            return
+        if isinstance(error, DatabaseDamaged):
+            if error.path is not None and Path(str(error.path)) != session.db_path:
+                return  # a backup or another file, not the database
+        elif not is_damage(error):
+            return
+        mark_damaged(session.db_path, f"SQLite reported: {error}")
+
+
+#: Bytes on the command line that are not UTF-8 come to Python as lone surrogates.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+#: What must not reach a terminal raw in a message: control characters, and lone surrogates.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+#: Environment variables thcli reads as text.
+TEXT_VARIABLES = ("THCLI_USER", "THCLI_DB", "THCLI_KEY", "THCLI_NEW_KEY")
+
+
+def _refuse_undecodable(args: Any) -> None:
+    """Exit 2 when an argument or a variable thcli reads is not UTF-8 text (it could not be stored or printed)."""
+    from thcli.errors import BadInput
+
+    for position, arg in enumerate(args or [], start=1):
+        if isinstance(arg, str) and _SURROGATE.search(arg):
+            raise BadInput(f"argument {position} ({shown(arg)}) has bytes that are not UTF-8 text: retype it "
+                           "(or rename the file it names)")
+    for name in TEXT_VARIABLES:
+        if _SURROGATE.search(os.environ.get(name, "")):
+            raise BadInput(f"{name} has bytes that are not UTF-8 text: set it again")
+
+
+def shown(text: str, limit: int = 60) -> str:
+    """Text as quoted in a message: shortened, with control characters and odd bytes escaped."""
+    text = text if len(text) <= limit else text[:limit - 3] + "..."
+    return _printable(text)
+
+
+def _printable(text: str) -> str:
+    return _UNPRINTABLE.sub(lambda m: m.group(0).encode("unicode_escape", "backslashreplace").decode("ascii")
+                            if not _SURROGATE.match(m.group(0)) else f"\\x{ord(m.group(0)) - 0xDC00:02x}", text)
+
+
+def _unexpected(error: BaseException) -> str:
+    """The one line for an error thcli has no message for (a bug): what it was, and that nothing more was saved."""
+    if isinstance(error, OSError):
+        from thcli.files import os_problem
+
+        return os_problem(error, error.filename if error.filename is not None else "a file", doing="use").message
+    if isinstance(error, UnicodeError):
+        return ("some text could not be read or written as UTF-8 (a damaged database, or odd bytes in a file "
+                "or setting): nothing more was saved")
+    if isinstance(error, (MemoryError, RecursionError)):
+        return "thcli ran out of memory on this: try a smaller value or a smaller batch; nothing more was saved"
+    return (f"an unexpected problem ({type(error).__name__}: {error}); nothing more was saved. Please report it "
+            "(run it again with THCLI_DEBUG=1 to see the details)")
+
+
+#: A run of characters longer than this in a message (a huge value, a very long path) is shortened.
+_LONG_WORD = re.compile(r"\S{161,}")
+
+
 def _fail(message: str, code: int) -> None:
-    sys.stderr.write(f"Error: {message}\n")
+    text = _printable(message)  # always one printable line, whatever was typed or stored
+    text = _LONG_WORD.sub(lambda m: f"{m.group(0)[:80]}...{m.group(0)[-40:]}", text)
+    sys.stderr.write(f"Error: {text}\n")
     sys.stderr.flush()
     sys.exit(code)
 
@@ -191,7 +269,26 @@ def root(
 ) -> None:
     ctx.obj = Session(
         db_path=db.expanduser() if db else default_db_path(),
-        user=(as_user.strip() if as_user and as_user.strip() else default_user()),
+        user=_user(as_user),
         db_given=db is not None or bool(os.environ.get("THCLI_DB")),
         allow_network_share=allow_network_share,
     )
+    ctx.find_root().command.thcli_session = ctx.obj  # type: ignore[attr-defined]  # read by _note_damage
+
+
+def _user(as_user: str | None) -> str:
+    """``--as``, else THCLI_USER, else the login: a name as the audit log keeps it (exit 2 otherwise)."""
+    from thcli import parse
+    from thcli.errors import BadInput
+
+    if as_user is not None:
+        try:
+            return parse.name(as_user)
+        except BadInput as error:
+            raise error.for_option("--as") from None
+    user = default_user()
+    try:
+        return parse.name(user)
+    except BadInput as error:
+        raise BadInput(error.bare_message, "THCLI_USER" if os.environ.get("THCLI_USER", "").strip() else "user name") \
+            from None

@@ -295,6 +295,10 @@ def require(db: Database, list_name: str, code: str, *, allow_retired: bool = Fa
     return code
 
 
+#: What ``codes add contractor --kind`` takes: an outside firm, or the council's own repairs team.
+CONTRACTOR_KINDS = ("external", "in_house")
+
+
 def add(
     db: Database,
     list_name: str,
@@ -318,7 +322,25 @@ def add(
 
     check_list(list_name)
     parse.code(code)
-    label = parse.name(label)
+    label = parse.label(label)
+    # An option that does not apply to the list is refused, never silently ignored.
+    for option, value, applies in (
+            ("--category", category, "measure"), ("--removable", removable, "measure"),
+            ("--cost", unit_cost_pence, "measure"), ("--in-house", in_house or None, "contractor"),
+            ("--address", address, "contractor"), ("--email", email, "contractor"), ("--phone", phone, "contractor")):
+        if value is not None and list_name != applies:
+            raise BadInput(f"it applies only to the {applies} list, not to {list_name}", option)
+    if kind is not None:
+        if list_name == "contractor":
+            chosen = kind.strip().lower().replace("-", "_")
+            if chosen not in CONTRACTOR_KINDS:
+                raise BadInput(f"{parse.shown(kind)} is not a kind of contractor: use external or in_house", "--kind")
+            if chosen == "external" and in_house:
+                raise BadInput("--kind external and --in-house say different things: give one of them", "--kind")
+            in_house = chosen == "in_house"
+        elif list_name != "measure":
+            raise BadInput(f"it applies only to the measure list (equipment or works) and the contractor list "
+                           f"(external or in_house), not to {list_name}", "--kind")
     if county_code is not None:
         if list_name not in COUNTY_CODES:
             raise BadInput(f"--county applies only to the lists {', '.join(COUNTY_CODES)}")
@@ -341,7 +363,7 @@ def add(
         if missing and existing is None:
             raise BadInput(f"a new measure needs {', '.join(missing)}")
         if kind is not None and kind not in ("equipment", "works"):
-            raise BadInput(f"{kind!r} is not a kind of measure: use equipment or works")
+            raise BadInput(f"{parse.shown(kind)} is not a kind of measure: use equipment or works", "--kind")
     with write(db):
         existing = get(db, list_name, code)
         if existing and not existing["retired"]:

@@ -57,8 +57,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 from thcli import audit, calendar, clock, codes, parse, referrals, settings, targets
 from thcli.db import write
-from thcli.errors import BadInput, DatabaseProblem, ThcliError
-from thcli.files import place, printable, sync_folder, temporary_beside
+from thcli.errors import BadInput, DatabaseProblem, NotAllowed, ThcliError
+from thcli.files import head, may_replace, os_problem, place, printable, sync_folder, temporary_beside
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -808,15 +808,26 @@ def _fill(stream: IO[str], header: Iterable[str], rows: Iterable[list], bom: boo
 def check_destination(path: Path) -> Path:
     """Where an export may be written (BadInput naming --out otherwise)."""
     path = Path(path).expanduser()
-    if path.is_dir():
-        raise BadInput(f"{path} is a folder: give a file name, e.g. {path / 'county.csv'}", "--out")
-    if not path.parent.is_dir():
-        raise BadInput(f"the folder {path.parent} does not exist: create it first or choose another", "--out")
+    try:
+        if path.is_dir():
+            raise BadInput(f"{printable(path)} is a folder: give a file name, e.g. {printable(path / 'county.csv')}",
+                           "--out")
+        if not path.parent.is_dir():
+            raise BadInput(f"the folder {printable(path.parent)} does not exist: create it first or choose another",
+                           "--out")
+    except OSError as error:
+        raise os_problem(error, path, option="--out") from None
     return path.absolute()
 
 
+def is_export(path: Path, header: Iterable[str]) -> bool:
+    """Whether a file is an earlier thcli export with this header (its first line, after any BOM)."""
+    first = head(path, 8192).decode("utf-8", "replace").lstrip("\ufeff").split("\r\n", 1)[0].split("\n", 1)[0]
+    return first == ",".join(header)
+
+
 def _write_atomically(db: Database, path: Path, fill: Callable[[IO[str]], int],
-                      record: Callable[[int], None]) -> int:
+                      record: Callable[[int], None], replace: bool = False) -> int:
     """Write to a private temporary file beside ``path``, audit, then move it into place.
 
     The audit row and the move succeed or fail together: a failed export
@@ -828,10 +839,13 @@ def _write_atomically(db: Database, path: Path, fill: Callable[[IO[str]], int],
             count = fill(stream)
         with write(db):
             record(count)
-            place(temporary, path, replace=True)
+            place(temporary, path, replace=replace)
             temporary = None
         sync_folder(path.parent)
         return count
+    except FileExistsError:
+        raise NotAllowed(f"{printable(path)} appeared while the export was written: nothing was replaced; "
+                         "choose another name") from None
     except OSError as error:
         raise ThcliError(f"could not write {printable(path)} ({error.strerror or error}): nothing was exported") \
             from None
@@ -842,7 +856,8 @@ def _write_atomically(db: Database, path: Path, fill: Callable[[IO[str]], int],
 
 def _export(db: Database, *, action: str, chosen: Period, header: Iterable[str], rows: Iterable[list],
             out: Path | None, stream: IO[bytes] | None, bom: bool, by: str, note: str = "",
-            fill: Callable[[IO[str], Iterable[str], Iterable[list], bool], int] = _fill) -> Exported:
+            fill: Callable[[IO[str], Iterable[str], Iterable[list], bool], int] = _fill,
+            force: bool = False, what: str = "export") -> Exported:
     def record(count: int, where: str, stopped: bool = False) -> None:
         detail = (f"period {chosen.label} ({chosen.start.isoformat()} to {chosen.end.isoformat()}); "
                   f"{count} rows{note}; to {where}{' (stopped early)' if stopped else ''}")
@@ -850,8 +865,13 @@ def _export(db: Database, *, action: str, chosen: Period, header: Iterable[str],
 
     if out is not None:
         path = check_destination(out)
+        header = tuple(header)
+        # Never over the database, a backup or another kind of file; an earlier export of this kind
+        # only with --force (files.may_replace).
+        replacing = may_replace(path, what=what, is_earlier=lambda p: is_export(p, header), force=force,
+                                database=getattr(db, "path", None), option="--out")
         count = _write_atomically(db, path, lambda f: fill(f, header, rows, bom),
-                                  lambda n: record(n, str(path)))
+                                  lambda n: record(n, str(path)), replace=replacing)
         return Exported(count, path, chosen)
     text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
     counted = _Counted(rows)
@@ -885,7 +905,8 @@ class _Counted:
 
 
 def export_cases(db: Database, chosen: Period, *, by: str, out: Path | None = None,
-                 stream: IO[bytes] | None = None, bom: bool = True, today: dt.date | None = None) -> Exported:
+                 stream: IO[bytes] | None = None, bom: bool = True, today: dt.date | None = None,
+                 force: bool = False) -> Exported:
     """``export cases``: the pseudonymised case extract, to ``out`` (atomically) or a byte ``stream``.
 
     Only the cases whose client's consent to share with the county stands
@@ -897,17 +918,18 @@ def export_cases(db: Database, chosen: Period, *, by: str, out: Path | None = No
     rows = case_rows(db, chosen, today=today, quote=True)
     note = f"; {sum(missing.values())} left out without county consent" if sum(missing.values()) else ""
     done = _export(db, action="export.cases", chosen=chosen, header=CASE_COLUMNS, rows=rows, out=out,
-                   stream=stream, bom=bom, by=by, note=note, fill=_fill_lines)
+                   stream=stream, bom=bom, by=by, note=note, fill=_fill_lines, force=force,
+                   what="county case extract")
     return dataclasses.replace(done, left_out=missing)
 
 
 def export_summary(db: Database, chosen: Period, *, by: str, out: Path | None = None,
                    stream: IO[bytes] | None = None, bom: bool = True, round_to: int | None = None,
-                   today: dt.date | None = None) -> Exported:
+                   today: dt.date | None = None, force: bool = False) -> Exported:
     """``export summary``: the aggregate return with suppression, to ``out`` (atomically) or a byte ``stream``."""
     if round_to is not None and round_to < 1:
         raise BadInput("give a whole number of 1 or more, e.g. --round 5", "--round")
     rows = summary_rows(db, chosen, round_to=round_to, today=today)
     note = f", rounded to {round_to}" if round_to and round_to > 1 else ""
     return _export(db, action="export.summary", chosen=chosen, header=SUMMARY_COLUMNS, rows=rows, out=out,
-                   stream=stream, bom=bom, by=by, note=note)
+                   stream=stream, bom=bom, by=by, note=note, force=force, what="county summary")

@@ -16,15 +16,19 @@ So a plain database is opened by the standard library's sqlite3 as before,
 and sqlcipher3 is imported only when a key is needed; and an encrypted
 database is never opened without its key.
 
-Converting (``db encrypt``) and changing the key (``db rekey``) write a new
-file with ``sqlcipher_export``, check it (integrity, every table's row count,
-the header), and only then move it over the old one, so a failure at any point
-leaves the database as it was.
+Converting (``db encrypt``) and changing the key (``db rekey``) hold the
+database's lock file exclusively for the whole run (no other thcli has the
+file open meanwhile: one started then waits, or says "busy, try again"), write
+a new file with ``sqlcipher_export``, check it (integrity, every table's row
+count, the header), and only then move it over the old one, so a failure at
+any point leaves the database as it was. A killed run's work file is removed
+by the next one.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -134,10 +138,18 @@ def open_keyed(path: Path | str, key: Key, *, timeout: float, uri: bool = False)
     return conn
 
 
+#: SQLCipher's raw key: x'...' around 64 hex digits (a 256-bit key), or 96 (the key and its salt).
+_RAW_KEY = re.compile(r"x'(?:[0-9A-Fa-f]{64}|[0-9A-Fa-f]{96})'")
+
+
 def require_strong(key: Key) -> None:
-    """A new passphrase long enough to resist guessing (a raw x'...' key is taken as it is)."""
+    """A new passphrase long enough to resist guessing, counted as typed.
+
+    Only a whole raw key (x'...' around 64 or 96 hex digits) is taken as it
+    is: ``x''`` is a three-character passphrase, and too short.
+    """
     value = key.reveal()
-    if value.startswith("x'") and value.endswith("'"):
+    if _RAW_KEY.fullmatch(value):
         return
     if len(value) < MIN_PASSPHRASE:
         raise BadInput(
@@ -160,9 +172,9 @@ def _side_files(path: Path) -> list[Path]:
 
 
 def _temporary_beside(path: Path, what: str) -> Path:
-    from thcli.files import create_private_file
+    from thcli.files import create_private_file, work_file
 
-    temp = path.with_name(f".{path.name}.{what}-{os.getpid()}")
+    temp = work_file(path, what)
     for leftover in [temp, *_side_files(temp)]:
         leftover.unlink(missing_ok=True)
     create_private_file(temp)
@@ -215,7 +227,8 @@ def _export(path: Path, source_key: Key | None, target_key: Key, what: str) -> P
             source.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except Exception as error:
             raise _as_problem(error, path) from None
-        ensure_thcli_tables(source, path)
+        ensure_thcli_tables(source, path, complete=True)
+        _refuse_newer(source, path)
         take_exclusive(source, path)
         temp = _temporary_beside(path, what)
         try:
@@ -239,6 +252,9 @@ def _export(path: Path, source_key: Key | None, target_key: Key, what: str) -> P
             raise DatabaseProblem(
                 f"{path}: the encrypted copy did not check out, so the database was left as it was"
             )
+        # Closed before the file is replaced: Windows will not replace a file that is still open.
+        # The lock file (db.exclusive) keeps every other thcli out meanwhile.
+        source.close()
         os.replace(temp, path)
         temp = None
         return path
@@ -247,6 +263,28 @@ def _export(path: Path, source_key: Key | None, target_key: Key, what: str) -> P
         if temp is not None:
             for leftover in [temp, *_side_files(temp)]:
                 leftover.unlink(missing_ok=True)
+
+
+def _refuse_newer(conn: Any, path: Path) -> None:
+    """NotAllowed when a newer thcli has changed the database (it is left for that thcli to convert)."""
+    from thcli import migrations
+    from thcli.db import newer_message
+
+    class _Connection:
+        def __init__(self, conn: Any):
+            self.conn = conn
+
+    unknown = migrations.unknown_names(_Connection(conn))  # type: ignore[arg-type]
+    if unknown:
+        raise NotAllowed(newer_message(path, unknown))
+
+
+def _refuse_damaged(path: Path) -> None:
+    from thcli.db import damage_note, damaged_message
+
+    note = damage_note(path)
+    if note is not None:
+        raise NotAllowed(damaged_message(path, note))
 
 
 def require_plain(path: Path) -> None:
@@ -274,19 +312,25 @@ def require_encrypted(path: Path) -> None:
 
 def encrypt_database(path: Path, key: Key, *, by: str, allow_network_share: bool = False) -> None:
     """Turn a plain thcli database into an encrypted one with ``key`` (audited)."""
-    from thcli.db import refuse_network_share
+    from thcli.db import exclusive, refuse_network_share
+    from thcli.files import remove_work_files
 
     if not allow_network_share:
         refuse_network_share(path)
     require_plain(path)
     require_strong(key)
-    _export(path, None, key, "encrypting")
-    _audit(path, key, by=by, action="db.encrypt")
+    with exclusive(path):
+        remove_work_files(path)
+        require_plain(path)  # again, now that no other thcli can change it
+        _refuse_damaged(path)
+        _export(path, None, key, "encrypting")
+        _audit(path, key, by=by, action="db.encrypt")
 
 
 def rekey_database(path: Path, old: Key, new: Key, *, by: str, allow_network_share: bool = False) -> None:
     """Change an encrypted database's passphrase from ``old`` to ``new`` (audited)."""
-    from thcli.db import refuse_network_share
+    from thcli.db import exclusive, refuse_network_share
+    from thcli.files import remove_work_files
 
     if not allow_network_share:
         refuse_network_share(path)
@@ -294,15 +338,19 @@ def rekey_database(path: Path, old: Key, new: Key, *, by: str, allow_network_sha
     require_strong(new)
     if old == new:
         raise BadInput("the new passphrase is the same as the old one")
-    _export(path, old, new, "rekeying")
-    _audit(path, new, by=by, action="db.rekey")
+    with exclusive(path):
+        remove_work_files(path)
+        require_encrypted(path)
+        _refuse_damaged(path)
+        _export(path, old, new, "rekeying")
+        _audit(path, new, by=by, action="db.rekey")
 
 
 def _audit(path: Path, key: Key, *, by: str, action: str) -> None:
     from thcli import audit
     from thcli.db import open_db, write
 
-    db = open_db(path, key=key, allow_network_share=True)
+    db = open_db(path, key=key, allow_network_share=True, guard=False)  # the caller holds the lock
     try:
         with write(db):
             audit.record(db, by=by, action=action)

@@ -16,6 +16,22 @@ encrypt`` opens the plain file through sqlcipher3 only, with no other
 connection to it in the process). A database on a network file system is
 refused unless the coordinator overrides it (``--allow-network-share``):
 SQLite's locking is not safe there.
+
+Three more guards keep a file whole (README, "What survives"):
+
+- every open takes a shared lock on a small lock file beside the database
+  (``thcli.db-lock``, an empty SQLite file, so the lock works the same on
+  Windows); ``db encrypt``, ``db rekey`` and ``db restore`` take it exclusively
+  for their whole run (:func:`exclusive`), so no other thcli has the file open
+  while it is copied and replaced, and a command started meanwhile waits up to
+  the busy timeout, then says "busy, try again";
+- a file that is not a complete thcli database is never made into one: only
+  ``create`` (``init``, ``demo``) starts a new database;
+- a database carrying migrations this thcli does not know (a newer thcli's)
+  is opened read-only, and a database found damaged (by ``db check`` or by
+  SQLite itself) is marked with a file beside it (``thcli.db-damaged``):
+  :func:`write` refuses both, so nothing is written until thcli is upgraded
+  or the latest backup is restored.
 """
 
 from __future__ import annotations
@@ -31,8 +47,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from thcli.errors import DatabaseProblem, NotAllowed, NotFound
-from thcli.files import create_private_file
+from thcli.errors import DatabaseDamaged, DatabaseProblem, NotAllowed, NotFound, ThcliError
+from thcli.files import create_private_file, os_problem, printable
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -66,10 +82,16 @@ def is_database_error(error: BaseException) -> bool:
     return isinstance(error, database_errors())
 
 
+def is_damage(error: BaseException) -> bool:
+    """Whether a SQLite error says the file itself is damaged."""
+    text = str(error)
+    return any(word in text for word in ("malformed", "corrupt", "disk image", "unsupported file format"))
+
+
 def translate(error: BaseException, path: Path | str | None = None) -> DatabaseProblem:
     """A SQLite (or SQLCipher) error as a message a coordinator can act on."""
     text = str(error)
-    where = f"{path}: " if path else ""
+    where = f"{printable(path)}: " if path else ""
     if "locked" in text or "busy" in text:
         return DatabaseProblem(
             f"{where}the database is busy: another thcli is writing to it. "
@@ -77,10 +99,10 @@ def translate(error: BaseException, path: Path | str | None = None) -> DatabaseP
         )
     if "not a database" in text or "encrypted" in text:
         return DatabaseProblem(f"{where}wrong key or not a thcli database.")
-    if "malformed" in text or "corrupt" in text or "disk image" in text or "unsupported file format" in text:
-        return DatabaseProblem(
+    if is_damage(error):
+        return DatabaseDamaged(
             f"{where}the database file is damaged. Restore the latest backup "
-            "with `thcli db restore BACKUP`."
+            "with `thcli db restore BACKUP`.", path
         )
     if "readonly" in text or "read-only" in text:
         return DatabaseProblem(f"{where}the database cannot be written (read-only file or folder).")
@@ -173,13 +195,127 @@ def refuse_network_share(path: Path) -> None:
         )
 
 
+# --- the lock file: one thcli at a time while a file is replaced ------------------------
+
+
+def lock_file(path: Path) -> Path:
+    """The lock file beside a database (``thcli.db-lock``)."""
+    return path.with_name(path.name + "-lock")
+
+
+def _lock_connection(path: Path) -> sqlite3.Connection:
+    lock = lock_file(path)
+    if not lock.exists():
+        try:
+            create_private_file(lock)
+        except FileExistsError:  # made by another thcli since we looked
+            pass
+    # autocommit: the lock is a transaction opened and ended by hand.
+    return sqlite3.connect(str(lock), timeout=busy_timeout_ms() / 1000, isolation_level=None)
+
+
+BUSY_REPLACING = ("the database is busy: another thcli is encrypting, re-keying or restoring it. "
+                  "Try again in a moment.")
+
+
+def hold_shared(path: Path) -> sqlite3.Connection | None:
+    """A connection holding a shared lock on the database's lock file, for as long as it stays open.
+
+    None where no lock file can be made (a read-only folder: nothing can be
+    replaced there either). DatabaseProblem ("busy") when an exclusive holder
+    keeps it past the busy timeout.
+    """
+    try:
+        conn = _lock_connection(path)
+    except (OSError, ThcliError, sqlite3.Error):
+        return None
+    try:
+        conn.execute("BEGIN")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as error:
+        conn.close()
+        if "locked" in str(error) or "busy" in str(error):
+            raise DatabaseProblem(f"{printable(path)}: {BUSY_REPLACING}") from None
+        return None  # a lock file someone overwrote: no worse than before the lock file existed
+    return conn
+
+
+@contextlib.contextmanager
+def exclusive(path: Path) -> Iterator[None]:
+    """Hold the database's lock file exclusively: no other thcli opens the database meanwhile.
+
+    Waits up to the busy timeout for the commands that have it open to finish;
+    then DatabaseProblem asking to close them and try again.
+    """
+    try:
+        conn = _lock_connection(path)
+    except OSError as error:
+        raise os_problem(error, lock_file(path), doing="create the lock file") from None
+    try:
+        conn.execute("BEGIN EXCLUSIVE")
+    except sqlite3.Error as error:
+        conn.close()
+        if "locked" in str(error) or "busy" in str(error):
+            raise DatabaseProblem(f"{printable(path)}: another thcli has the database open: wait for it to "
+                                  "finish (or close it) and try again") from None
+        raise translate(error, lock_file(path)) from None
+    try:
+        yield
+    finally:
+        try:
+            conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+
+
+# --- damage -------------------------------------------------------------------------------
+
+
+def damage_marker(path: Path) -> Path:
+    """The file that marks a database found damaged (``thcli.db-damaged``)."""
+    return path.with_name(path.name + "-damaged")
+
+
+def damage_note(path: Path) -> str | None:
+    """What was found, when the database is marked damaged (None: it is not)."""
+    marker = damage_marker(path)
+    try:
+        return marker.read_text(encoding="utf-8", errors="replace").strip() or "damaged"
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return "damaged" if marker.exists() else None
+
+
+def mark_damaged(path: Path, what: str) -> None:
+    """Mark the database damaged: from now on thcli writes nothing to it until a backup is restored."""
+    from thcli.files import write_atomically
+
+    try:
+        write_atomically(damage_marker(path), (what.strip() or "damaged") + "\n")
+    except (ThcliError, OSError):  # a folder that cannot be written cannot be written to either
+        pass
+
+
+def clear_damaged(path: Path) -> None:
+    damage_marker(path).unlink(missing_ok=True)
+
+
+def damaged_message(path: Path, what: str) -> str:
+    return (f"{printable(path)} is damaged ({what}), so thcli writes nothing to it: restore the latest backup "
+            "with `thcli db restore BACKUP`")
+
+
 # --- connections -----------------------------------------------------------------------
 
 
-def _set_pragmas(conn: Any, path: Path, read_only: bool = False) -> None:
+def _set_pragmas(conn: Any, path: Path, read_only: bool = False,
+                 before_writing: Callable[[Any], None] | None = None) -> None:
     conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
     # Reading the schema proves the file is a database (and the key right) before anything is written.
     conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    if before_writing is not None:
+        before_writing(conn)
     if read_only:
         conn.execute("PRAGMA query_only = ON")
         return
@@ -192,13 +328,16 @@ def _set_pragmas(conn: Any, path: Path, read_only: bool = False) -> None:
     conn.execute("PRAGMA synchronous = FULL")
 
 
-def connect(path: Path, key: Key | None = None, *, read_only: bool = False) -> Any:
+def connect(path: Path, key: Key | None = None, *, read_only: bool = False,
+            before_writing: Callable[[Any], None] | None = None) -> Any:
     """A raw connection with thcli's pragmas, or a clear error.
 
     A plain file is opened with sqlite3; a file that is not plain SQLite (or a
     new one, when ``key`` is given) through SQLCipher with ``key``. With
     ``read_only`` (a backup being restored, perhaps on a locked USB stick)
-    the file is opened read-only and left exactly as it is.
+    the file is opened read-only and left exactly as it is. ``before_writing``
+    is called with the connection before the first pragma that could change
+    the file (switching it to WAL): it may refuse the file.
     """
     from thcli import crypto
 
@@ -217,7 +356,7 @@ def connect(path: Path, key: Key | None = None, *, read_only: bool = False) -> A
             conn = crypto.open_keyed(target, key, timeout=busy_timeout_ms() / 1000, uri=read_only)
         else:
             conn = sqlite3.connect(target, timeout=busy_timeout_ms() / 1000, uri=read_only)
-        _set_pragmas(conn, path, read_only)
+        _set_pragmas(conn, path, read_only, before_writing)
     except Exception as error:
         if conn is not None:
             conn.close()
@@ -227,11 +366,20 @@ def connect(path: Path, key: Key | None = None, *, read_only: bool = False) -> A
     return conn
 
 
-def ensure_thcli_tables(conn: Any, path: Path) -> None:
-    """Refuse a SQLite file that holds something other than a thcli database."""
+def ensure_thcli_tables(conn: Any, path: Path, *, complete: bool = False) -> None:
+    """Refuse a SQLite file that holds something other than a thcli database.
+
+    With ``complete``, an empty SQLite file is refused too (a backup killed
+    half-way, another program's new file): only ``create`` starts a database.
+    """
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if tables and ("_sqlite_migrations" not in tables or "cases" not in tables):
-        raise DatabaseProblem(f"{path}: wrong key or not a thcli database.")
+        raise DatabaseProblem(f"{printable(path)}: wrong key or not a thcli database.")
+    if complete and not tables:
+        raise DatabaseProblem(
+            f"{printable(path)} is not a complete thcli database (an empty SQLite file: perhaps a copy or "
+            "backup that was cut short). It was left as it is: restore a backup with `thcli db restore "
+            "BACKUP`, or point --db at your database.")
 
 
 class Database:
@@ -244,9 +392,14 @@ class Database:
     over the same connection, and every attribute not defined here is its.
     """
 
-    def __init__(self, conn: Any, key: Key | None = None):
+    def __init__(self, conn: Any, key: Key | None = None, *, path: Path | None = None, guard: Any = None):
         self.conn = conn
         self.thcli_key = key
+        #: the file, when known (open_db)
+        self.path = path
+        #: why nothing may be written (a newer thcli's database, or a damaged one), or None
+        self.read_only: str | None = None
+        self._guard = guard
         self._utils: sqlite_utils.Database | None = None
         # What sqlite-utils' Database does when it is made, so triggers behave the same before it is.
         conn.execute("PRAGMA recursive_triggers = ON")
@@ -284,6 +437,9 @@ class Database:
 
     def close(self) -> None:
         self.conn.close()
+        if self._guard is not None:
+            self._guard.close()
+            self._guard = None
 
 
 def key_of(db: Database) -> Key | None:
@@ -298,48 +454,96 @@ def open_db(
     migrate: bool = True,
     key: Key | None = None,
     allow_network_share: bool = False,
+    guard: bool = True,
 ) -> Database:
     """Open (or with ``create``, create) a thcli database and bring its schema up to date.
 
     ``key`` opens an encrypted database (default: THCLI_KEY); with ``create``,
     a new database is encrypted when a key is given. Raises NotFound when
     there is no database and ``create`` is false, NotAllowed on a network
-    share (unless allowed), and DatabaseProblem when the file is not a thcli
-    database or the key is wrong.
+    share (unless allowed), and DatabaseProblem when the file is not a
+    complete thcli database or the key is wrong. A database with migrations
+    this thcli does not know is opened read-only (``db.read_only`` says why),
+    and so is one marked damaged. ``guard=False`` is for the one caller that
+    already holds the lock file exclusively (:func:`exclusive`).
     """
+    path = Path(path)
+    try:
+        return _open_db(path, create=create, migrate=migrate, key=key, allow_network_share=allow_network_share,
+                        guard=guard)
+    except OSError as error:
+        raise os_problem(error, path, option="--db", doing="open") from None
+    except UnicodeError:  # text in the file that is not UTF-8: a damaged (or foreign) file
+        raise DatabaseProblem(f"{printable(path)}: the file is damaged or is not a thcli database. Restore the "
+                              "latest backup with `thcli db restore BACKUP`.") from None
+
+
+def _open_db(path: Path, *, create: bool, migrate: bool, key: Key | None, allow_network_share: bool,
+             guard: bool) -> Database:
     from thcli import crypto
 
-    path = Path(path)
     if not allow_network_share:
         refuse_network_share(path)
-    if not database_exists(path):
-        if not create:
-            raise NotFound(
-                f"no thcli database at {path}. Create one with `thcli init`, try "
-                "`thcli demo`, or point --db (or THCLI_DB) at your database."
-            )
-        if not path.exists():
-            create_private_file(path)
-    elif not stat.S_ISREG(path.stat().st_mode):
-        raise DatabaseProblem(f"{path} is not a file.")
-    elif crypto.is_encrypted(path):
-        key = key or crypto.key_from_environment()
-    else:
-        key = None  # a plain database needs no key (THCLI_KEY may be set for another one)
-    conn = connect(path, key)
+    if path.is_dir():
+        raise DatabaseProblem(f"{printable(path)} is a folder, not a database: give a file name, e.g. "
+                              f"{printable(path / 'thcli.db')}")
+    if not database_exists(path) and not create:
+        raise NotFound(
+            f"no thcli database at {printable(path)}. Create one with `thcli init`, try "
+            "`thcli demo`, or point --db (or THCLI_DB) at your database."
+        )
+    # The lock first, then the file: a db encrypt or restore never changes it under our feet.
+    held = hold_shared(path) if guard and path.parent.is_dir() else None
     try:
-        db = Database(conn, key)
+        exists = database_exists(path)
+        if not exists and not create:
+            raise NotFound(f"no thcli database at {printable(path)} (it was just moved away?): try again")
+        if exists and not stat.S_ISREG(path.stat().st_mode):
+            raise DatabaseProblem(f"{printable(path)} is not a file.")
+        if not exists and not path.exists():
+            create_private_file(path)
+        if exists and crypto.is_encrypted(path):
+            key = key or crypto.key_from_environment()
+        elif exists:
+            key = None  # a plain database needs no key (THCLI_KEY may be set for another one)
+        complete = not create
+
+        def whole(conn: Any) -> None:
+            ensure_thcli_tables(conn, path, complete=complete)
+
+        conn = connect(path, key, before_writing=whole if migrate else None)
+    except BaseException:
+        if held is not None:
+            held.close()
+        raise
+    db = Database(conn, key, path=path, guard=held)
+    try:
+        note = damage_note(path)
+        if note is not None:
+            db.read_only = damaged_message(path, note)
         if migrate:
             from thcli import migrations
 
-            ensure_thcli_tables(conn, path)
-            migrations.apply(db)
-    except Exception as error:
-        conn.close()
-        if is_database_error(error):
+            applied = migrations.applied_names(db)
+            unknown = migrations.unknown_names(db, applied)
+            if unknown:
+                db.read_only = newer_message(path, unknown)
+                conn.execute("PRAGMA query_only = ON")
+            elif db.read_only is None:
+                migrations.apply(db, applied)
+    except BaseException as error:
+        db.close()
+        if isinstance(error, Exception) and is_database_error(error):
             raise translate(error, path) from None
         raise
     return db
+
+
+def newer_message(path: Path, unknown: Sequence[str]) -> str:
+    names = ", ".join(unknown)
+    return (f"{printable(path)} was changed by a newer thcli (it has {len(unknown)} change"
+            f"{'s' if len(unknown) != 1 else ''} this version does not know: {names}), so it is open "
+            "read-only and nothing was changed: upgrade thcli (pip install --upgrade thcli)")
 
 
 @contextlib.contextmanager
@@ -352,24 +556,37 @@ def write(db: Database) -> Iterator[Database]:
     if conn.in_transaction:
         yield db
         return
+    refusal = getattr(db, "read_only", None)
+    if refusal:
+        raise NotAllowed(refusal)
+    path = getattr(db, "path", None)
     try:
         conn.execute("BEGIN IMMEDIATE")
     except Exception as error:
         if is_database_error(error):
-            raise translate(error) from None
+            raise _noted(error, path) from None
         raise
     try:
         yield db
-    except BaseException:
+    except BaseException as error:
         conn.rollback()
+        if path is not None and isinstance(error, Exception) and is_database_error(error) and is_damage(error):
+            mark_damaged(path, f"SQLite reported: {error}")
         raise
     try:
         conn.commit()
     except Exception as error:
         conn.rollback()
         if is_database_error(error):
-            raise translate(error) from None
+            raise _noted(error, path) from None
         raise
+
+
+def _noted(error: BaseException, path: Path | None) -> DatabaseProblem:
+    """``translate``, marking the database damaged when SQLite says it is."""
+    if path is not None and is_damage(error):
+        mark_damaged(path, f"SQLite reported: {error}")
+    return translate(error)
 
 
 def insert_many(db: Database, into: str, rows: Sequence[Sequence]) -> None:

@@ -48,3 +48,14 @@ class WouldOverspend(NotAllowed):
 
 class DatabaseProblem(ThcliError):
     """The database cannot be opened or used (locked, damaged, wrong key...)."""
+
+
+class DatabaseDamaged(DatabaseProblem):
+    """SQLite found the database file damaged (a malformed page, a failed integrity check).
+
+    ``path`` is the file it was found in (None: the database the command opened).
+    """
+
+    def __init__(self, message: str, path: object = None):
+        super().__init__(message)
+        self.path = path

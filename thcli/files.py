@@ -11,7 +11,13 @@ One place for the rules that protect what leaves the database (DESIGN.md §8):
   folder it is meant for (:func:`inside`), and a second file of the same name
   is numbered rather than written over (:func:`publish_new`);
 - an operating-system error becomes one sentence a coordinator can act on
-  (:func:`os_problem`), never a traceback.
+  (:func:`os_problem`), never a traceback;
+- an existing file is written over only with ``--force``, only when it is an
+  earlier file of the same kind (recognised by its content), and never when
+  it is the database, one of its side files or a backup (:func:`may_replace`);
+- a work file beside the database (``db encrypt``, ``db restore``) has a name
+  a later run recognises, so a killed run's leftovers are removed next time
+  (:func:`work_file`, :func:`remove_work_files`).
 
 Windows has no ``os.fchmod`` before Python 3.13 and ignores POSIX modes: there
 the files are made with ``os.chmod`` where it exists, and protected by the
@@ -22,7 +28,9 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -295,3 +303,116 @@ def publish_new(path: Path, content: bytes, *, sync: bool = True, limit: int = 9
             continue
     raise NotAllowed(f"{printable(path.parent)} already holds {limit} files named like {path.name}: "
                      "move some of them away")
+
+
+# --- writing over an existing file ----------------------------------------------------------------
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+#: The files beside a database that belong to it.
+SIDE_FILES = ("-wal", "-shm", "-journal", "-lock", "-damaged")
+
+
+def head(path: Path, size: int = 4096) -> bytes:
+    """The first ``size`` bytes of a file (b"" when it cannot be read)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(size)
+    except OSError:
+        return b""
+
+
+def is_docx(path: Path) -> bool:
+    """Whether a file is a Word document (a zip holding word/document.xml)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "word/document.xml" in archive.namelist()
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return False
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
+
+
+def belongs_to_database(path: Path, database: Path | None) -> bool:
+    """Whether ``path`` is the database or one of its side files (-wal, -shm, -journal, -lock...)."""
+    if database is None:
+        return False
+    database = Path(database)
+    for candidate in (database, *(database.with_name(database.name + side) for side in SIDE_FILES)):
+        if _same_file(path, candidate) or os.path.abspath(path) == os.path.abspath(candidate):
+            return True
+    return False
+
+
+def may_replace(path: Path, *, what: str, is_earlier: Callable[[Path], bool], force: bool,
+                database: Path | None = None, option: str | None = None) -> bool:
+    """The one rule for writing to a file that may exist (``--out``, ``templates export``, ``db backup``).
+
+    Returns False when ``path`` is new, True when an existing file may be
+    replaced: that needs ``force``, and the file must be an earlier ``what``
+    (``is_earlier`` recognises one by its content). The database, its side
+    files, and any SQLite database other than a backup being replaced by a
+    backup are never written over, ``--force`` or not (NotAllowed).
+    """
+    path = Path(path)
+    try:
+        if not os.path.lexists(path):
+            return False
+        if path.is_dir():
+            message = f"{printable(path)} is a folder: give a file name inside it"
+            raise BadInput(message, option) if option else NotAllowed(message)
+        if belongs_to_database(path, database):
+            raise NotAllowed(f"{printable(path)} is the thcli database (or one of its files): nothing is ever "
+                             "written over it. Choose another name")
+        if path.is_symlink() or not path.is_file():
+            raise NotAllowed(f"{printable(path)} is not a plain file: choose another name")
+        if not force:
+            raise NotAllowed(f"{printable(path)} already exists: choose another name, or add --force to replace "
+                             f"it (only an earlier {what} is replaced)")
+        if not is_earlier(path):
+            kind = "a database or a backup" if head(path, 16) == SQLITE_HEADER else "something else"
+            raise NotAllowed(f"{printable(path)} is not an earlier {what} (it is {kind}), so it is not replaced, "
+                             "even with --force: choose another name")
+    except OSError as error:
+        raise os_problem(error, path, option=option) from None
+    return True
+
+
+# --- work files beside the database ------------------------------------------------------------------
+
+#: What a work file beside the database is for (the word in its name).
+WORK = ("encrypting", "rekeying", "restoring")
+_WORK_NAME = re.compile(r"\.(?:" + "|".join(WORK) + r")-[0-9]+(?:-wal|-shm|-journal)?")
+
+
+def work_file(path: Path, what: str) -> Path:
+    """A work file's name beside ``path`` (``.thcli.db.encrypting-1234``): found again if this run is killed."""
+    assert what in WORK, what
+    return path.with_name(f".{path.name}.{what}-{os.getpid()}")
+
+
+def remove_work_files(path: Path) -> list[Path]:
+    """Remove what killed ``db encrypt``, ``rekey`` or ``restore`` runs left beside ``path``; returns them.
+
+    Call it only with the database locked exclusively (db.exclusive), when no
+    other run can be using them.
+    """
+    prefix = f".{path.name}"
+    removed = []
+    try:
+        entries = list(path.parent.iterdir())
+    except OSError:
+        return []
+    for entry in entries:
+        name = entry.name
+        if name.startswith(prefix) and _WORK_NAME.fullmatch(name[len(prefix):]):
+            try:
+                entry.unlink()
+                removed.append(entry)
+            except OSError:
+                pass
+    return removed

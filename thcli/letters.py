@@ -61,7 +61,16 @@ from typing import TYPE_CHECKING, Any
 from thcli import audit, clock, codes, parse, screening, settings, targets, templating, workflow
 from thcli.db import one, write
 from thcli.errors import BadInput, NotAllowed, NotFound
-from thcli.files import inside, printable, private_folder, publish_new, sync_folder, write_atomically
+from thcli.files import (
+    inside,
+    is_docx,
+    may_replace,
+    printable,
+    private_folder,
+    publish_new,
+    sync_folder,
+    write_atomically,
+)
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -1203,14 +1212,19 @@ def _make(db: Database, spec: Kind, data: CaseData, recipient: Recipient, *, by:
 
 def _record(db: Database, spec: Kind, data: CaseData, recipient: Recipient, path: Path, digest: str, *, by: str,
             override: str | None, overridden: list[str]) -> None:
+    from thcli import case_files
     from thcli.referrals import event
 
     case = data.case
     who = recipient.kind + (f" ({recipient.contractor})" if recipient.contractor else "")
+    # Relative to the database's letters folder, with the database that wrote it: retention
+    # on a copy of the database then never deletes the original's letters (case_files.py).
+    here = case_files.database_file(db)
     db.conn.execute(
-        "INSERT INTO letters (case_id, kind, recipient, path, sha256, made_at, made_by, override_reason) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [case["id"], spec.name, recipient.kind, str(path.resolve()), digest, clock.now_iso(), by, override])
+        "INSERT INTO letters (case_id, kind, recipient, path, sha256, made_at, made_by, override_reason, made_in) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [case["id"], spec.name, recipient.kind, case_files.stored_path(here, path), digest, clock.now_iso(), by,
+         override, str(here) if here else None])
     detail = f"{spec.name} letter to {RECIPIENTS[recipient.kind]} made: {path.name}"
     if override:
         detail += f" (safety rule \"{', '.join(overridden)}\" overridden: {override})"
@@ -1408,10 +1422,11 @@ def export_template(db: Database, kind: str, dest: Path, *, force: bool = False)
     if dest.suffix.lower() != ".docx":
         raise BadInput(f"{dest.name}: give a file name ending in .docx, so that Word opens it")
     if not dest.parent.is_dir():
-        raise BadInput(f"{dest.parent} is not a folder")
-    if dest.exists() and not force:
-        raise NotAllowed(f"{dest} already exists: choose another name, or add --force to replace it")
-    write_atomically(dest, content)
+        raise BadInput(f"{printable(dest.parent)} is not a folder")
+    # Only an earlier Word file is replaced, and only with --force; never the database (files.may_replace).
+    replacing = may_replace(dest, what="Word document", is_earlier=is_docx, force=force,
+                            database=getattr(db, "path", None))
+    write_atomically(dest, content, replace=replacing)
     return {"kind": spec.name, "template": source, "path": str(dest), "fields": list(spec.all_fields)}
 
 

@@ -1,36 +1,62 @@
 """Looking after the database file: checks, backups, restores, migrations.
 
-Backups go through SQLite's backup API into a new 0600 file and are checked
-after writing (integrity, the number of cases); a backup of an encrypted
-database is encrypted with the same key. A restore checks the backup first,
-keeps the current database beside it, and moves a checked copy into place in
-one step, so a failure leaves the database as it was.
+Backups go through SQLite's backup API into a private temporary file beside
+the destination, are checked (integrity, the number of cases), and only then
+renamed to their final name: a backup killed half-way leaves no file that
+looks like a backup. A backup of an encrypted database is encrypted with the
+same key. A restore holds the database's lock file exclusively (no other thcli
+has the database open meanwhile), checks the backup, copies it beside the
+database and checks the copy, keeps the current database beside it as it was
+(its WAL folded in, damaged or not), and moves the checked copy into place in one step, so
+a failure leaves the database as it was. A plain backup is not restored over
+an encrypted database without a recorded reason (``--decrypt-ok``).
+
+``db check`` marks a database whose integrity check fails as damaged
+(db.mark_damaged): thcli then writes nothing to it until a backup is restored.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import sqlite3
 import stat
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from thcli import audit, clock, crypto
+from thcli import audit, case_files, clock, crypto
 from thcli.db import (
     busy_timeout_ms,
+    clear_damaged,
     connect,
+    database_exists,
     ensure_thcli_tables,
+    exclusive,
     is_database_error,
     key_of,
+    mark_damaged,
     network_share,
     refuse_network_share,
     translate,
     write,
 )
-from thcli.errors import DatabaseProblem, NotAllowed
-from thcli.files import create_private_file, make_private
+from thcli.errors import DatabaseProblem, NotAllowed, ThcliError
+from thcli.files import (
+    belongs_to_database,
+    create_private_file,
+    make_private,
+    may_replace,
+    os_problem,
+    place,
+    printable,
+    remove_work_files,
+    sync_folder,
+    work_file,
+    write_atomically,
+)
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -79,6 +105,7 @@ def check_database(db: Database, path: Path) -> list[Check]:
             integrity = [r[0] for r in db.conn.execute("PRAGMA cipher_integrity_check")] or integrity
         results.append(Check("integrity", integrity == ["ok"],
                              "ok" if integrity == ["ok"] else "; ".join(integrity[:5])))
+        _note_integrity(path, integrity)
         fk = db.conn.execute("PRAGMA foreign_key_check").fetchall()
         results.append(Check("foreign keys", not fk, "ok" if not fk else f"{len(fk)} rows point at missing records"))
         problems = audit.verify(db)
@@ -89,9 +116,12 @@ def check_database(db: Database, path: Path) -> list[Check]:
             problems = verify_ledger(db)
             results.append(Check("ledger", not problems,
                                  "intact" if not problems else "; ".join(problems[:3])))
-        letters = [r[0] for r in db.conn.execute("SELECT path FROM letters WHERE path IS NOT NULL")]
+        letters = [r[0] for r in db.conn.execute("SELECT path FROM letters WHERE path IS NOT NULL AND path <> ''")]
+        missing_or_changed = case_files.letter_problems(db, path)
     except Exception as error:
         if is_database_error(error):
+            if "malformed" in str(error) or "corrupt" in str(error):
+                mark_damaged(path, f"db check: {error}")
             raise translate(error, path) from None
         raise
     if key is not None:
@@ -108,13 +138,23 @@ def check_database(db: Database, path: Path) -> list[Check]:
         if file.exists():
             results.append(_mode_check(f"permissions of {file.name}", file))
     results += _letter_files_check(path, letters)
+    if missing_or_changed:
+        results.append(Check("letter files", True, case_files.summary(missing_or_changed) + " (thcli recorded "
+                             "each letter's hash when it wrote it)", warning=True))
     return results
 
 
+def _note_integrity(path: Path, integrity: list[str]) -> None:
+    """Mark the database damaged when its integrity check fails, and unmark it when it passes again."""
+    if integrity == ["ok"]:
+        clear_damaged(path)
+    else:
+        mark_damaged(path, "db check: " + "; ".join(integrity[:3]))
+
+
 def letter_file(db_path: Path, stored: str) -> Path:
-    """A letter's file as stored in letters.path (relative paths are beside the database)."""
-    file = Path(stored).expanduser()
-    return file if file.is_absolute() else db_path.parent / file
+    """A letter's file as stored in letters.path (relative paths are inside the letters folder)."""
+    return case_files.located(db_path, stored)
 
 
 def _letter_files_check(db_path: Path, stored: list[str]) -> list[Check]:
@@ -134,8 +174,9 @@ def _letter_files_check(db_path: Path, stored: list[str]) -> list[Check]:
 
 
 def _target(dest: Path, key: Key | None) -> Any:
-    """A connection to a new, empty 0600 file, encrypted with ``key`` when given."""
-    create_private_file(dest)
+    """A connection to a new (or new and empty) 0600 file, encrypted with ``key`` when given."""
+    if not dest.exists():
+        create_private_file(dest)
     if key is not None:
         return crypto.open_keyed(dest, key, timeout=busy_timeout_ms() / 1000)
     return sqlite3.connect(str(dest))
@@ -188,22 +229,59 @@ def backup_name(folder: Path) -> Path:
     return folder / f"thcli-backup-{stamp}.db"
 
 
-def backup(db: Database, dest: Path, *, by: str) -> Path:
-    """Write a checked backup of the database to ``dest`` (a new file, 0600; encrypted like the database)."""
+def is_backup(path: Path, key: Key | None) -> bool:
+    """Whether a file is a complete thcli database that no thcli is using (an earlier backup)."""
+    if any(path.with_name(path.name + side).exists() for side in ("-lock", "-wal")):
+        return False  # a database in use, not a backup
+    try:
+        conn = connect(path, key if crypto.is_encrypted(path) else None, read_only=True)
+    except (ThcliError, OSError, sqlite3.Error):
+        return False
+    try:
+        ensure_thcli_tables(conn, path, complete=True)
+        return True
+    except (ThcliError, sqlite3.Error):
+        return False
+    finally:
+        conn.close()
+
+
+def backup(db: Database, dest: Path, *, by: str, force: bool = False) -> Path:
+    """Write a checked backup of the database to ``dest`` (0600; encrypted like the database).
+
+    Written to a temporary name beside ``dest`` and renamed only once it
+    checks out. An existing file is replaced only with ``force`` and only when
+    it is an earlier thcli backup (never the database itself).
+    """
     if dest.is_dir():
         dest = backup_name(dest)
-    if dest.exists():
-        raise NotAllowed(f"{dest} already exists: choose a new file name (backups never overwrite)")
     key = key_of(db)
+    replacing = may_replace(dest, what="thcli backup", is_earlier=lambda p: is_backup(p, key), force=force,
+                            database=getattr(db, "path", None))
+    if getattr(db, "read_only", None):
+        raise NotAllowed(db.read_only)
     cases = db.conn.execute("SELECT count(*) FROM cases").fetchone()[0]
     try:
-        _copy(db.conn, dest, key)
-        _check_copy(dest, key, cases)
-    except BaseException:
-        _remove_with_side_files(dest)
-        raise
-    with write(db):
-        audit.record(db, by=by, action="db.backup", detail=dest.name)
+        fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name[:80]}.", suffix=".part")
+    except OSError as error:
+        raise os_problem(error, dest) from None
+    os.close(fd)
+    temp = Path(name)
+    try:
+        make_private(temp)
+        _copy(db.conn, temp, key)
+        _check_copy(temp, key, cases)
+        with write(db):
+            audit.record(db, by=by, action="db.backup", detail=dest.name)
+            place(temp, dest, replace=replacing)
+    except FileExistsError:
+        raise NotAllowed(f"{printable(dest)} appeared while the backup was written: nothing was replaced; "
+                         "choose another name") from None
+    except OSError as error:
+        raise os_problem(error, dest) from None
+    finally:
+        _remove_with_side_files(temp)
+    sync_folder(dest.parent)
     return dest
 
 
@@ -212,52 +290,99 @@ def _kept_name(db_path: Path) -> Path:
                              f"{dt.datetime.now().strftime('%H%M%S')}.db")
 
 
-def restore(db_path: Path, source: Path, *, by: str, key: Key | None = None,
-            allow_network_share: bool = False) -> Path | None:
+def _copy_file(source: Path, dest: Path) -> None:
+    """A byte-for-byte private copy of ``source`` at ``dest`` (never over a file)."""
+    with open(source, "rb") as handle:
+        write_atomically(dest, lambda out: shutil.copyfileobj(handle, out), replace=False)
+
+
+def _keep_current(db_path: Path, kept: Path, key: Key | None) -> None:
+    """Keep the current database at ``kept`` exactly as it is (damaged or not), its WAL folded in if possible."""
+    try:
+        current = connect(db_path, key if crypto.is_encrypted(db_path) else None)
+    except (ThcliError, OSError):
+        current = None
+    if current is not None:
+        try:
+            crypto.take_exclusive(current, db_path)  # the WAL folded into the file, which now stands alone
+        except ThcliError:
+            pass
+        finally:
+            current.close()
+    _copy_file(db_path, kept)
+    wal = db_path.with_name(db_path.name + "-wal")
+    if wal.exists() and wal.stat().st_size:
+        _copy_file(wal, kept.with_name(kept.name + "-wal"))  # SQLite reads it with the kept file
+
+
+@dataclass
+class Restored:
+    """What ``db restore`` did."""
+
+    kept: Path | None
+    #: letter files the restored database recorded that are missing or changed
+    letter_problems: list = field(default_factory=list)
+
+
+def restore(db_path: Path, source: Path, *, by: str, key: Key | None = None, allow_network_share: bool = False,
+            decrypt_ok: str | None = None) -> Restored:
     """Replace the database with a backup; the current one is kept beside it first.
 
-    ``key`` opens whichever of the two files is encrypted. Returns where the
-    previous database was kept (None when there was none).
+    ``key`` opens whichever of the two files is encrypted. A plain backup over
+    an encrypted database needs ``decrypt_ok`` (a reason, recorded in the
+    audit). Returns where the previous database was kept and the letter files
+    the restored database cannot find as it wrote them.
     """
-    from thcli.db import database_exists, open_db
+    from thcli.db import open_db
 
     if not allow_network_share:
         refuse_network_share(db_path)
     if not source.is_file():
-        raise NotAllowed(f"there is no backup at {source}")
+        raise NotAllowed(f"there is no backup at {printable(source)}")
+    if belongs_to_database(source, db_path):
+        raise NotAllowed(f"{printable(source)} is the database itself, not a backup of it")
     source_key = key if crypto.is_encrypted(source) else None
+    was_encrypted = database_exists(db_path) and crypto.is_encrypted(db_path)
+    if was_encrypted and source_key is None and not decrypt_ok:
+        raise NotAllowed(
+            f"{printable(source)} is not encrypted, but {printable(db_path)} is: restoring it would leave the "
+            "scheme's data unencrypted. Restore an encrypted backup, or add --decrypt-ok REASON (recorded in the "
+            "audit log) and then run `thcli db encrypt`")
     _check_copy(source, source_key, read_only=True)
-    incoming = db_path.with_name(f".{db_path.name}.restoring-{os.getpid()}")
-    _remove_with_side_files(incoming)
-    src = connect(source, source_key, read_only=True)
-    try:
-        _copy(src, incoming, source_key)
-    finally:
-        src.close()
-    kept = None
-    try:
-        _check_copy(incoming, source_key)
-        if database_exists(db_path):
-            current = connect(db_path, key if crypto.is_encrypted(db_path) else None)
-            try:
-                kept = _kept_name(db_path)
-                _copy(current, kept, key_of_connection(current, key))
-                _check_copy(kept, key_of_connection(current, key))
-                crypto.take_exclusive(current, db_path)
-                os.replace(incoming, db_path)
-            finally:
-                current.close()
-        else:
-            os.replace(incoming, db_path)
-    finally:
+    with exclusive(db_path):
+        remove_work_files(db_path)
+        incoming = work_file(db_path, "restoring")
         _remove_with_side_files(incoming)
-    db = open_db(db_path, key=source_key, allow_network_share=True)
-    try:
-        with write(db):
-            audit.record(db, by=by, action="db.restore", detail=source.name)
-    finally:
-        db.close()
-    return kept
+        kept = None
+        try:
+            src = connect(source, source_key, read_only=True)
+            try:
+                _copy(src, incoming, source_key)
+            finally:
+                src.close()
+            _check_copy(incoming, source_key)
+            if database_exists(db_path):
+                kept = _kept_name(db_path)
+                _keep_current(db_path, kept, key)
+            for side in ("-wal", "-shm", "-journal"):  # the old file's: never the new one's
+                db_path.with_name(db_path.name + side).unlink(missing_ok=True)
+            os.replace(incoming, db_path)
+            sync_folder(db_path.parent)
+        except OSError as error:
+            raise os_problem(error, db_path, doing="restore") from None
+        finally:
+            _remove_with_side_files(incoming)
+        clear_damaged(db_path)
+        db = open_db(db_path, key=source_key, allow_network_share=True, guard=False)  # the lock is ours
+        try:
+            detail = source.name[:200] + (f"; restored unencrypted over an encrypted database: {decrypt_ok}"
+                                          if was_encrypted and source_key is None else "")
+            with write(db):
+                audit.record(db, by=by, action="db.restore", detail=detail)
+            problems = case_files.letter_problems(db, db_path)
+        finally:
+            db.close()
+    return Restored(kept, problems)
 
 
 def key_of_connection(conn: Any, key: Key | None) -> Key | None:

@@ -73,8 +73,55 @@ def m003_end_moved_addresses(db: Database) -> None:
         [*reasons, *reasons])
 
 
+def m010_record_where_files_are(db: Database) -> None:
+    # Letter paths were stored absolute, so retention on a copy of the database deleted the
+    # original's letters. From now on a path inside the database's letters folder is stored
+    # relative to it, and each file records the database that wrote it (made_in): retention
+    # deletes only its own, unchanged files (case_files.py). Subject access files are recorded
+    # too, once per case whose data they hold, so that they follow those cases at retention.
+    from thcli import case_files
+
+    db.execute("ALTER TABLE letters ADD COLUMN made_in TEXT")
+    db.execute("""CREATE TABLE subject_access_files (
+        id       INTEGER PRIMARY KEY,
+        case_id  INTEGER NOT NULL REFERENCES cases (id),
+        path     TEXT NOT NULL,
+        sha256   TEXT NOT NULL,
+        made_in  TEXT,
+        made_at  TEXT NOT NULL,
+        made_by  TEXT NOT NULL
+    )""")
+    db.execute("CREATE INDEX subject_access_files_case ON subject_access_files (case_id)")
+    here = case_files.database_file(db)
+    if here is None:
+        return
+    for letter_id, stored in db.execute("SELECT id, path FROM letters WHERE path IS NOT NULL").fetchall():
+        if Path(stored).is_absolute():
+            relative = case_files.stored_path(here, Path(stored))
+            if relative != stored and not Path(relative).is_absolute():
+                db.execute("UPDATE letters SET path = ? WHERE id = ?", [relative, letter_id])
+
+
+def m011_seal_ledger_text_apart(db: Database) -> None:
+    # Retention must remove names typed into ledger memos and invoice numbers, but the ledger
+    # is hash-chained and append-only. From now on a row's free text is hashed on its own
+    # (details_sha256) and the chain covers that digest, so the text can be removed
+    # (redacted_on) while the chain still proves every figure. The only change the ledger
+    # now accepts is exactly that. An intact chain is re-sealed this way; a broken one is
+    # left as found (db check goes on reporting it).
+    from thcli import budget
+
+    db.execute("ALTER TABLE ledger ADD COLUMN details_sha256 TEXT")
+    db.execute("ALTER TABLE ledger ADD COLUMN redacted_on TEXT")
+    db.execute("DROP TRIGGER ledger_no_update")
+    if not budget.verify_chain(db):
+        budget.reseal(db)
+    db.execute(budget.LEDGER_UPDATE_TRIGGER)
+
+
 #: Every migration, in the order they run.
-MIGRATIONS = (m001_create_schema, m002_add_county_secret, m003_end_moved_addresses)
+MIGRATIONS = (m001_create_schema, m002_add_county_secret, m003_end_moved_addresses, m010_record_where_files_are,
+              m011_seal_ledger_text_apart)
 
 
 @cache
@@ -103,19 +150,31 @@ def ensure_thcli_database(db: Database, path: Path) -> None:
         raise DatabaseProblem(f"{path}: wrong key or not a thcli database.")
 
 
-def pending_names(db: Database) -> list[str]:
-    """The names of the migrations not yet applied, read with plain SQL."""
+def applied_names(db: Database) -> list[str]:
+    """The names of the migrations applied to the database, in the order they were, with plain SQL."""
     conn = db.conn
     has_table = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
                              [MIGRATIONS_TABLE]).fetchone()
-    applied = set()
-    if has_table:
-        applied = {row[0] for row in conn.execute(
-            f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ?", [MIGRATION_SET])}
-    return [function.__name__ for function in MIGRATIONS if function.__name__ not in applied]
+    if not has_table:
+        return []
+    return [row[0] for row in conn.execute(
+        f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ? ORDER BY rowid",
+        [MIGRATION_SET])]
 
 
-def apply(db: Database) -> None:
+def pending_names(db: Database, applied: list[str] | None = None) -> list[str]:
+    """The names of the migrations not yet applied, read with plain SQL."""
+    done = set(applied_names(db) if applied is None else applied)
+    return [function.__name__ for function in MIGRATIONS if function.__name__ not in done]
+
+
+def unknown_names(db: Database, applied: list[str] | None = None) -> list[str]:
+    """Migrations applied to the database that this thcli does not have: a newer thcli's."""
+    known = {function.__name__ for function in MIGRATIONS}
+    return [name for name in (applied_names(db) if applied is None else applied) if name not in known]
+
+
+def apply(db: Database, applied: list[str] | None = None) -> None:
     """Apply any pending migrations (a no-op on an up-to-date database)."""
-    if pending_names(db):
+    if pending_names(db, applied):
         _migration_set().apply(getattr(db, "utils", db))

@@ -43,6 +43,61 @@ def _show(value: object) -> str:
     return repr(shown)
 
 
+def shown(value: object) -> str:
+    """A value as quoted in a message (shortened, control characters escaped)."""
+    return _show(value)
+
+
+LABEL_MAX = 120
+
+
+def label(text: str) -> str:
+    """A label people read in lists and letters (a fund's name, a code's label): one line, at most 120 characters.
+
+    Control characters and line breaks are refused rather than folded: a
+    label is typed as it should show, and an escape sequence in it would
+    reach every terminal, CSV file and letter that shows it.
+    """
+    raw = str(text)
+    if _CONTROL.search(raw) or any(c in raw for c in "\t\n\r"):
+        raise BadInput(f"{_show(text)} contains control characters or line breaks: type it as one line of plain text")
+    value = " ".join(raw.split())
+    if not value:
+        raise BadInput(f"{_show(text)}: it cannot be empty")
+    if len(value) > LABEL_MAX:
+        raise BadInput(f"{_show(text)} is longer than {LABEL_MAX} characters: shorten it")
+    return value
+
+
+SEARCH_MAX = 100
+
+
+def search(text: str) -> str:
+    """What ``--search`` looks for: part of a reference, a name or a postcode (plain text, at most 100 characters)."""
+    raw = str(text)
+    if _CONTROL.search(raw):
+        raise BadInput(f"{_show(text)} contains control characters: search for part of a reference, a name or a "
+                       "postcode")
+    value = " ".join(raw.split())
+    if not value:
+        raise BadInput("give part of a reference, a name or a postcode")
+    if len(value) > SEARCH_MAX:
+        raise BadInput(f"{_show(text)} is longer than {SEARCH_MAX} characters: search for part of a reference, a "
+                       "name or a postcode")
+    return value
+
+
+_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
+
+
+def reference(text: str) -> str:
+    """A case reference as typed (``TH-2026-0042``): letters, digits and hyphens, at most 40 characters."""
+    value = str(text).strip()
+    if not _REFERENCE.fullmatch(value):
+        raise BadInput(f"{_show(text)} is not a case reference: write it like TH-2026-0042")
+    return value
+
+
 # --- money ---------------------------------------------------------------------
 
 # Thousands separators must be well placed: "1,234" and "12,345,678", never "12,34";

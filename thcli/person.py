@@ -17,6 +17,7 @@ notes typed into the timeline can name other people. Each export is audited
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import json
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from thcli import audit, clock, codes, parse, settings
 from thcli.db import one, write
 from thcli.errors import NotAllowed
-from thcli.files import inside, private_folder, write_atomically
+from thcli.files import head, inside, is_docx, may_replace, printable, private_folder, write_atomically
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -110,8 +111,9 @@ def _case_record(db: Database, case: dict) -> dict:
         "letters": _rows(db, "SELECT kind, recipient, made_at, made_by FROM letters WHERE case_id = ? ORDER BY id",
                          [case["id"]]),
         "money": budget.case_money(db, case["id"]),
+        # The memo and invoice number too: a coordinator may have typed the client's name in them.
         "money_entries": _rows(db, "SELECT l.on_date, l.kind, l.amount_pence, f.code AS fund, l.contributor, "
-                                   "l.pledged FROM ledger l JOIN funds f ON f.id = l.fund_id "
+                                   "l.pledged, l.invoice, l.memo FROM ledger l JOIN funds f ON f.id = l.fund_id "
                                    "WHERE l.case_id = ? ORDER BY l.id", [case["id"]]),
         "perpetrator": WITHHELD if _perpetrator_held(db, case) else None,
     }
@@ -152,27 +154,62 @@ def file_stem(ref: str, on: dt.date) -> str:
     return f"subject-access-{ref}-{on.isoformat()}"
 
 
-def export(db: Database, ref: str, out_dir: Path, *, by: str, today: dt.date | None = None) -> Exported:
-    """Write the subject access files (.docx and .json, 0600) for the client of ``ref``; audited."""
+def is_subject_access_json(path: Path) -> bool:
+    """Whether a file is a subject access JSON thcli wrote (its format line comes first)."""
+    return f'"format": "{FORMAT_VERSION}"' in head(path, 200).decode("utf-8", "replace")
+
+
+def export(db: Database, ref: str, out_dir: Path, *, by: str, today: dt.date | None = None,
+           force: bool = False) -> Exported:
+    """Write the subject access files (.docx and .json, 0600) for the client of ``ref``; audited.
+
+    Each file is recorded against every case whose data it holds, so that
+    retention deletes it with the first of them (case_files.py). Files of the
+    same name are replaced only with ``force``, and only when they are an
+    earlier subject access export.
+    """
+    from thcli import case_files
+
     today = today or clock.today()
     data = gather(db, ref)
     stem = file_stem(data["asked_for_ref"], today)
+    # The names come from a stored reference: they must stay inside the folder chosen.
+    docx_path, json_path = inside(out_dir, f"{stem}.docx"), inside(out_dir, f"{stem}.json")
+    database = getattr(db, "path", None)
+    replace_json = may_replace(json_path, what="subject access export", is_earlier=is_subject_access_json,
+                               force=force, database=database, option="--out")
+    replace_docx = may_replace(docx_path, what="subject access export", is_earlier=is_docx, force=force,
+                               database=database, option="--out")
     document = render_docx(db, data, today)
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     private_folder(out_dir, option="--out")
-    # The names come from a stored reference: they must stay inside the folder chosen.
-    docx_path, json_path = inside(out_dir, f"{stem}.docx"), inside(out_dir, f"{stem}.json")
+    here = case_files.database_file(db)
+    written: list[Path] = []
     try:
         with write(db):
-            write_atomically(json_path, text.encode("utf-8"))
-            write_atomically(docx_path, document)
+            for path, content, replace in ((json_path, text.encode("utf-8"), replace_json),
+                                           (docx_path, document, replace_docx)):
+                write_atomically(path, content, replace=replace, option="--out")
+                written.append(path)
+                digest = hashlib.sha256(content).hexdigest()
+                for case in data["cases"]:
+                    case_id = db.conn.execute("SELECT id FROM cases WHERE ref = ?", [case["ref"]]).fetchone()[0]
+                    db.conn.execute(
+                        "INSERT INTO subject_access_files (case_id, path, sha256, made_in, made_at, made_by) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        [case_id, str(path.resolve()), digest, str(here) if here else None, clock.now_iso(), by])
             audit.record(db, by=by, action="person.export", ref=data["asked_for_ref"],
                          detail=f"{len(data['cases'])} case{'' if len(data['cases']) == 1 else 's'}; "
                                 f"{docx_path.name}, {json_path.name}")
+    except FileExistsError:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise NotAllowed(f"{printable(out_dir)}: a file of the same name appeared meanwhile: nothing was "
+                         "written; run the export again") from None
     except BaseException:
         # Not audited, so not kept: no copy of someone's data leaves thcli unrecorded.
-        json_path.unlink(missing_ok=True)
-        docx_path.unlink(missing_ok=True)
+        for path in written:
+            path.unlink(missing_ok=True)
         raise
     return Exported(data["asked_for_ref"], len(data["cases"]), docx_path, json_path)
 
@@ -313,10 +350,11 @@ def render_docx(db: Database, data: dict, today: dt.date) -> bytes:
              [[_text(s["surveyor"]), _date(s["requested_on"]), _date(s["surveyed_on"]), _text(s["notes"])]
               for s in case["surveys"]], "No survey is recorded.")
         document.add_heading("Security measures", level=2)
-        grid(["Measure", "Quantity", "Status", "Fitted", "Cost"],
+        grid(["Measure", "Quantity", "Status", "Fitted", "Cost", "Note"],
              [[_text(m["label"]), str(m["quantity"]), m["status"], _date(m["fitted_on"]),
                parse.format_money(m["actual_cost_pence"] if m["actual_cost_pence"] is not None
-                                  else m["estimated_cost_pence"])]
+                                  else m["estimated_cost_pence"]),
+               "; ".join(_text(v) for v in (m.get("location"), m.get("over_cap_reason")) if v)]
               for m in case["measures"]], "No measure is recorded.")
         document.add_heading("Follow-ups", level=2)
         grid(["Date", "Outcome", "Note"],
@@ -327,9 +365,10 @@ def render_docx(db: Database, data: dict, today: dt.date) -> bytes:
              [[lt["kind"].replace("-", " "), lt["recipient"], _date(lt["made_at"]), _text(lt["made_by"])]
               for lt in case["letters"]], "No letter is recorded.")
         document.add_heading("Money", level=2)
-        grid(["Date", "What", "Amount", "Fund", "From"],
+        grid(["Date", "What", "Amount", "Fund", "From", "Invoice", "Note"],
              [[_date(m["on_date"]), m["kind"], parse.format_money(abs(m["amount_pence"])), _text(m["fund"]),
-               _text(m["contributor"]).replace("_", " ")] for m in case["money_entries"]],
+               _text(m["contributor"]).replace("_", " "), _text(m["invoice"]), _text(m["memo"])]
+              for m in case["money_entries"]],
              "No money is recorded.")
     buffer = io.BytesIO()
     document.save(buffer)

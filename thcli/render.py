@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -29,10 +30,16 @@ err_console = Console(stderr=True, highlight=False, markup=False)
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 
 
+#: Control characters (not tab or line breaks, which a quoted cell keeps) shown as \\xNN in CSV: an
+#: escape sequence in a stored name must not reach the terminal or spreadsheet that opens the file.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def safe_cell(value: Any) -> Any:
-    """A text cell that Excel would not run as a formula (prefixed with ')."""
+    """A text cell that Excel would not run as a formula (prefixed with '), its control characters neutralised."""
     if not isinstance(value, str):
         return value
+    value = _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", value)
     if value.lstrip(" ").startswith(FORMULA_TRIGGERS):
         return "'" + value
     return value

@@ -5,17 +5,22 @@ A case that ended (closed, declined, withdrawn or no contact) is kept for
 
 - the client's details, addresses, safe contact and the perpetrator are
   removed (the client's row and addresses once no other case of theirs
-  remains), the case's personal and free-text fields are emptied, and the
-  files of its letters are deleted;
+  remains), the case's personal and free-text fields are emptied, the free
+  text of its ledger entries (memos, invoice numbers) is removed, and the
+  files thcli wrote about it (its letters, and subject access files holding
+  its data) are deleted: only files this database wrote and that are
+  unchanged since (case_files.py); the others are reported, never deleted;
 - what the county's figures need is kept: the reference, the codes
   (district, route, risk, tenure, outcome, measures...), counts of adults
   and children, money, and dates reduced to their month (the first of it);
   the client is kept as their county pseudonym (``cases.client_pseudonym``),
   so repeat referrals still count as one person;
-- finance records stay: the ledger is append-only and hash-chained and holds
-  no personal detail, so a case's money is kept at least
-  ``retention_finance_years`` after the end of the financial year of its last
-  entry (default 6 + 1), and then as anonymous figures.
+- the figures of the finance records stay: the ledger is append-only and
+  hash-chained; its free text is sealed apart so it can be removed while the
+  chain still proves every figure. Each ledger entry's text is also removed
+  at its own finance retention date, ``retention_finance_years`` after the
+  end of its financial year (default 6 + 1), whatever its case: after that
+  the entry is an anonymous figure.
 
 Then the traces go: ``secure_delete`` (set on every connection) zeroes what
 was deleted, ``VACUUM`` rewrites the file, and a ``TRUNCATE`` checkpoint
@@ -32,7 +37,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from thcli import audit, calendar, clock, parse, settings
 from thcli.db import is_database_error, one, translate, write
@@ -55,7 +60,7 @@ CLEARED: dict[str, tuple[str, ...]] = {
     "surveys": ("surveyor", "notes"),
     "measure_lines": ("location", "over_cap_reason"),
     "followups": ("note",),
-    "letters": ("path", "sha256", "override_reason"),
+    "letters": ("path", "sha256", "override_reason", "made_in"),
 }
 #: Dates and moments kept to their month (the first of it).
 BY_MONTH: dict[str, tuple[str, ...]] = {
@@ -83,10 +88,11 @@ KEPT: dict[str, tuple[str, ...]] = {
     "letters": ("id", "case_id", "kind", "recipient", "made_by"),
 }
 #: Rows of these tables are deleted with the case's personal data.
-DELETED_WITH_CASE = ("contacts", "perpetrators")
+DELETED_WITH_CASE = ("contacts", "perpetrators", "subject_access_files")
 #: Rows of these tables are deleted once no case of the client remains.
 DELETED_WITH_CLIENT = ("addresses", "clients")
-#: Tables that point at a case and hold nothing personal: left as they are.
+#: Tables that point at a case and hold nothing personal: left as they are (the ledger's free
+#: text is removed with budget.redact, its figures kept).
 UNTOUCHED = ("case_repeats", "ledger", "stock_movements")
 
 
@@ -120,6 +126,11 @@ class Outcome:
     held: list[str] = field(default_factory=list)
     clients_removed: int = 0
     letter_files_deleted: int = 0
+    subject_access_files_deleted: int = 0
+    #: ledger entries whose memo or invoice number was removed (with their case, or at their finance date)
+    ledger_entries_cleaned: int = 0
+    #: files recorded for the cases that were not deleted, and why (missing, changed, another copy's)
+    files_kept: list[str] = field(default_factory=list)
     wal_emptied: bool = True
 
 
@@ -145,17 +156,50 @@ def finance_kept_until(db: Database, case_id: int, years: int) -> str | None:
     return calendar.add_months(year_end, 12 * years).isoformat()
 
 
+def _database_file(db: Database, db_path: Path | None) -> Path | None:
+    from thcli import case_files
+
+    return Path(db_path).expanduser().resolve() if db_path is not None else case_files.database_file(db)
+
+
 def letter_files(db: Database, db_path: Path | None, case_id: int) -> list[Path]:
     """The letter files of a case that exist on this computer."""
-    from thcli.maintenance import letter_file
+    from thcli import case_files
 
+    here = _database_file(db, db_path)
     found = []
-    for (stored,) in db.conn.execute("SELECT path FROM letters WHERE case_id = ? AND path IS NOT NULL",
+    for (stored,) in db.conn.execute("SELECT path FROM letters WHERE case_id = ? AND path IS NOT NULL AND path <> ''",
                                      [case_id]):
-        file = letter_file(db_path or Path.cwd(), stored)
+        file = case_files.located(here, stored)
         if file.is_file():
             found.append(file)
     return found
+
+
+def case_files_of(db: Database, db_path: Path | None, case_id: int) -> list[tuple[str, Any]]:
+    """The files thcli recorded for a case, as found now: ("letter" | "subject access", FileState)."""
+    from thcli import case_files
+
+    here = _database_file(db, db_path)
+    found = []
+    for stored, sha256, made_in in db.conn.execute(
+            "SELECT path, sha256, made_in FROM letters WHERE case_id = ? AND path IS NOT NULL AND path <> ''",
+            [case_id]):
+        found.append(("letter", case_files.state_of(here, stored, sha256, made_in)))
+    for stored, sha256, made_in in db.conn.execute(
+            "SELECT DISTINCT path, sha256, made_in FROM subject_access_files WHERE case_id = ?", [case_id]):
+        found.append(("subject access", case_files.state_of(here, stored, sha256, made_in)))
+    return found
+
+
+def finance_cutoff(db: Database, today: dt.date) -> str:
+    """The last day of the latest financial year whose entries are past their finance retention."""
+    cutoff = calendar.add_months(today, -12 * finance_years(db))
+    year_end = dt.date(cutoff.year if cutoff.month >= 4 else cutoff.year - 1, 3, 31)
+    return year_end.isoformat()
+
+
+_FINANCE_DUE = ("on_date <= ? AND (case_id IS NULL OR case_id NOT IN (SELECT id FROM cases WHERE legal_hold = 1))")
 
 
 def review(db: Database, *, today: dt.date | None = None, db_path: Path | None = None) -> list[DueCase]:
@@ -207,17 +251,35 @@ def _anonymise_table(db: Database, table: str, key: str, case_id: int, extra: di
 
 
 def anonymise_case(db: Database, case: dict, *, by: str, today: dt.date,
-                   db_path: Path | None = None) -> tuple[bool, int]:
-    """Anonymise one case (inside the caller's write); returns (client removed, letter files deleted)."""
-    from thcli import county, referrals
+                   db_path: Path | None = None, outcome: Outcome | None = None) -> tuple[bool, int]:
+    """Anonymise one case (inside the caller's write); returns (client removed, letter files deleted).
+
+    ``outcome``, when given, also collects the subject access files deleted,
+    the ledger entries cleaned and the files kept (with why).
+    """
+    from thcli import budget, case_files, county, referrals
 
     client_id = case["client_id"]
     pseudonym = county.client_pseudonym(db, client_id) if client_id is not None else case["client_pseudonym"]
     deleted = 0
-    for file in letter_files(db, db_path, case["id"]):
-        # Deleted before the rows are changed: if the transaction fails, the next run finds the rows again.
-        file.unlink(missing_ok=True)
-        deleted += 1
+    # Files go before the rows change: if the transaction fails, the next run finds the rows again.
+    # Only this database's own, unchanged files; the rest are reported.
+    for what, found in case_files_of(db, db_path, case["id"]):
+        if case_files.remove(found):
+            if what == "letter":
+                deleted += 1
+            elif outcome is not None:
+                outcome.subject_access_files_deleted += 1
+        elif outcome is not None and found.state != "missing":
+            outcome.files_kept.append(f"{case['ref']}: {what} file {found.describe()}")
+    sar_paths = [r[0] for r in db.conn.execute("SELECT path FROM subject_access_files WHERE case_id = ?",
+                                               [case["id"]])]
+    if sar_paths:  # the same files hold the client's other cases: they are dealt with now, once
+        db.conn.execute(f"DELETE FROM subject_access_files WHERE path IN ({', '.join('?' * len(sar_paths))})",
+                        sar_paths)
+    cleaned = budget.redact(db, "case_id = ?", [case["id"]], on=today)
+    if outcome is not None:
+        outcome.ledger_entries_cleaned += cleaned
     for table in DELETED_WITH_CASE:
         db.conn.execute(f"DELETE FROM {table} WHERE case_id = ?", [case["id"]])
     _anonymise_table(db, "cases", "id", case["id"], {
@@ -241,32 +303,55 @@ def anonymise_case(db: Database, case: dict, *, by: str, today: dt.date,
 
 def apply(db: Database, *, by: str, dry_run: bool = False, today: dt.date | None = None,
           db_path: Path | None = None) -> Outcome:
-    """Anonymise every case past its retention and not on legal hold, then remove the traces.
+    """Anonymise every case past its retention and not on legal hold, clean the ledger text past its
+    finance retention, then remove the traces.
 
     With ``dry_run`` nothing changes: the outcome says what would be done.
     """
+    from thcli import budget
+
     today = today or clock.today()
     due = review(db, today=today, db_path=db_path)
     outcome = Outcome(dry_run=dry_run, held=[d.ref for d in due if d.legal_hold])
     chosen = [d for d in due if not d.legal_hold]
+    finance_due = [finance_cutoff(db, today)]
     if dry_run:
         outcome.anonymised = [d.ref for d in chosen]
         outcome.clients_removed = _clients_leaving(db, [d.ref for d in chosen])
-        outcome.letter_files_deleted = sum(d.letter_files for d in chosen)
-        return outcome
-    if not chosen:
+        for item in chosen:
+            case_id = db.conn.execute("SELECT id FROM cases WHERE ref = ?", [item.ref]).fetchone()[0]
+            for what, found in case_files_of(db, db_path, case_id):
+                if found.state == "ok":
+                    if what == "letter":
+                        outcome.letter_files_deleted += 1
+                    else:
+                        outcome.subject_access_files_deleted += 1
+                elif found.state != "missing":
+                    outcome.files_kept.append(f"{item.ref}: {what} file {found.describe()}")
+        marks = ", ".join("?" * len(chosen))
+        outcome.ledger_entries_cleaned = db.conn.execute(
+            f"""SELECT count(*) FROM ledger WHERE redacted_on IS NULL AND details_sha256 IS NOT NULL
+                AND (invoice IS NOT NULL OR memo IS NOT NULL)
+                AND (({_FINANCE_DUE}) OR case_id IN (SELECT id FROM cases WHERE ref IN ({marks or "NULL"})))""",
+            [*finance_due, *[d.ref for d in chosen]]).fetchone()[0]
         return outcome
     with write(db):
         for item in chosen:
             case = one(db, "SELECT * FROM cases WHERE ref = ?", [item.ref])
             if case is None or case["anonymised_on"] or case["legal_hold"]:
                 continue  # changed since the review (another thcli)
-            removed, deleted = anonymise_case(db, case, by=by, today=today, db_path=db_path)
+            removed, deleted = anonymise_case(db, case, by=by, today=today, db_path=db_path, outcome=outcome)
             outcome.anonymised.append(case["ref"])
             outcome.clients_removed += int(removed)
             outcome.letter_files_deleted += deleted
+        outcome.ledger_entries_cleaned += budget.redact(db, _FINANCE_DUE, finance_due, on=today)
+        if not outcome.anonymised and not outcome.ledger_entries_cleaned:
+            return outcome
         count = len(outcome.anonymised)
-        audit.record(db, by=by, action="retention.apply", detail=f"{count} case{'' if count == 1 else 's'}")
+        detail = f"{count} case{'' if count == 1 else 's'}"
+        if outcome.ledger_entries_cleaned:
+            detail += f"; ledger text removed from {outcome.ledger_entries_cleaned} entries"
+        audit.record(db, by=by, action="retention.apply", detail=detail)
     outcome.wal_emptied = remove_traces(db)
     return outcome
 

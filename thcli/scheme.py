@@ -20,6 +20,19 @@ def parse_district(text: str) -> tuple[str, str]:
     return parse.code(code.strip()), parse.name(name)
 
 
+def identity(*, name: str, code: str, prefix: str) -> dict:
+    """The scheme's name, code and reference prefix, checked (BadInput naming the option)."""
+    values = {}
+    for key, option, text in (
+        ("scheme_name", "--scheme", name), ("scheme_code", "--code", code), ("ref_prefix", "--prefix", prefix)
+    ):
+        try:
+            values[key] = parse.label(text) if key == "scheme_name" else settings.parse_value(None, key, text)
+        except BadInput as error:
+            raise error.for_option(option) from None
+    return values
+
+
 def is_initialised(db: Database) -> bool:
     return db.conn.execute("SELECT count(*) FROM codes").fetchone()[0] > 0
 
@@ -35,14 +48,7 @@ def init_scheme(
     demo: bool = False,
 ) -> None:
     """Store the scheme's identity and seed every code list with defaults."""
-    values = {}
-    for key, option, text in (
-        ("scheme_name", "--scheme", name), ("scheme_code", "--code", code), ("ref_prefix", "--prefix", prefix)
-    ):
-        try:
-            values[key] = settings.parse_value(db, key, text)
-        except BadInput as error:
-            raise error.for_option(option) from None
+    values = identity(name=name, code=code, prefix=prefix)
     if districts and len({d[0] for d in districts}) != len(districts):
         raise BadInput("--district: the same district code is given twice")
     with write(db):

@@ -204,7 +204,7 @@ def get(db: Database, key: str) -> Any:
     return _typed(s, stored)
 
 
-def parse_value(db: Database, key: str, text: str) -> Any:
+def parse_value(db: Database | None, key: str, text: str) -> Any:
     """Parse a value for ``key`` as typed by a user (BadInput when wrong)."""
     s = setting(key)
     if s.hidden:

@@ -21,6 +21,7 @@ does its own work: slower, never wrong.
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -54,6 +55,7 @@ class _QuickConversion:
     def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
         if value is None:  # an option left out: typer passes None (or () for many) through
             return () if param.multiple or param.nargs == -1 else None
+        _refuse_blank(value, param)
         if not param.multiple and param.nargs == 1:
             converted = self.convert(value, ctx)
             if converted is not _TO_TYPER:
@@ -86,6 +88,20 @@ class _QuickConversion:
         if self.descriptor.annotation is str and type(value) is str:
             return value
         return _TO_TYPER
+
+
+def _refuse_blank(value: Any, param: Any) -> None:
+    """An option given an empty value is a mistake, never the same as leaving it out (``--fund ""``).
+
+    So is an empty file or folder argument: ``Path("")`` would be the current folder.
+    """
+    if getattr(param, "param_type_name", "") != "option":
+        annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+        if annotation is not Path:
+            return
+    values = value if isinstance(value, (list, tuple)) else [value]
+    if any(isinstance(v, str) and not v.strip() for v in values):
+        raise typer.BadParameter("it was given an empty value: give one, or leave the option out", param=param)
 
 
 def quick_conversion(command: Any, ctx: Any) -> None:

@@ -65,6 +65,9 @@ CREATE INDEX measure_lines_status ON measure_lines (status, code);
 -- index stock_item_holder
 CREATE INDEX stock_item_holder ON stock_movements (item, holder);
 
+-- index subject_access_files_case
+CREATE INDEX subject_access_files_case ON subject_access_files (case_id);
+
 -- index surveys_case
 CREATE INDEX surveys_case ON surveys (case_id);
 
@@ -285,7 +288,7 @@ CREATE TABLE ledger (
     by                TEXT NOT NULL,
     prev_hash         TEXT NOT NULL,
     hash              TEXT NOT NULL
-);
+, details_sha256 TEXT, redacted_on TEXT);
 
 -- table letter_templates
 CREATE TABLE letter_templates (
@@ -308,7 +311,7 @@ CREATE TABLE letters (
     made_at         TEXT NOT NULL,
     made_by         TEXT NOT NULL,
     override_reason TEXT
-);
+, made_in TEXT);
 
 -- table measure_catalogue
 CREATE TABLE measure_catalogue (
@@ -390,6 +393,17 @@ CREATE TABLE stock_movements (
     by       TEXT NOT NULL
 );
 
+-- table subject_access_files
+CREATE TABLE subject_access_files (
+        id       INTEGER PRIMARY KEY,
+        case_id  INTEGER NOT NULL REFERENCES cases (id),
+        path     TEXT NOT NULL,
+        sha256   TEXT NOT NULL,
+        made_in  TEXT,
+        made_at  TEXT NOT NULL,
+        made_by  TEXT NOT NULL
+    );
+
 -- table surveys
 CREATE TABLE surveys (
     id           INTEGER PRIMARY KEY,
@@ -421,6 +435,14 @@ END;
 
 -- trigger ledger_no_update
 CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger
+WHEN NOT (old.redacted_on IS NULL AND new.redacted_on IS NOT NULL AND old.details_sha256 IS NOT NULL
+          AND new.invoice IS NULL AND new.memo IS NULL
+          AND new.id IS old.id AND new.at IS old.at AND new.on_date IS old.on_date AND new.kind IS old.kind
+          AND new.amount_pence IS old.amount_pence AND new.fund_id IS old.fund_id
+          AND new.case_id IS old.case_id AND new.line_id IS old.line_id AND new.contributor IS old.contributor
+          AND new.pledged IS old.pledged AND new.corrects_id IS old.corrects_id AND new.by IS old.by
+          AND new.details_sha256 IS old.details_sha256 AND new.prev_hash IS old.prev_hash
+          AND new.hash IS old.hash)
 BEGIN
     SELECT RAISE(ABORT, 'ledger entries are never changed: add a correction');
 END;

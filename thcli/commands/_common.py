@@ -88,9 +88,13 @@ class Session:
                 raise BadInput("the two passphrases differ: nothing was changed")
         return key
 
+    #: whether this invocation opened its database (an error from SQLite is then about it)
+    opened_any: bool = False
+
     def open(self, *, create: bool = False, key: Key | None = None) -> Database:
         from thcli.db import open_db
 
+        self.opened_any = True
         db = open_db(self.db_path, create=create, key=key or self.key_for(),
                      allow_network_share=self.allow_network_share)
         self._opened.append(db)
@@ -231,6 +235,24 @@ def _text(text: str) -> str:
     return parse.text(text)
 
 
+def _label(text: str) -> str:
+    from thcli import parse
+
+    return parse.label(text)
+
+
+def _search(text: str) -> str:
+    from thcli import parse
+
+    return parse.search(text)
+
+
+def _reference(text: str) -> str:
+    from thcli import parse
+
+    return parse.reference(text)
+
+
 def _year(text: str) -> str:
     from thcli import parse
 
@@ -248,6 +270,9 @@ parse_count = _wrap(_count)
 parse_positive = _wrap(_positive)
 parse_name = _wrap(_name)
 parse_text = _wrap(_text)
+parse_label = _wrap(_label)
+parse_search = _wrap(_search)
+parse_reference = _wrap(_reference)
 parse_year = _wrap(_year)
 
 DateOption = Annotated[dt.date | None, typer.Option(parser=parse_date, metavar="DATE")]

@@ -15,6 +15,7 @@ from thcli.commands._common import (
     parse_date,
     parse_positive,
     parse_positive_money,
+    parse_reference,
     parse_text,
     parse_year,
     session,
@@ -379,7 +380,8 @@ def ledger(
     ctx: typer.Context,
     year: Year = None,
     fund: FundOption = None,
-    ref: Annotated[str | None, typer.Option("--ref", metavar="REF", help="Only this case.")] = None,
+    ref: Annotated[str | None, typer.Option("--ref", metavar="REF", parser=parse_reference,
+                                            help="Only this case.")] = None,
     kind: Annotated[str | None, typer.Option("--kind", metavar="KIND",
                                              help="allocation, contribution, commitment, release, payment, "
                                                   "refund or correction.")] = None,
@@ -387,15 +389,20 @@ def ledger(
 ) -> None:
     """Every movement of money, oldest first: the ledger is never edited.
 
-    The table leaves out who recorded each entry; JSON and CSV have it.
+    The table leaves out who recorded each entry; JSON and CSV have it. The
+    view is audited.
 
     Example: thcli budget ledger --year 2026/27 --kind payment --format csv
     """
-    from thcli import budget, render
+    from thcli import audit, budget, render
 
     s = session(ctx)
     db = s.open()
     rows = budget.ledger_entries(db, budget.LedgerFilters(year=year, fund=fund, ref=ref, kind=kind))
+    audit.record_view(db, by=s.user, action="budget.ledger", cases=len({r["ref"] for r in rows if r["ref"]}),
+                      shown_as=render.resolve_format(fmt),
+                      filters={"year": year, "fund": budget.find_fund(db, fund)["code"] if fund else None,
+                               "ref": ref, "kind": kind, "entries": len(rows)})
 
     def kind_shown(value, row):
         return "pledge" if row["pledged"] and value == "contribution" else value

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from thcli.commands._common import FormatOption, out, session, stdin_is_terminal, warn
+from thcli.commands._common import FormatOption, out, parse_text, session, stdin_is_terminal, warn
 
 app = typer.Typer(help="Where the database is; check, back up, restore, encrypt.", no_args_is_help=True,
                   add_completion=False)
@@ -56,10 +56,14 @@ def backup(
     ctx: typer.Context,
     dest: Annotated[Path, typer.Argument(help="A new file, or a folder to put a dated backup in.",
                                          metavar="DEST")],
+    force: Annotated[bool, typer.Option("--force", help="Replace DEST if it is an earlier thcli backup.")] = False,
 ) -> None:
     """Back up the database through SQLite's backup API, checked after writing (0600).
 
-    The backup of an encrypted database is encrypted with the same passphrase.
+    The backup is written under a temporary name and renamed once it checks
+    out. The backup of an encrypted database is encrypted with the same
+    passphrase. An existing file is replaced only with --force, and only when
+    it is an earlier thcli backup.
 
     Example: thcli db backup /media/usb/
     """
@@ -67,7 +71,7 @@ def backup(
 
     s = session(ctx)
     db = s.open()
-    written = maintenance.backup(db, dest.expanduser(), by=s.user)
+    written = maintenance.backup(db, dest.expanduser(), by=s.user, force=force)
     out(f"Backed up to {written} (checked{', encrypted' if s.key_for() else ''}).")
 
 
@@ -76,12 +80,21 @@ def restore(
     ctx: typer.Context,
     src: Annotated[Path, typer.Argument(help="The backup file to restore.", metavar="SRC")],
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    decrypt_ok: Annotated[str | None, typer.Option(
+        "--decrypt-ok", metavar="REASON", parser=parse_text,
+        help="Restore a backup that is not encrypted over an encrypted database (the reason is recorded in the "
+             "audit log).", show_default=False)] = None,
 ) -> None:
     """Replace the database with a backup (the current one is kept beside it).
 
+    No other thcli can use the database while it is restored. A backup that
+    is not encrypted is refused over an encrypted database unless
+    --decrypt-ok REASON. Letter files the restored database cannot find as it
+    wrote them are reported.
+
     Example: thcli db restore /media/usb/thcli-backup-20261122-093000.db --yes
     """
-    from thcli import crypto, maintenance
+    from thcli import case_files, crypto, maintenance
     from thcli.errors import BadInput
 
     s = session(ctx)
@@ -94,11 +107,14 @@ def restore(
             return
     was_encrypted = crypto.is_encrypted(s.db_path)
     needs_key = crypto.is_encrypted(src) or was_encrypted
-    kept = maintenance.restore(s.db_path, src, by=s.user, key=s.key() if needs_key else None,
-                               allow_network_share=s.allow_network_share)
-    out(f"Restored {s.db_path} from {src}." + (f" The previous database is kept as {kept}." if kept else ""))
+    done = maintenance.restore(s.db_path, src, by=s.user, key=s.key() if needs_key else None,
+                               allow_network_share=s.allow_network_share, decrypt_ok=decrypt_ok)
+    out(f"Restored {s.db_path} from {src}." + (f" The previous database is kept as {done.kept}." if done.kept
+                                                else ""))
     if was_encrypted and not crypto.is_encrypted(s.db_path):
         warn("the backup was not encrypted, so the database is not encrypted now: run `thcli db encrypt`")
+    if done.letter_problems:
+        warn(f"letter files the restored database recorded are {case_files.summary(done.letter_problems)}")
 
 
 @app.command()
@@ -150,8 +166,11 @@ def migrate(ctx: typer.Context) -> None:
     Example: thcli db migrate
     """
     from thcli import maintenance
+    from thcli.errors import NotAllowed
 
     s = session(ctx)
     db = s.open()
+    if db.read_only:
+        raise NotAllowed(db.read_only)
     names = maintenance.migrate(db)
     out(f"The schema is up to date ({len(names)} migrations applied: {', '.join(names)}).")

@@ -48,12 +48,15 @@ def due(
 
     Example: thcli due --within 10
     """
-    from thcli import render, targets
+    from thcli import audit, render, targets
 
     s = session(ctx)
     db = s.open()
     rows = targets.due_list(db, within=within, district=district)
     chosen = render.resolve_format(fmt)
+    shown = rows if chosen != "table" or not limit else rows[:limit]
+    audit.record_view(db, by=s.user, action="due.list", cases=len({r["ref"] for r in shown}), shown_as=chosen,
+                      filters={"within": within, "district": district, "limit": limit if chosen == "table" else None})
     if chosen != "table":
         render.emit(rows, fmt, [], csv_columns=["ref", "what", "due_on", "days_late", "status", "district",
                                                 "risk_level", "emergency"])
@@ -61,7 +64,6 @@ def due(
     if not rows:
         render.console.print("Nothing is due." if within == 0 else f"Nothing is due within {within} working days.")
         return
-    shown = rows[:limit] if limit else rows
     overdue = sum(1 for r in rows if r["days_late"] > 0)
     today = sum(1 for r in rows if r["days_late"] == 0)
     caption = f"{overdue} overdue, {today} due today, {len(rows) - overdue - today} due within {within} working days"

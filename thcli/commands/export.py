@@ -28,7 +28,9 @@ YearOption = Annotated[str | None, typer.Option(
     "--year", metavar="YYYY/YY", help="A financial year: 2026/27 is April 2026 to March 2027.", show_default=False)]
 OutOption = Annotated[Path | None, typer.Option(
     "--out", "-o", metavar="FILE",
-    help="Write to FILE (readable by you only, replaced in one step) instead of the screen.", show_default=False)]
+    help="Write to FILE (readable by you only, written in one step) instead of the screen.", show_default=False)]
+ForceOption = Annotated[bool, typer.Option(
+    "--force", help="Replace FILE if it is an earlier export of the same kind (nothing else is ever replaced).")]
 NoBomOption = Annotated[bool, typer.Option(
     "--no-bom", help="Leave out the byte-order mark that Excel needs to show £ and accents.")]
 
@@ -47,6 +49,7 @@ def cases(
     year: YearOption = None,
     out_file: OutOption = None,
     no_bom: NoBomOption = False,
+    force: ForceOption = False,
 ) -> None:
     """The pseudonymised case extract: one row per case referred in the period whose client consents.
 
@@ -67,7 +70,7 @@ def cases(
     chosen = county.period(start=start, end=end, quarter=quarter, year=year)
     db = s.open()
     done = county.export_cases(db, chosen, by=s.user, out=out_file, stream=None if out_file else _stdout(),
-                               bom=not no_bom)
+                               bom=not no_bom, force=force)
     if done.path is not None:
         out(f"Wrote {done.rows} case{'s' if done.rows != 1 else ''} referred in {chosen.describe()} "
             f"to {done.path}.")
@@ -94,6 +97,7 @@ def summary(
         "--round", parser=parse_positive, metavar="N",
         help="Round every count shown to the nearest N (e.g. 5).", show_default=False)] = None,
     no_bom: NoBomOption = False,
+    force: ForceOption = False,
 ) -> None:
     """The aggregate return for the period, safe to publish, including the MHCLG Part 4 figures.
 
@@ -111,6 +115,6 @@ def summary(
     chosen = county.period(start=start, end=end, quarter=quarter, year=year)
     db = s.open()
     done = county.export_summary(db, chosen, by=s.user, out=out_file, stream=None if out_file else _stdout(),
-                                 bom=not no_bom, round_to=round_to)
+                                 bom=not no_bom, round_to=round_to, force=force)
     if done.path is not None:
         out(f"Wrote the summary for {chosen.describe()} ({done.rows} figures) to {done.path}.")

@@ -47,6 +47,10 @@ def init(
         districts = [scheme_domain.parse_district(d) for d in district or []]
     except BadInput as error:
         raise error.for_option("--district") from None
+    scheme_domain.identity(name=scheme, code=code, prefix=prefix)  # a bad option says so before anything else
+    if s.db_path.is_dir():
+        raise BadInput(f"{s.db_path} is a folder: give the database a file name in it, e.g. "
+                       f"--db {s.db_path / 'thcli.db'}", "--db")
     if database_exists(s.db_path):
         raise NotAllowed(
             f"there is already a database at {s.db_path}. Use it as it is, or choose another "

@@ -132,7 +132,10 @@ def batch(
             out("A letter refused for safe post can go to the referrer where the kind allows it (--to referrer), "
                 "or be made one at a time with `thcli letter make REF KIND --override-safety REASON`.")
     if refused and not made:
-        raise typer.Exit(1)
+        from thcli.errors import NotAllowed
+
+        cases = f"{len(refused)} case{'s were' if len(refused) != 1 else ' was'}"
+        raise NotAllowed(f"no {result.kind} letter was made: {cases} refused (listed above)")
 
 
 @templates_app.command("list")

@@ -18,6 +18,7 @@ from thcli.commands._common import (
     parse_name,
     parse_phone,
     parse_postcode,
+    parse_search,
     parse_text,
     session,
     stdin_is_terminal,
@@ -304,7 +305,7 @@ def list_(
     route: Annotated[str | None, typer.Option("--route", parser=parse_code, metavar="CODE",
                                                help="Only this referral route.")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only cases past their next due date.")] = False,
-    search: Annotated[str | None, typer.Option("--search", metavar="TEXT",
+    search: Annotated[str | None, typer.Option("--search", metavar="TEXT", parser=parse_search,
                                                 help="Part of a reference, a name, or a postcode.")] = None,
     since: Annotated[dt.date | None, typer.Option("--since", parser=parse_date, metavar="DATE",
                                                    help="Received on or after this date.")] = None,
@@ -318,13 +319,16 @@ def list_(
     """
     from rich.text import Text
 
-    from thcli import clock, referrals, render
+    from thcli import audit, clock, referrals, render
 
     s = session(ctx)
     db = s.open()
     filters = referrals.ListFilters(status=status, district=district, risk=risk, route=route, overdue=overdue,
                                     search=search, since=since, limit=limit or None)
     rows, total = referrals.list_cases(db, filters)
+    audit.record_view(db, by=s.user, action="referral.list", cases=len(rows), shown_as=render.resolve_format(fmt),
+                      filters={"status": status, "district": district, "risk": risk, "route": route,
+                               "overdue": overdue, "search": search, "since": since, "limit": limit})
     today = clock.today().isoformat()
 
     def due(value, row):
@@ -359,14 +363,20 @@ def show(
 ) -> None:
     """Everything about one case, with its timeline (the view is audited).
 
+    --format json gives it as one object; csv is refused (a case is not one table).
+
     Example: thcli referral show TH-2026-0042
     """
     from thcli import referrals, render
+    from thcli.errors import BadInput
 
+    if render.resolve_format(fmt) == "csv":  # one case, with its timeline and money, is not one table
+        raise BadInput("a case is not a table: use --format json (or table); `thcli referral list --format csv` "
+                       "gives cases as rows", "--format")
     s = session(ctx)
     db = s.open()
     case = referrals.show_case(db, ref, by=s.user, with_perpetrator=with_perpetrator)
-    if render.resolve_format(fmt) in ("json", "csv"):
+    if render.resolve_format(fmt) == "json":
         render.print_json(case)
         return
     from thcli.commands import show_view

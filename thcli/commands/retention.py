@@ -47,9 +47,12 @@ def apply(
 ) -> None:
     """Anonymise the cases past their retention (not those on legal hold).
 
-    Names, addresses, contact details, the perpetrator, free text and letter
-    files go; codes, money, the county pseudonym and dates by month stay, so
-    the county figures still add up. Then VACUUM and an emptied WAL remove the
+    Names, addresses, contact details, the perpetrator, free text (ledger
+    memos and invoice numbers too), letter files and subject access files go;
+    codes, money, the county pseudonym and dates by month stay, so the county
+    figures still add up. Only files this database wrote and that are
+    unchanged are deleted; the others are listed. Ledger text past its own
+    finance retention goes too. Then VACUUM and an emptied WAL remove the
     traces. Backups made before keep the old data: replace them.
 
     Example: thcli retention apply --dry-run
@@ -60,7 +63,7 @@ def apply(
     s = session(ctx)
     db = s.open()
     plan = retention.apply(db, by=s.user, dry_run=True, db_path=s.db_path)
-    if dry_run or not plan.anonymised:
+    if dry_run or not (plan.anonymised or plan.ledger_entries_cleaned):
         _report(plan)
         return
     if not yes:
@@ -69,8 +72,9 @@ def apply(
                            "would be done)")
         _report(plan)
         count = len(plan.anonymised)
-        if not typer.confirm(f"Anonymise {count} case{'' if count == 1 else 's'}? This cannot be undone.",
-                             default=False):
+        question = (f"Anonymise {count} case{'' if count == 1 else 's'}?" if count else
+                    "Remove the ledger text past its finance retention?")
+        if not typer.confirm(f"{question} This cannot be undone.", default=False):
             out("Nothing was changed.")
             return
     done = retention.apply(db, by=s.user, db_path=s.db_path)
@@ -82,14 +86,25 @@ def apply(
 
 def _report(outcome) -> None:
     verb = "Would anonymise" if outcome.dry_run else "Anonymised"
+    to_be = "to be " if outcome.dry_run else ""
     if outcome.anonymised:
         count = len(outcome.anonymised)
         out(f"{verb} {count} case{'' if count == 1 else 's'}: {', '.join(outcome.anonymised)}")
-        out(f"  client records {'to be ' if outcome.dry_run else ''}removed: {outcome.clients_removed}")
-        out(f"  letter files {'to be ' if outcome.dry_run else ''}deleted: {outcome.letter_files_deleted}")
+        out(f"  client records {to_be}removed: {outcome.clients_removed}")
+        out(f"  letter files {to_be}deleted: {outcome.letter_files_deleted}")
+        if outcome.subject_access_files_deleted:
+            out(f"  subject access files {to_be}deleted: {outcome.subject_access_files_deleted}")
     else:
         out("No case is due for anonymisation.")
+    if outcome.ledger_entries_cleaned:
+        out(f"  ledger entries whose memo or invoice number {'would be' if outcome.dry_run else 'was'} removed "
+            f"(figures kept): {outcome.ledger_entries_cleaned}")
+    if outcome.files_kept:
+        out(f"Files {'that would be' if outcome.dry_run else ''} kept{'' if outcome.dry_run else ''}, not thcli's "
+            "to delete (check them and delete them by hand if they hold the case's data):".replace("  ", " "))
+        for line in outcome.files_kept:
+            out(f"  {line}")
     if outcome.held:
         out(f"Kept on legal hold: {', '.join(outcome.held)}")
-    if outcome.anonymised and not outcome.dry_run:
+    if (outcome.anonymised or outcome.ledger_entries_cleaned) and not outcome.dry_run:
         out("Backups made before today still hold the old data: make a new backup and delete the old ones.")
