@@ -53,6 +53,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from thcli import audit, clock, codes, parse, settings
+from thcli.cases import case_row, event
+from thcli.chains import GENESIS, INVOICE, LEDGER_FIELDS, MEMO, details_digest, ledger_row_hash
+from thcli.chains import verify_ledger as verify_chain  # noqa: F401 - the ledger's own check, by its old name
 from thcli.db import insert_many, one, write
 from thcli.errors import BadInput, NotAllowed, NotFound, WouldOverspend
 
@@ -70,37 +73,8 @@ PAYABLE = ("approved", "ordered", "fitted", "removed")
 #: written with a payment is corrected together with that payment.
 CORRECTABLE = ("allocation", "contribution", "payment", "refund")
 
-#: The fields of a ledger row covered by its hash, in order.
-_CHAIN_FIELDS = ("id", "at", "on_date", "kind", "amount_pence", "fund_id", "case_id", "line_id", "invoice",
-                 "contributor", "pledged", "corrects_id", "memo", "by")
-_INVOICE, _MEMO = _CHAIN_FIELDS.index("invoice"), _CHAIN_FIELDS.index("memo")
 #: The statement that inserts whole rows (the chain's fields, then the text's digest and the hashes).
-INSERT_INTO = f"INSERT INTO ledger ({', '.join(_CHAIN_FIELDS)}, details_sha256, prev_hash, hash)"
-
-#: The one change a ledger row accepts: its free text removed under the retention schedule (m011).
-LEDGER_UPDATE_TRIGGER = """CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger
-WHEN NOT (old.redacted_on IS NULL AND new.redacted_on IS NOT NULL AND old.details_sha256 IS NOT NULL
-          AND new.invoice IS NULL AND new.memo IS NULL
-          AND new.id IS old.id AND new.at IS old.at AND new.on_date IS old.on_date AND new.kind IS old.kind
-          AND new.amount_pence IS old.amount_pence AND new.fund_id IS old.fund_id
-          AND new.case_id IS old.case_id AND new.line_id IS old.line_id AND new.contributor IS old.contributor
-          AND new.pledged IS old.pledged AND new.corrects_id IS old.corrects_id AND new.by IS old.by
-          AND new.details_sha256 IS old.details_sha256 AND new.prev_hash IS old.prev_hash
-          AND new.hash IS old.hash)
-BEGIN
-    SELECT RAISE(ABORT, 'ledger entries are never changed: add a correction');
-END"""
-
-
-def details_digest(invoice: str | None, memo: str | None) -> str:
-    """The digest of a ledger row's free text, which the chain covers in its place."""
-    return audit.chain_hash("ledger-text", [invoice, memo])
-
-
-def _row_hash(prev_hash: str, values: tuple | list, details: str) -> str:
-    """A row's hash: the previous hash, the row's fields with the free text as its digest."""
-    fields = [v for i, v in enumerate(values) if i not in (_INVOICE, _MEMO)]
-    return audit.chain_hash(prev_hash, [*fields, details])
+INSERT_INTO = f"INSERT INTO ledger ({', '.join(LEDGER_FIELDS)}, details_sha256, prev_hash, hash)"
 
 #: A ledger row with the kind that counts for the figures: a correction counts
 #: as the kind of the entry it corrects.
@@ -109,6 +83,11 @@ _EFFECTIVE = """
     FROM ledger l LEFT JOIN ledger o ON o.id = l.corrects_id
     WHERE {where}
 """
+
+
+#: The kind a ledger row ``l`` counts as: a correction counts as the entry it corrects.
+COUNTS_AS = ("CASE WHEN l.corrects_id IS NULL THEN l.kind "
+              "ELSE (SELECT o.kind FROM ledger o WHERE o.id = l.corrects_id) END")
 
 
 def _effective(where: str = "1") -> str:
@@ -183,7 +162,7 @@ class _Chain:
         self.db = db
         last = db.conn.execute("SELECT id, hash FROM ledger ORDER BY id DESC LIMIT 1").fetchone()
         self.next_id = (last[0] + 1) if last else 1
-        self.prev_hash = last[1] if last else audit.GENESIS
+        self.prev_hash = last[1] if last else GENESIS
 
     def row(self, *, kind: str, amount: int, fund_id: int, on: dt.date | str, by: str, at: str | None = None,
             case_id: int | None = None, line_id: int | None = None, invoice: str | None = None,
@@ -194,20 +173,20 @@ class _Chain:
                             invoice, contributor, int(pledged), corrects_id, memo, by))
 
     def append(self, values: tuple) -> tuple:
-        """The row of ``values`` (the fields of _CHAIN_FIELDS after ``id``, in order), numbered and hashed.
+        """The row of ``values`` (the fields of chains.LEDGER_FIELDS after ``id``, in order), numbered and hashed.
 
         Positional, for the demo's 800,000 entries, where keyword arguments cost a second or two.
         """
         values = (self.next_id, *values)
-        details = details_digest(values[_INVOICE], values[_MEMO])
-        digest = _row_hash(self.prev_hash, values, details)
+        details = details_digest(values[INVOICE], values[MEMO])
+        digest = ledger_row_hash(self.prev_hash, values, details)
         full = (*values, details, self.prev_hash, digest)
         self.prev_hash = digest
         self.next_id += 1
         return full
 
 
-_INSERT = f"{INSERT_INTO} VALUES ({', '.join('?' * (len(_CHAIN_FIELDS) + 3))})"
+_INSERT = f"{INSERT_INTO} VALUES ({', '.join('?' * (len(LEDGER_FIELDS) + 3))})"
 
 
 def _append(db: Database, **fields: Any) -> int:
@@ -215,53 +194,6 @@ def _append(db: Database, **fields: Any) -> int:
     row = _Chain(db).row(**fields)
     db.conn.execute(_INSERT, row)
     return row[0]
-
-
-def _has_details(db: Database) -> bool:
-    return any(r[1] == "details_sha256" for r in db.conn.execute("PRAGMA table_info(ledger)"))
-
-
-def verify_chain(db: Database) -> list[str]:
-    """Walk the ledger's hash chain; a list of problems (empty when intact).
-
-    A row sealed before m011 (no ``details_sha256``) is hashed over all its
-    fields; a later one over its fields with the free text as its digest. A
-    row whose text retention removed (``redacted_on``) is proved by the digest
-    it kept.
-    """
-    problems = []
-    prev = audit.GENESIS
-    extra = "details_sha256, redacted_on" if _has_details(db) else "NULL, NULL"
-    cursor = db.conn.execute(f"SELECT {', '.join(_CHAIN_FIELDS)}, {extra}, prev_hash, hash FROM ledger ORDER BY id")
-    for row in cursor:
-        values, details, redacted, prev_hash, digest = list(row[:-4]), row[-4], row[-3], row[-2], row[-1]
-        if prev_hash != prev:
-            problems.append(f"ledger entry {values[0]}: the entry before it was removed or changed")
-        if details is None:
-            expected = audit.chain_hash(prev_hash, values)
-        else:
-            text = (values[_INVOICE], values[_MEMO])
-            redacted_wrongly = redacted is not None and text != (None, None)
-            if redacted_wrongly or (redacted is None and details_digest(*text) != details):
-                problems.append(f"ledger entry {values[0]}: its contents were changed")
-            expected = _row_hash(prev_hash, values, details)
-        if expected != digest:
-            problems.append(f"ledger entry {values[0]}: its contents were changed")
-        prev = digest
-    return list(dict.fromkeys(problems))
-
-
-def reseal(db: Database) -> int:
-    """Re-hash an intact ledger with the free text sealed apart (migration m011); returns the rows."""
-    prev = audit.GENESIS
-    rows = db.conn.execute(f"SELECT {', '.join(_CHAIN_FIELDS)} FROM ledger ORDER BY id").fetchall()
-    for values in rows:
-        details = details_digest(values[_INVOICE], values[_MEMO])
-        digest = _row_hash(prev, values, details)
-        db.conn.execute("UPDATE ledger SET details_sha256 = ?, prev_hash = ?, hash = ? WHERE id = ?",
-                        [details, prev, digest, values[0]])
-        prev = digest
-    return len(rows)
 
 
 def redact(db: Database, where: str, params: Iterable, *, on: dt.date) -> int:
@@ -557,9 +489,7 @@ def _line_fund(db: Database, line: dict, case: dict) -> dict:
 
 
 def _note_override(db: Database, case: dict, *, by: str, action: str, text: str) -> None:
-    from thcli import referrals
-
-    referrals.event(db, case["id"], "money", text, by=by)
+    event(db, case["id"], "money", text, by=by)
     audit.record(db, by=by, action=action, ref=case["ref"])
 
 
@@ -717,7 +647,6 @@ def add_contribution(db: Database, ref: str, *, contributor: str, amount_pence: 
     received; money received from the same contributor for the case meets
     its pledges first.
     """
-    from thcli import referrals
 
     if contributor not in CONTRIBUTORS:
         raise BadInput(f"{contributor!r} is not a contributor: use one of {', '.join(CONTRIBUTORS)}",
@@ -726,7 +655,7 @@ def add_contribution(db: Database, ref: str, *, contributor: str, amount_pence: 
         raise BadInput("a contribution must be more than £0.00", "--amount")
     on = _not_future(on)
     with write(db):
-        case = referrals.case_row(db, ref)
+        case = case_row(db, ref)
         if fund_text:
             fund = find_fund(db, fund_text)
             _require_district(fund, case)
@@ -736,7 +665,7 @@ def add_contribution(db: Database, ref: str, *, contributor: str, amount_pence: 
         entry = _append(db, kind="contribution", amount=amount_pence, fund_id=fund["id"], on=on, by=by,
                         case_id=case["id"], contributor=contributor, pledged=pledged,
                         memo=memo or f"{what} {'by' if pledged else 'from'} the {contributor.replace('_', ' ')}")
-        referrals.event(db, case["id"], "money", f"{money(amount_pence)} contribution {what} from the "
+        event(db, case["id"], "money", f"{money(amount_pence)} contribution {what} from the "
                         f"{contributor.replace('_', ' ')} ({fund['code']})", by=by)
         audit.record(db, by=by, action="budget.contribution", ref=case["ref"], detail=f"entry {entry}")
         return _recorded(db, [entry], fund)
@@ -750,7 +679,6 @@ def pay(db: Database, ref: str, line_number: int, *, amount_pence: int, invoice:
     it once the line is fitted: the invoice settles it). Paying more than was
     committed draws the rest from the fund, and the overspend rule applies.
     """
-    from thcli import referrals
 
     invoice = (invoice or "").strip()
     if not invoice:
@@ -759,7 +687,7 @@ def pay(db: Database, ref: str, line_number: int, *, amount_pence: int, invoice:
         raise BadInput("a payment must be more than £0.00", "--amount")
     on = _not_future(on)
     with write(db):
-        case = referrals.case_row(db, ref)
+        case = case_row(db, ref)
         line = _case_line(db, case, line_number)
         label = f"{case['ref']} line {line['line']}"
         if line["status"] == "declined":
@@ -788,7 +716,7 @@ def pay(db: Database, ref: str, line_number: int, *, amount_pence: int, invoice:
             entries.append(_append(db, kind="release", amount=release, fund_id=fund["id"], on=on, by=by,
                                    case_id=case["id"], line_id=line["id"], invoice=invoice,
                                    memo=f"released by payment {entries[0]}"))
-        referrals.event(db, case["id"], "money", f"{money(amount_pence)} paid on line {line['line']} "
+        event(db, case["id"], "money", f"{money(amount_pence)} paid on line {line['line']} "
                         f"(invoice {invoice}, {fund['code']})", by=by)
         audit.record(db, by=by, action="budget.pay", ref=case["ref"], detail=f"entry {entries[0]}")
         if overspending:
@@ -801,13 +729,12 @@ def pay(db: Database, ref: str, line_number: int, *, amount_pence: int, invoice:
 def refund(db: Database, ref: str, line_number: int, *, amount_pence: int, by: str, on: dt.date | None = None,
            invoice: str | None = None, memo: str | None = None) -> Recorded:
     """Record money paid back on a measure line (a contractor's credit note)."""
-    from thcli import referrals
 
     if amount_pence <= 0:
         raise BadInput("a refund must be more than £0.00", "--amount")
     on = _not_future(on)
     with write(db):
-        case = referrals.case_row(db, ref)
+        case = case_row(db, ref)
         line = _case_line(db, case, line_number)
         label = f"{case['ref']} line {line['line']}"
         paid = {fid: f["paid_pence"] for fid, f in _line_figures(db, line["id"]).items() if f["paid_pence"] > 0}
@@ -822,7 +749,7 @@ def refund(db: Database, ref: str, line_number: int, *, amount_pence: int, by: s
         entry = _append(db, kind="refund", amount=amount_pence, fund_id=fund_id, on=on, by=by, case_id=case["id"],
                         line_id=line["id"], invoice=invoice,
                         memo=memo)
-        referrals.event(db, case["id"], "money", f"{money(amount_pence)} refunded on line {line['line']} "
+        event(db, case["id"], "money", f"{money(amount_pence)} refunded on line {line['line']} "
                         f"({fund['code']})", by=by)
         audit.record(db, by=by, action="budget.refund", ref=case["ref"], detail=f"entry {entry}")
         return _recorded(db, [entry], fund)
@@ -885,10 +812,9 @@ def correct(db: Database, entry_id: int, *, reason: str, by: str, on: dt.date | 
                                    memo=f"{what}: {reason}{extra}"))
         ref = None
         if entry["case_id"]:
-            from thcli import referrals
 
             ref = db.conn.execute("SELECT ref FROM cases WHERE id = ?", [entry["case_id"]]).fetchone()[0]
-            referrals.event(db, entry["case_id"], "money", f"ledger entry {entry_id} ({entry['kind']}, "
+            event(db, entry["case_id"], "money", f"ledger entry {entry_id} ({entry['kind']}, "
                             f"{money(entry['amount_pence'])}) corrected: {reason}", by=by)
         audit.record(db, by=by, action="budget.correct", ref=ref, detail=f"entry {entry_id} by entry {written[0]}")
         if overspending and ref:
@@ -934,10 +860,9 @@ def ledger_entries(db: Database, filters: LedgerFilters) -> list[dict]:
         where.append("l.fund_id = ?")
         params.append(find_fund(db, filters.fund)["id"])
     if filters.ref:
-        from thcli import referrals
 
         where.append("l.case_id = ?")
-        params.append(referrals.case_row(db, filters.ref)["id"])
+        params.append(case_row(db, filters.ref)["id"])
     if filters.kind:
         kind = filters.kind.strip().lower()
         if kind not in KINDS:

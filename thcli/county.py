@@ -55,86 +55,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from thcli import audit, calendar, clock, codes, parse, referrals, settings, targets
+from thcli import audit, clock, codes, parse, settings
+from thcli.budget import COUNTS_AS
+from thcli.calendar import WorkingDays
+from thcli.cases import consent_stands_sql
 from thcli.db import write
 from thcli.errors import BadInput, DatabaseProblem, NotAllowed, ThcliError
 from thcli.files import head, may_replace, os_problem, place, printable, sync_folder, temporary_beside
+from thcli.periods import PERIOD_HINT, Period, period  # noqa: F401 - county.period is how tests and commands know it
+from thcli.targets import FitTargets
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
 SPEC_VERSION = "thcli-county-1"
-
-# --- periods --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Period:
-    """The days an export or report covers, both ends included."""
-
-    label: str
-    start: dt.date
-    end: dt.date
-
-    def describe(self) -> str:
-        """``2026/27 (01/04/2026 to 31/03/2027)``."""
-        return f"{self.label} ({parse.format_date(self.start)} to {parse.format_date(self.end)})"
-
-    def months(self) -> list[str]:
-        """Every month the period touches, as ``YYYY-MM``."""
-        months, day = [], self.start.replace(day=1)
-        while day <= self.end:
-            months.append(f"{day.year:04d}-{day.month:02d}")
-            day = calendar.add_months(day, 1)
-        return months
-
-    def params(self) -> dict[str, str]:
-        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
-
-
-PERIOD_HINT = "--year 2026/27, --quarter 2026Q3, or --from 2026-04-01 --to 2026-06-30"
-
-
-def period(*, start: dt.date | None = None, end: dt.date | None = None, quarter: str | None = None,
-           year: str | None = None, today: dt.date | None = None, required: bool = True) -> Period:
-    """The period chosen by ``--from/--to``, ``--quarter`` or ``--year`` (exactly one of them).
-
-    Without any: BadInput when ``required``, else the current financial year.
-    A quarter is a calendar quarter (``2026Q3``: July to September), a year a
-    financial year (``2026/27``: April to March).
-    """
-    given = [name for name, value in (("--from/--to", start or end), ("--quarter", quarter), ("--year", year))
-             if value]
-    if len(given) > 1:
-        raise BadInput(f"give one period, not {' and '.join(given)}: {PERIOD_HINT}")
-    if quarter:
-        try:
-            first, last = parse.quarter(quarter)
-        except BadInput as error:
-            raise error.for_option("--quarter") from None
-        return Period(f"{first.year}Q{(first.month + 2) // 3}", first, last)
-    if year:
-        try:
-            label, first, last = parse.financial_year(year)
-        except BadInput as error:
-            raise error.for_option("--year") from None
-        return Period(label, first, last)
-    if start or end:
-        if start is None:
-            raise BadInput(f"the period needs its first day too, e.g. --from 2026-04-01 --to {end.isoformat()}",
-                           "--from")
-        if end is None:
-            raise BadInput(f"the period needs its last day too, e.g. --from {start.isoformat()} --to 2026-06-30",
-                           "--to")
-        if end < start:
-            raise BadInput(f"the period ends ({parse.format_date(end)}) before it starts "
-                           f"({parse.format_date(start)}): swap --from and --to", "--to")
-        return Period(f"{start.isoformat()}/{end.isoformat()}", start, end)
-    if required:
-        raise BadInput(f"say which period to export: {PERIOD_HINT}")
-    label, first, last = parse.financial_year(parse.financial_year_of(today or clock.today()))
-    return Period(label, first, last)
-
 
 # --- pseudonyms -------------------------------------------------------------------------
 
@@ -251,10 +185,6 @@ def _county(alias: str, list_name: str, column: str) -> str:
     return f"LEFT JOIN codes {alias} ON {alias}.list = '{list_name}' AND {alias}.code = {column}"
 
 
-#: The kind a ledger row ``l`` counts as: a correction counts as the entry it corrects.
-COUNTS_AS = ("CASE WHEN l.corrects_id IS NULL THEN l.kind "
-              "ELSE (SELECT o.kind FROM ledger o WHERE o.id = l.corrects_id) END")
-
 #: Every case column the extract needs, in one statement. What SQL does cheaply
 #: is done here (county codes, yes/no, status, money sums); Python adds the
 #: HMACs, age bands, working days, the target, sorting of lists and the
@@ -311,8 +241,8 @@ ORDER BY c.received_on, c.id"""
 #: The cases referred in the period (the aggregate return counts all of them).
 _REFERRED = "c.received_on BETWEEN :start AND :end"
 #: The extract holds only the cases whose client's consent to share with the county partnership stands on
-#: the day of the export (referrals.consent_stands_sql: given, and not withdrawn since).
-_CONSENTED = referrals.consent_stands_sql("county", on=":today")
+#: the day of the export (consent_stands_sql: given, and not withdrawn since).
+_CONSENTED = consent_stands_sql("county", on=":today")
 _EXTRACT = f"{_REFERRED} AND {_CONSENTED}"
 
 #: The extract's statement with the period as a ``{year}`` placeholder (a
@@ -321,58 +251,6 @@ _EXTRACT = f"{_REFERRED} AND {_CONSENTED}"
 CASE_COLUMNS_SQL = _CASE_SELECT.replace("{where}", _EXTRACT).replace(
     ":start", "substr('{year}', 1, 4) || '-04-01'").replace(
     ":end", "(CAST(substr('{year}', 1, 4) AS INTEGER) + 1) || '-03-31'").replace(":today", "date('now')")
-
-
-class FitTargets:
-    """Each case's fitting target (targets.fitted_target) and whether it was met.
-
-    Dates are ISO text, as stored: due dates are worked out once per referral
-    date and target, and compared as text (ISO dates sort as dates).
-    """
-
-    def __init__(self, db: Database, today: dt.date):
-        self.db = db
-        self.rules = targets.load_rules(db)
-        self.today = today.isoformat()
-        self._due: dict[tuple, str] = {}
-
-    def due(self, received_on: str, emergency: int, risk: str) -> str:
-        """The ISO date by which the case's measures should be fitted."""
-        key = (received_on, emergency, risk)
-        found = self._due.get(key)
-        if found is None:
-            target = targets.fitted_target(self.db, {"emergency": emergency, "risk_level": risk}, self.rules)
-            found = self._due[key] = targets.due_date(dt.date.fromisoformat(received_on), target).isoformat()
-        return found
-
-    def within(self, received_on: str, emergency: int, risk: str, fitted_on: str | None,
-               ended_on: str | None) -> str:
-        """``yes``: fitted by the target date; ``no``: fitted after it, or not fitted when it passed
-        (while the case was open); ``pending`` otherwise (not due yet, or the case ended first)."""
-        due = self.due(received_on, emergency, risk)
-        if fitted_on:
-            return "yes" if fitted_on <= due else "no"
-        return "no" if (ended_on or self.today) > due else "pending"
-
-
-#: Working days are counted from here (the calendar's first year), so that the
-#: days between two dates are a difference of two remembered counts.
-_EPOCH = dt.date(1990, 1, 1)
-_EPOCH_ISO = _EPOCH.isoformat()
-
-
-class WorkingDays(dict):
-    """Working days from _EPOCH up to each ISO date, worked out once per date."""
-
-    def __missing__(self, iso: str) -> int:
-        value = self[iso] = calendar.working_days_between(_EPOCH, dt.date.fromisoformat(iso))
-        return value
-
-    def between(self, start: str, end: str) -> int:
-        """calendar.working_days_between for ISO dates."""
-        if start < _EPOCH_ISO or end < _EPOCH_ISO:
-            return calendar.working_days_between(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
-        return max(0, self[end] - self[start])
 
 
 class _Defused(dict):

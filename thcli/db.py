@@ -10,7 +10,7 @@ deferred transaction, which fails with "database is locked" under contention).
 
 A plain database is opened by the standard library's sqlite3; an encrypted
 one (its header is not ``SQLite format 3``) through SQLCipher with its key
-(crypto.py), and never without it. One process never opens the same file with
+(cipher.py), and never without it. One process never opens the same file with
 both: the two SQLite libraries' POSIX locks cannot see each other (``db
 encrypt`` opens the plain file through sqlcipher3 only, with no other
 connection to it in the process). A database on a network file system is
@@ -47,13 +47,13 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from thcli import cipher, migrations
+from thcli.cipher import Key
 from thcli.errors import DatabaseDamaged, DatabaseProblem, NotAllowed, NotFound, ThcliError
-from thcli.files import create_private_file, os_problem, printable
+from thcli.files import create_private_file, os_problem, printable, write_atomically
 
 if TYPE_CHECKING:
     import sqlite_utils
-
-    from thcli.crypto import Key
 
 #: How long a write waits for another process's write to finish, in ms.
 #: THCLI_BUSY_TIMEOUT_MS lowers it (tests of "lock held too long").
@@ -289,8 +289,6 @@ def damage_note(path: Path) -> str | None:
 
 def mark_damaged(path: Path, what: str) -> None:
     """Mark the database damaged: from now on thcli writes nothing to it until a backup is restored."""
-    from thcli.files import write_atomically
-
     try:
         write_atomically(damage_marker(path), (what.strip() or "damaged") + "\n")
     except (ThcliError, OSError):  # a folder that cannot be written cannot be written to either
@@ -339,9 +337,7 @@ def connect(path: Path, key: Key | None = None, *, read_only: bool = False,
     is called with the connection before the first pragma that could change
     the file (switching it to WAL): it may refuse the file.
     """
-    from thcli import crypto
-
-    encrypted = crypto.is_encrypted(path) or (key is not None and not database_exists(path))
+    encrypted = cipher.is_encrypted(path) or (key is not None and not database_exists(path))
     if encrypted and key is None:
         raise DatabaseProblem(
             f"{path} is encrypted, or is not a thcli database: give its passphrase in THCLI_KEY "
@@ -353,7 +349,7 @@ def connect(path: Path, key: Key | None = None, *, read_only: bool = False,
         target = Path(path).resolve().as_uri() + "?mode=ro"
     try:
         if encrypted:
-            conn = crypto.open_keyed(target, key, timeout=busy_timeout_ms() / 1000, uri=read_only)
+            conn = cipher.open_keyed(target, key, timeout=busy_timeout_ms() / 1000, uri=read_only)
         else:
             conn = sqlite3.connect(target, timeout=busy_timeout_ms() / 1000, uri=read_only)
         _set_pragmas(conn, path, read_only, before_writing)
@@ -480,8 +476,6 @@ def open_db(
 
 def _open_db(path: Path, *, create: bool, migrate: bool, key: Key | None, allow_network_share: bool,
              guard: bool) -> Database:
-    from thcli import crypto
-
     if not allow_network_share:
         refuse_network_share(path)
     if path.is_dir():
@@ -502,8 +496,8 @@ def _open_db(path: Path, *, create: bool, migrate: bool, key: Key | None, allow_
             raise DatabaseProblem(f"{printable(path)} is not a file.")
         if not exists and not path.exists():
             create_private_file(path)
-        if exists and crypto.is_encrypted(path):
-            key = key or crypto.key_from_environment()
+        if exists and cipher.is_encrypted(path):
+            key = key or cipher.key_from_environment()
         elif exists:
             key = None  # a plain database needs no key (THCLI_KEY may be set for another one)
         complete = not create
@@ -522,8 +516,6 @@ def _open_db(path: Path, *, create: bool, migrate: bool, key: Key | None, allow_
         if note is not None:
             db.read_only = damaged_message(path, note)
         if migrate:
-            from thcli import migrations
-
             applied = migrations.applied_names(db)
             unknown = migrations.unknown_names(db, applied)
             if unknown:

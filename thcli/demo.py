@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from thcli import audit, budget, calendar, clock, codes, letters, parse, scheme, settings, stock, targets, workflow
-from thcli.db import insert_many, write
+from thcli.db import database_exists, insert_many, open_db, write
 from thcli.errors import DatabaseProblem, NotAllowed
 
 if TYPE_CHECKING:
@@ -171,8 +171,6 @@ def clear_earlier_demo(path: Path) -> None:
     The demo never touches real data: a file that is not a demo database, or
     that holds cases someone logged, is refused (NotAllowed) and left as it is.
     """
-    from thcli.db import database_exists, open_db
-
     if not database_exists(path):
         return
     existing = open_db(path)

@@ -56,10 +56,11 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from thcli import audit, clock, codes, parse, screening, settings, targets, templating, workflow
-from thcli.db import one, write
+from thcli import audit, case_files, clock, codes, parse, screening, settings, targets, templating, workflow
+from thcli.cases import case_row, consent_state, event
+from thcli.db import Database, one, write
 from thcli.errors import BadInput, NotAllowed, NotFound
 from thcli.files import (
     inside,
@@ -71,9 +72,6 @@ from thcli.files import (
     sync_folder,
     write_atomically,
 )
-
-if TYPE_CHECKING:
-    from sqlite_utils import Database
 
 # --- the kinds of letter -------------------------------------------------------
 
@@ -308,9 +306,8 @@ class CaseData:
 
 def load_case(db: Database, ref: str) -> CaseData:
     """Read what letters need about a case (NotFound when there is no such case)."""
-    from thcli import referrals
 
-    case = referrals.case_row(db, ref)
+    case = case_row(db, ref)
     if case["client_id"] is None:
         raise NotAllowed(f"{case['ref']}: the client's details have been erased, so no letter can be made")
     client = one(db, "SELECT name, disabled, access_needs, language, interpreter FROM clients WHERE id = ?",
@@ -341,7 +338,7 @@ def load_case(db: Database, ref: str) -> CaseData:
         address=address,
         contact=contact,
         lines=lines,
-        consent=referrals.consent_state(db, case["id"]),
+        consent=consent_state(db, case["id"]),
         surveyor=survey[0] if survey else None,
         survey_requested_on=survey[1] if survey else None,
         tenure_label=tenure["label"] if tenure else "not recorded",
@@ -1212,9 +1209,6 @@ def _make(db: Database, spec: Kind, data: CaseData, recipient: Recipient, *, by:
 
 def _record(db: Database, spec: Kind, data: CaseData, recipient: Recipient, path: Path, digest: str, *, by: str,
             override: str | None, overridden: list[str]) -> None:
-    from thcli import case_files
-    from thcli.referrals import event
-
     case = data.case
     who = recipient.kind + (f" ({recipient.contractor})" if recipient.contractor else "")
     # Relative to the database's letters folder, with the database that wrote it: retention
@@ -1561,9 +1555,8 @@ def sample_contexts(spec: Kind, scheme: Scheme) -> list[dict[str, Any]]:
 
 def case_letters(db: Database, ref: str) -> list[dict]:
     """The letters made for a case, oldest first."""
-    from thcli import referrals
 
-    case = referrals.case_row(db, ref)
+    case = case_row(db, ref)
     return [
         {"kind": row[0], "recipient": row[1], "file": Path(row[2]).name if row[2] else None, "sha256": row[3],
          "made_at": row[4], "made_by": row[5], "override": row[6] is not None}

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from thcli import audit, case_files, clock, crypto
+from thcli import audit, case_files, cipher, clock, crypto, migrations
+from thcli.chains import verify_ledger
 from thcli.db import (
     busy_timeout_ms,
     clear_damaged,
@@ -39,6 +40,7 @@ from thcli.db import (
     key_of,
     mark_damaged,
     network_share,
+    open_db,
     refuse_network_share,
     translate,
     write,
@@ -61,7 +63,7 @@ from thcli.files import (
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from thcli.crypto import Key
+    from thcli.cipher import Key
 
 
 @dataclass
@@ -78,15 +80,6 @@ class Check:
 
     def as_dict(self) -> dict:
         return {"check": self.name, "state": self.state, "ok": self.ok, "detail": self.detail}
-
-
-def _ledger_verifier():
-    """budget.verify_chain, when the budget module is installed."""
-    try:
-        from thcli.budget import verify_chain
-    except ImportError:
-        return None
-    return verify_chain
 
 
 def _mode_check(name: str, file: Path) -> Check:
@@ -111,11 +104,8 @@ def check_database(db: Database, path: Path) -> list[Check]:
         problems = audit.verify(db)
         results.append(Check("audit log", not problems,
                              "intact" if not problems else "; ".join(problems[:3])))
-        verify_ledger = _ledger_verifier()
-        if verify_ledger is not None:
-            problems = verify_ledger(db)
-            results.append(Check("ledger", not problems,
-                                 "intact" if not problems else "; ".join(problems[:3])))
+        problems = verify_ledger(db)
+        results.append(Check("ledger", not problems, "intact" if not problems else "; ".join(problems[:3])))
         letters = [r[0] for r in db.conn.execute("SELECT path FROM letters WHERE path IS NOT NULL AND path <> ''")]
         missing_or_changed = case_files.letter_problems(db, path)
     except Exception as error:
@@ -178,7 +168,7 @@ def _target(dest: Path, key: Key | None) -> Any:
     if not dest.exists():
         create_private_file(dest)
     if key is not None:
-        return crypto.open_keyed(dest, key, timeout=busy_timeout_ms() / 1000)
+        return cipher.open_keyed(dest, key, timeout=busy_timeout_ms() / 1000)
     return sqlite3.connect(str(dest))
 
 
@@ -218,7 +208,7 @@ def _check_copy(dest: Path, key: Key | None, expected_cases: int | None = None, 
         raise
     finally:
         conn.close()
-    if key is not None and crypto.header(dest) == crypto.SQLITE_HEADER:
+    if key is not None and cipher.header(dest) == cipher.SQLITE_HEADER:
         raise DatabaseProblem(f"{dest}: the copy of an encrypted database was not encrypted; it was not kept")
     if result != "ok" or (expected_cases is not None and cases != expected_cases):
         raise DatabaseProblem(f"{dest}: the copy did not check out ({result}, {cases} cases); it was not kept")
@@ -234,7 +224,7 @@ def is_backup(path: Path, key: Key | None) -> bool:
     if any(path.with_name(path.name + side).exists() for side in ("-lock", "-wal")):
         return False  # a database in use, not a backup
     try:
-        conn = connect(path, key if crypto.is_encrypted(path) else None, read_only=True)
+        conn = connect(path, key if cipher.is_encrypted(path) else None, read_only=True)
     except (ThcliError, OSError, sqlite3.Error):
         return False
     try:
@@ -299,7 +289,7 @@ def _copy_file(source: Path, dest: Path) -> None:
 def _keep_current(db_path: Path, kept: Path, key: Key | None) -> None:
     """Keep the current database at ``kept`` exactly as it is (damaged or not), its WAL folded in if possible."""
     try:
-        current = connect(db_path, key if crypto.is_encrypted(db_path) else None)
+        current = connect(db_path, key if cipher.is_encrypted(db_path) else None)
     except (ThcliError, OSError):
         current = None
     if current is not None:
@@ -333,16 +323,14 @@ def restore(db_path: Path, source: Path, *, by: str, key: Key | None = None, all
     audit). Returns where the previous database was kept and the letter files
     the restored database cannot find as it wrote them.
     """
-    from thcli.db import open_db
-
     if not allow_network_share:
         refuse_network_share(db_path)
     if not source.is_file():
         raise NotAllowed(f"there is no backup at {printable(source)}")
     if belongs_to_database(source, db_path):
         raise NotAllowed(f"{printable(source)} is the database itself, not a backup of it")
-    source_key = key if crypto.is_encrypted(source) else None
-    was_encrypted = database_exists(db_path) and crypto.is_encrypted(db_path)
+    source_key = key if cipher.is_encrypted(source) else None
+    was_encrypted = database_exists(db_path) and cipher.is_encrypted(db_path)
     if was_encrypted and source_key is None and not decrypt_ok:
         raise NotAllowed(
             f"{printable(source)} is not encrypted, but {printable(db_path)} is: restoring it would leave the "
@@ -387,11 +375,9 @@ def restore(db_path: Path, source: Path, *, by: str, key: Key | None = None, all
 
 def key_of_connection(conn: Any, key: Key | None) -> Key | None:
     """The key a raw connection was opened with: ``key`` for a SQLCipher one, else None."""
-    return key if crypto.is_cipher_connection(conn) else None
+    return key if cipher.is_cipher_connection(conn) else None
 
 
 def migrate(db: Database) -> list[str]:
     """Names of the migrations applied by open_db so far (all, in order)."""
-    from thcli.migrations import migrations
-
-    return [m.name for m in migrations.applied(db)]
+    return migrations.applied_names(db)

@@ -5,6 +5,11 @@ every later change is a function ``m0NN_verb_noun`` with a comment saying why,
 listed in MIGRATIONS. Each migration runs in a transaction with the record of
 it being applied.
 
+A migration is history: it says what the change did when it was made, in its
+own SQL, and never calls today's domain code (which may change after it). It
+uses only modules below the database's users: case_files.py (where a letter's
+path is stored) and chains.py (the ledger's hashes).
+
 Every command opens the database and so asks whether a migration is pending:
 that is one plain query (:func:`pending_names`), and sqlite-utils (60 to 90 ms
 to import) is loaded only when one is.
@@ -18,6 +23,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from thcli import case_files
+from thcli.chains import reseal_ledger, verify_ledger
 from thcli.errors import DatabaseProblem
 
 if TYPE_CHECKING:
@@ -53,9 +60,11 @@ def m003_end_moved_addresses(db: Database) -> None:
     # address as no longer current, so that no letter goes to a home the client has left. Cases that
     # ended that way before this release get the same here, unless the address is still in use: another
     # case at it is open, or was referred on or after the day the moved case ended (the client came back).
-    from thcli import settings
-
-    reasons = list(settings.get(db, "moved_reasons"))
+    # The reasons are the setting moved_reasons as this release stored it (codes separated by commas),
+    # or its default then.
+    row = db.execute("SELECT value FROM settings WHERE key = 'moved_reasons'").fetchone()
+    reasons = [code.strip() for code in (row[0] if row else "moved_away,rehoused,moved_on").split(",")
+               if code.strip()]
     if not reasons:
         return
     marks = ", ".join("?" * len(reasons))
@@ -79,8 +88,6 @@ def m010_record_where_files_are(db: Database) -> None:
     # relative to it, and each file records the database that wrote it (made_in): retention
     # deletes only its own, unchanged files (case_files.py). Subject access files are recorded
     # too, once per case whose data they hold, so that they follow those cases at retention.
-    from thcli import case_files
-
     db.execute("ALTER TABLE letters ADD COLUMN made_in TEXT")
     db.execute("""CREATE TABLE subject_access_files (
         id       INTEGER PRIMARY KEY,
@@ -109,14 +116,27 @@ def m011_seal_ledger_text_apart(db: Database) -> None:
     # (redacted_on) while the chain still proves every figure. The only change the ledger
     # now accepts is exactly that. An intact chain is re-sealed this way; a broken one is
     # left as found (db check goes on reporting it).
-    from thcli import budget
-
     db.execute("ALTER TABLE ledger ADD COLUMN details_sha256 TEXT")
     db.execute("ALTER TABLE ledger ADD COLUMN redacted_on TEXT")
     db.execute("DROP TRIGGER ledger_no_update")
-    if not budget.verify_chain(db):
-        budget.reseal(db)
-    db.execute(budget.LEDGER_UPDATE_TRIGGER)
+    if not verify_ledger(db):
+        reseal_ledger(db)
+    db.execute(LEDGER_UPDATE_TRIGGER)
+
+
+#: The one change a ledger row accepts from m011 on: its free text removed under the retention schedule.
+LEDGER_UPDATE_TRIGGER = """CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger
+WHEN NOT (old.redacted_on IS NULL AND new.redacted_on IS NOT NULL AND old.details_sha256 IS NOT NULL
+          AND new.invoice IS NULL AND new.memo IS NULL
+          AND new.id IS old.id AND new.at IS old.at AND new.on_date IS old.on_date AND new.kind IS old.kind
+          AND new.amount_pence IS old.amount_pence AND new.fund_id IS old.fund_id
+          AND new.case_id IS old.case_id AND new.line_id IS old.line_id AND new.contributor IS old.contributor
+          AND new.pledged IS old.pledged AND new.corrects_id IS old.corrects_id AND new.by IS old.by
+          AND new.details_sha256 IS old.details_sha256 AND new.prev_hash IS old.prev_hash
+          AND new.hash IS old.hash)
+BEGIN
+    SELECT RAISE(ABORT, 'ledger entries are never changed: add a correction');
+END"""
 
 
 #: Every migration, in the order they run.

@@ -35,6 +35,7 @@ import questionary
 from questionary import Choice
 
 from thcli import clock, codes, parse, referrals, workflow
+from thcli.cases import is_rented
 from thcli.errors import BadInput, NotAllowed
 
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ def build_steps(db: Database) -> list[Step]:
     """The wizard's questions, in the order a coordinator hears them."""
 
     def rented(answers: Answers) -> bool:
-        return referrals.is_rented(db, answers.get("tenure"))
+        return is_rented(db, answers.get("tenure"))
 
     def has_referrer(answers: Answers) -> bool:
         route = answers.get("route")
@@ -226,7 +227,6 @@ def _outcome(case: dict) -> str:
 
 class Cancelled(Exception):
     """The coordinator chose to cancel."""
-
 
 class ReferralWizard:
     """Asks the questions of :func:`build_steps`, then saves through referrals.add_referral."""

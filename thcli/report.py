@@ -12,7 +12,7 @@ figures, each over the cases it names:
   and 90th percentile (nearest rank), over cases first surveyed, or fully
   fitted, in the period;
 - **within target**: of the cases fitted in the period, how many by their
-  fitting target (emergency, high risk or standard; county.FitTargets);
+  fitting target (emergency, high risk or standard; targets.FitTargets);
 - **spend**: payments dated in the period, net of refunds and corrections, per
   fund, and per household (mean and range over the households paid for);
 - **outcomes**: cases that ended in the period, by status and reason.
@@ -26,7 +26,10 @@ import statistics
 from typing import TYPE_CHECKING
 
 from thcli import clock, settings
-from thcli.county import COUNTS_AS, FitTargets, Period, WorkingDays
+from thcli.budget import COUNTS_AS
+from thcli.calendar import WorkingDays
+from thcli.periods import Period
+from thcli.targets import FitTargets
 
 if TYPE_CHECKING:
     from sqlite_utils import Database

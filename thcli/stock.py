@@ -19,13 +19,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from thcli import audit, clock, codes, parse, settings, targets
-from thcli.db import write
+from thcli import audit, budget, calendar, clock, codes, measures, parse, settings, targets
+from thcli.cases import case_row, event
+from thcli.db import Database, write
 from thcli.errors import BadInput, NotAllowed
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
-
     from thcli.demo import DemoContext
 
 #: Case statuses a stock item can be issued in (not before the case is open, nor once it ended).
@@ -40,8 +39,6 @@ def held(db: Database, item: str, holder: str) -> int:
 
 
 def _item(db: Database, item: str, option: str = "ITEM") -> dict:
-    from thcli import measures
-
     try:
         codes.require(db, "measure", item)
     except BadInput as error:
@@ -119,8 +116,6 @@ def issue(db: Database, ref: str, item: str, *, by: str, holder: str | None = No
     Returns the line (as ``measures list`` shows it), the holder, what they
     have left, and whether the case moved to fitted.
     """
-    from thcli import budget, measures, referrals
-
     entry = _item(db, item)
     on = on or clock.today()
     if on > clock.today():
@@ -128,7 +123,7 @@ def issue(db: Database, ref: str, item: str, *, by: str, holder: str | None = No
     if quantity is not None and quantity < 1:
         raise BadInput(f"{quantity} is not a quantity to issue: give a whole number above zero", "--quantity")
     with write(db):
-        case = referrals.case_row(db, ref)
+        case = case_row(db, ref)
         ref = case["ref"]
         if case["status"] not in ISSUING:
             raise NotAllowed(f"{ref}'s status is {case['status']}: equipment is issued while a case is "
@@ -168,7 +163,7 @@ def issue(db: Database, ref: str, item: str, *, by: str, holder: str | None = No
                                              "fund_id": None})
         db["stock_movements"].insert({"at": _at(on), "item": item, "holder": chosen, "quantity": -count,
                                       "case_id": case["id"], "line_id": line_id, "by": by})
-        referrals.event(db, case["id"], "measures", f"line {number}: {count} {item} issued from stock ({chosen})",
+        event(db, case["id"], "measures", f"line {number}: {count} {item} issued from stock ({chosen})",
                         by=by)
         db["cases"].update(case["id"], {"updated_at": clock.now_iso()})
         audit.record(db, by=by, action="stock.issue", ref=ref, detail=f"{item} -{count} ({chosen})")
@@ -204,8 +199,6 @@ def demo_equipment(context: DemoContext) -> None:
       left for ``due`` to show.
     """
     import random
-
-    from thcli import calendar
 
     db, rng, today, by = context.db, context.rng, context.today, context.by
     start = today - dt.timedelta(days=548)

@@ -20,7 +20,7 @@ import typer
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from thcli.crypto import Key
+    from thcli.cipher import Key
 
 APP_NAME = "thcli"
 
@@ -59,32 +59,32 @@ class Session:
     def key(self) -> Key | None:
         """The database passphrase: THCLI_KEY, else asked once in a terminal; None when neither."""
         if self._key is None:
-            from thcli import crypto
+            from thcli import cipher
 
-            self._key = crypto.key_from_environment()
+            self._key = cipher.key_from_environment()
             if self._key is None and stdin_is_terminal():
-                self._key = crypto.Key(_ask_passphrase(f"Passphrase for {self.db_path}: "))
+                self._key = cipher.Key(_ask_passphrase(f"Passphrase for {self.db_path}: "))
         return self._key
 
     def key_for(self, path: Path | None = None) -> Key | None:
         """The key to open ``path`` (default: the database) with: None when it is a plain file."""
-        from thcli import crypto
+        from thcli import cipher
 
-        return self.key() if crypto.is_encrypted(path or self.db_path) else None
+        return self.key() if cipher.is_encrypted(path or self.db_path) else None
 
     def new_key(self, variable: str = "THCLI_KEY") -> Key:
         """A new passphrase: from ``variable``, else typed twice in a terminal; never an option."""
-        from thcli import crypto
+        from thcli import cipher
         from thcli.errors import BadInput
 
-        key = crypto.key_from_environment(variable)
+        key = cipher.key_from_environment(variable)
         if key is None:
             if not stdin_is_terminal():
                 raise BadInput(f"set {variable} to the new passphrase (thcli never takes a passphrase "
                                "on the command line), or run this in a terminal to be asked for it")
-            key = crypto.Key(_ask_passphrase("New passphrase: "))
-            crypto.require_strong(key)
-            if crypto.Key(_ask_passphrase("The same passphrase again: ")) != key:
+            key = cipher.Key(_ask_passphrase("New passphrase: "))
+            cipher.require_strong(key)
+            if cipher.Key(_ask_passphrase("The same passphrase again: ")) != key:
                 raise BadInput("the two passphrases differ: nothing was changed")
         return key
 

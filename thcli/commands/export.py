@@ -64,10 +64,10 @@ def cases(
 
     Example: thcli export cases --year 2026/27 --out county-cases-2026-27.csv
     """
-    from thcli import county
+    from thcli import county, periods
 
     s = session(ctx)
-    chosen = county.period(start=start, end=end, quarter=quarter, year=year)
+    chosen = periods.period(start=start, end=end, quarter=quarter, year=year)
     db = s.open()
     done = county.export_cases(db, chosen, by=s.user, out=out_file, stream=None if out_file else _stdout(),
                                bom=not no_bom, force=force)
@@ -109,10 +109,10 @@ def summary(
 
     Example: thcli export summary --quarter 2026Q3 --round 5 --out county-summary-2026Q3.csv
     """
-    from thcli import county
+    from thcli import county, periods
 
     s = session(ctx)
-    chosen = county.period(start=start, end=end, quarter=quarter, year=year)
+    chosen = periods.period(start=start, end=end, quarter=quarter, year=year)
     db = s.open()
     done = county.export_summary(db, chosen, by=s.user, out=out_file, stream=None if out_file else _stdout(),
                                  bom=not no_bom, round_to=round_to, force=force)

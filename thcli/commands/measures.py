@@ -226,9 +226,10 @@ def where(
 
 
 def _status_after(db, ref: str, moved_to: str | None = None) -> None:
-    from thcli import parse, referrals
+    from thcli import parse
+    from thcli.cases import case_row
 
-    case = referrals.case_row(db, ref)
+    case = case_row(db, ref)
     if moved_to:
         out(f"Every approved measure is fitted: {case['ref']} is now {case['status']}.")
     else:

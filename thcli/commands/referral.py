@@ -319,13 +319,13 @@ def list_(
     """
     from rich.text import Text
 
-    from thcli import audit, clock, referrals, render
+    from thcli import audit, case_view, clock, render
 
     s = session(ctx)
     db = s.open()
-    filters = referrals.ListFilters(status=status, district=district, risk=risk, route=route, overdue=overdue,
+    filters = case_view.ListFilters(status=status, district=district, risk=risk, route=route, overdue=overdue,
                                     search=search, since=since, limit=limit or None)
-    rows, total = referrals.list_cases(db, filters)
+    rows, total = case_view.list_cases(db, filters)
     audit.record_view(db, by=s.user, action="referral.list", cases=len(rows), shown_as=render.resolve_format(fmt),
                       filters={"status": status, "district": district, "risk": risk, "route": route,
                                "overdue": overdue, "search": search, "since": since, "limit": limit})
@@ -349,7 +349,7 @@ def list_(
         render.Column("next_due_what", "For"),
     ]
     caption = f"{len(rows)} of {total} cases" + (" (use --limit 0 for all)" if len(rows) < total else "")
-    render.emit(rows, fmt, columns, csv_columns=referrals.LIST_COLUMNS, caption=caption,
+    render.emit(rows, fmt, columns, csv_columns=case_view.LIST_COLUMNS, caption=caption,
                 empty="No cases match.")
 
 
@@ -367,7 +367,7 @@ def show(
 
     Example: thcli referral show TH-2026-0042
     """
-    from thcli import referrals, render
+    from thcli import case_view, render
     from thcli.errors import BadInput
 
     if render.resolve_format(fmt) == "csv":  # one case, with its timeline and money, is not one table
@@ -375,7 +375,7 @@ def show(
                        "gives cases as rows", "--format")
     s = session(ctx)
     db = s.open()
-    case = referrals.show_case(db, ref, by=s.user, with_perpetrator=with_perpetrator)
+    case = case_view.show_case(db, ref, by=s.user, with_perpetrator=with_perpetrator)
     if render.resolve_format(fmt) == "json":
         render.print_json(case)
         return

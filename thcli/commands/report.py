@@ -50,9 +50,9 @@ def summary(
 
     Example: thcli report summary --quarter 2026Q3
     """
-    from thcli import county, render, report
+    from thcli import periods, render, report
 
-    chosen = county.period(start=start, end=end, quarter=quarter, year=year, required=False)
+    chosen = periods.period(start=start, end=end, quarter=quarter, year=year, required=False)
     shown = render.resolve_format(fmt)
     db = session(ctx).open()
     data = report.summary(db, chosen)
