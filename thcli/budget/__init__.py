@@ -44,25 +44,22 @@ the only change the ledger accepts.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
-import operator
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from thcli import audit, clock, codes, parse, settings
 from thcli.cases import case_row, event
 from thcli.chains import GENESIS, INVOICE, LEDGER_FIELDS, MEMO, details_digest, ledger_row_hash
 from thcli.chains import verify_ledger as verify_chain  # noqa: F401 - the ledger's own check, by its old name
-from thcli.db import insert_many, one, write
+from thcli.db import one, write
 from thcli.errors import BadInput, NotAllowed, NotFound, WouldOverspend
+from thcli.parse import format_money
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
-
-    from thcli.demo import DemoContext
 
 KINDS = ("allocation", "contribution", "commitment", "release", "payment", "refund", "correction")
 CONTRIBUTORS = ("survivor", "landlord", "housing_association", "charity")
@@ -117,11 +114,6 @@ _PLEDGES = """
 # --- money and years as a coordinator reads them ---------------------------------
 
 
-def money(pence: int) -> str:
-    """``£1,234.50``, with a minus sign when negative."""
-    return ("-" if pence < 0 else "") + parse.format_money(abs(pence))
-
-
 def year_span(year: str) -> tuple[dt.date, dt.date]:
     """First and last day of a financial year ``2026/27``."""
     _label, start, end = parse.financial_year(year)
@@ -155,8 +147,9 @@ def _recorded(db: Database, entry_ids: list[int], fund: dict) -> Recorded:
 # --- the ledger itself ------------------------------------------------------------
 
 
-class _Chain:
-    """Appends ledger rows with explicit ids, each hashed over the one before."""
+class Chain:
+    """Appends ledger rows with explicit ids, each hashed over the one before (thcli's own entries, and
+    the demo's 800,000 written in bulk)."""
 
     def __init__(self, db: Database):
         self.db = db
@@ -191,7 +184,7 @@ _INSERT = f"{INSERT_INTO} VALUES ({', '.join('?' * (len(LEDGER_FIELDS) + 3))})"
 
 def _append(db: Database, **fields: Any) -> int:
     """Append one ledger row (inside the caller's write transaction); returns its id."""
-    row = _Chain(db).row(**fields)
+    row = Chain(db).row(**fields)
     db.conn.execute(_INSERT, row)
     return row[0]
 
@@ -425,7 +418,8 @@ def _check_overspend(db: Database, fund: dict, effect: int, doing: str, allow_ov
     if after >= 0 or (allow_overspend and allow_overspend.strip()):
         return
     raise WouldOverspend(
-        f"{doing} would take {_fund_label(fund)} below zero by {money(-after)}: it has {money(left)} left. "
+        f"{doing} would take {_fund_label(fund)} below zero by {format_money(-after)}: it has "
+        f"{format_money(left)} left. "
         "Choose another fund, add money to it (`thcli budget fund allocate`), or go ahead with "
         "--allow-overspend REASON (recorded)"
     )
@@ -458,17 +452,18 @@ def _over_cap(db: Database, case: dict, line: dict, amount: int) -> list[str]:
         share = _case_share(db, case["id"], works_only=False)
         if share + amount > cap:
             passed.append(
-                f"the household cap is {money(cap)} (setting household_cap) and approving line {line['line']} "
-                f"({money(amount)}) would bring the scheme's spend on {case['ref']} to {money(share + amount)}"
+                f"the household cap is {format_money(cap)} (setting household_cap) and approving line "
+                f"{line['line']} ({format_money(amount)}) would bring the scheme's spend on {case['ref']} to "
+                f"{format_money(share + amount)}"
             )
     works_cap = settings.get(db, "contribution_cap")
     if works_cap and amount > 0 and line["kind"] == "works":
         share = _case_share(db, case["id"], works_only=True)
         if share + amount > works_cap:
             passed.append(
-                f"the scheme contributes at most {money(works_cap)} towards works per household (setting "
-                f"contribution_cap) and approving line {line['line']} ({money(amount)}) would bring its share "
-                f"of {case['ref']}'s works to {money(share + amount)}, after contributions from others; record "
+                f"the scheme contributes at most {format_money(works_cap)} towards works per household (setting "
+                f"contribution_cap) and approving line {line['line']} ({format_money(amount)}) would bring its share "
+                f"of {case['ref']}'s works to {format_money(share + amount)}, after contributions from others; record "
                 f"the survivor's or landlord's contribution first (`thcli budget contribution {case['ref']} "
                 f"--from landlord --amount {parse.pounds(share + amount - works_cap)} --pledged`)"
             )
@@ -514,13 +509,13 @@ def commit_line(db: Database, case: dict, line: dict, fund: dict, *, by: str, on
             if figures["committed_pence"] > 0:
                 other = _fund_row(db, "id = ?", [fund_id])
                 raise NotAllowed(f"{case['ref']} line {line['line']} is already approved against "
-                                 f"{_fund_label(other)} ({money(figures['committed_pence'])} committed)")
+                                 f"{_fund_label(other)} ({format_money(figures['committed_pence'])} committed)")
         caps = _over_cap(db, case, line, amount)
         reason = (over_cap_reason or "").strip()
         if caps and not reason:
             raise NotAllowed(f"{case['ref']}: " + "; and ".join(caps) + ". Approve with --over-cap-reason "
                              "REASON (recorded), or leave the line out")
-        doing = f"approving {money(amount)} for {case['ref']} line {line['line']}"
+        doing = f"approving {format_money(amount)} for {case['ref']} line {line['line']}"
         _check_overspend(db, fund, -amount, doing, allow_overspend)
         overspending = amount > 0 and remaining(db, fund["id"]) - amount < 0
         memo = f"approved: {line['code']} x{line['quantity']}"
@@ -570,11 +565,11 @@ def settle_fitted(db: Database, case: dict, line: dict, actual_cost_pence: int, 
         if difference < 0 and open_ > 0:
             _append(db, kind="release", amount=min(-difference, open_), fund_id=fund["id"], on=on, by=by,
                     case_id=case["id"], line_id=line["id"],
-                    memo=f"fitted for {money(actual_cost_pence)}, under the estimate")
+                    memo=f"fitted for {format_money(actual_cost_pence)}, under the estimate")
         elif difference > 0:
-            doing = f"fitting {case['ref']} line {line['line']} for {money(difference)} more than committed"
+            doing = f"fitting {case['ref']} line {line['line']} for {format_money(difference)} more than committed"
             _check_overspend(db, fund, -difference, doing, allow_overspend)
-            memo = f"fitted for {money(actual_cost_pence)}, over the estimate"
+            memo = f"fitted for {format_money(actual_cost_pence)}, over the estimate"
             overspending = remaining(db, fund["id"]) - difference < 0
             if overspending:
                 memo += f"; overspend allowed: {allow_overspend.strip()}"
@@ -665,7 +660,7 @@ def add_contribution(db: Database, ref: str, *, contributor: str, amount_pence: 
         entry = _append(db, kind="contribution", amount=amount_pence, fund_id=fund["id"], on=on, by=by,
                         case_id=case["id"], contributor=contributor, pledged=pledged,
                         memo=memo or f"{what} {'by' if pledged else 'from'} the {contributor.replace('_', ' ')}")
-        event(db, case["id"], "money", f"{money(amount_pence)} contribution {what} from the "
+        event(db, case["id"], "money", f"{format_money(amount_pence)} contribution {what} from the "
                         f"{contributor.replace('_', ' ')} ({fund['code']})", by=by)
         audit.record(db, by=by, action="budget.contribution", ref=case["ref"], detail=f"entry {entry}")
         return _recorded(db, [entry], fund)
@@ -707,7 +702,7 @@ def pay(db: Database, ref: str, line_number: int, *, amount_pence: int, invoice:
         settles = line["status"] in ("fitted", "removed")
         release = open_ if settles else min(open_, amount_pence)
         effect = release - amount_pence
-        _check_overspend(db, fund, effect, f"paying {money(amount_pence)} on {label}", allow_overspend)
+        _check_overspend(db, fund, effect, f"paying {format_money(amount_pence)} on {label}", allow_overspend)
         overspending = effect < 0 and remaining(db, fund["id"]) + effect < 0
         memo = f"overspend allowed: {allow_overspend.strip()}" if overspending else None
         entries = [_append(db, kind="payment", amount=-amount_pence, fund_id=fund["id"], on=on, by=by,
@@ -716,7 +711,7 @@ def pay(db: Database, ref: str, line_number: int, *, amount_pence: int, invoice:
             entries.append(_append(db, kind="release", amount=release, fund_id=fund["id"], on=on, by=by,
                                    case_id=case["id"], line_id=line["id"], invoice=invoice,
                                    memo=f"released by payment {entries[0]}"))
-        event(db, case["id"], "money", f"{money(amount_pence)} paid on line {line['line']} "
+        event(db, case["id"], "money", f"{format_money(amount_pence)} paid on line {line['line']} "
                         f"(invoice {invoice}, {fund['code']})", by=by)
         audit.record(db, by=by, action="budget.pay", ref=case["ref"], detail=f"entry {entries[0]}")
         if overspending:
@@ -740,16 +735,17 @@ def refund(db: Database, ref: str, line_number: int, *, amount_pence: int, by: s
         paid = {fid: f["paid_pence"] for fid, f in _line_figures(db, line["id"]).items() if f["paid_pence"] > 0}
         total = sum(paid.values())
         if amount_pence > total:
-            raise NotAllowed(f"{label} has {money(total)} paid on it: a refund cannot be more than that")
+            raise NotAllowed(f"{label} has {format_money(total)} paid on it: a refund cannot be more than that")
         fund_id = max(paid, key=lambda fid: paid[fid]) if len(paid) > 1 else next(iter(paid))
         if paid[fund_id] < amount_pence:
-            raise NotAllowed(f"{label} was paid from several funds: refund at most {money(paid[fund_id])} at once")
+            raise NotAllowed(f"{label} was paid from several funds: refund at most {format_money(paid[fund_id])} "
+                             "at once")
         fund = _fund_row(db, "id = ?", [fund_id])
         invoice = (invoice or "").strip() or None
         entry = _append(db, kind="refund", amount=amount_pence, fund_id=fund_id, on=on, by=by, case_id=case["id"],
                         line_id=line["id"], invoice=invoice,
                         memo=memo)
-        event(db, case["id"], "money", f"{money(amount_pence)} refunded on line {line['line']} "
+        event(db, case["id"], "money", f"{format_money(amount_pence)} refunded on line {line['line']} "
                         f"({fund['code']})", by=by)
         audit.record(db, by=by, action="budget.refund", ref=case["ref"], detail=f"entry {entry}")
         return _recorded(db, [entry], fund)
@@ -815,7 +811,7 @@ def correct(db: Database, entry_id: int, *, reason: str, by: str, on: dt.date | 
 
             ref = db.conn.execute("SELECT ref FROM cases WHERE id = ?", [entry["case_id"]]).fetchone()[0]
             event(db, entry["case_id"], "money", f"ledger entry {entry_id} ({entry['kind']}, "
-                            f"{money(entry['amount_pence'])}) corrected: {reason}", by=by)
+                            f"{format_money(entry['amount_pence'])}) corrected: {reason}", by=by)
         audit.record(db, by=by, action="budget.correct", ref=ref, detail=f"entry {entry_id} by entry {written[0]}")
         if overspending and ref:
             audit.record(db, by=by, action="budget.overspend", ref=ref)
@@ -917,10 +913,10 @@ def status(db: Database, *, year: str | None = None, today: dt.date | None = Non
         }
         funds.append(fund)
         if row["remaining_pence"] < 0:
-            warnings.append(f"{_fund_label(row)} is overspent by {money(-row['remaining_pence'])}")
+            warnings.append(f"{_fund_label(row)} is overspent by {format_money(-row['remaining_pence'])}")
         elif forecast > total:
-            warnings.append(f"{_fund_label(row)}: at the rate so far ({money(spend)} in {months:g} months) "
-                            f"{label} will need {money(forecast)}, more than the fund's {money(total)}")
+            warnings.append(f"{_fund_label(row)}: at the rate so far ({format_money(spend)} in {months:g} months) "
+                            f"{label} will need {format_money(forecast)}, more than the fund's {format_money(total)}")
     districts: dict[str | None, dict] = {}
     for fund in funds:
         group = districts.setdefault(fund["district"], {"district": fund["district"], "funds": 0,
@@ -957,168 +953,3 @@ def case_money(db: Database, case_id: int) -> dict:
         "pledged_pence": sum(f["pledged_pence"] for f in funds),
         "funds": funds,
     }
-
-
-# --- the demo's money -------------------------------------------------------------
-
-#: The demo's funds each year: (name, code before the year, source, district, weight of the cases
-#: charged to it).
-DEMO_FUNDS = [
-    ("Example OPCC", "opcc", "opcc", None, 50),
-    ("Homelessness Prevention Grant", "hpg", "hpg", None, 40),
-    ("Sanctuary Donations", "donations", "donations", None, 10),
-    ("Fenwick District Budget", "fenwick", "district_budget", "fenwick", 0),
-]
-#: The demo fund left close to running out (this year's district budget).
-DEMO_TIGHT = ("Fenwick District Budget", 15_000)
-
-
-class _DemoEntry(NamedTuple):
-    """A demo ledger entry before it is numbered and hashed (a tuple: the demo makes 800,000)."""
-
-    on: dt.date
-    rank: int  # orders one day's entries: allocations 0, contributions 1, approvals 2, fittings 3, payments 4
-    kind: str
-    amount: int
-    fund_id: int
-    case_id: int | None = None
-    line_id: int | None = None
-    invoice: str | None = None
-    contributor: str | None = None
-    pledged: bool = False
-    memo: str | None = None
-
-
-def _round_up(pence: int, step: int) -> int:
-    return max(step, -(-pence // step) * step)
-
-
-def demo_money(context: DemoContext) -> None:
-    """``thcli demo``: funds for each financial year of the demo, and the money of every case.
-
-    Approved lines are charged to a fund (a Fenwick case mostly to the Fenwick
-    district budget) with a commitment at the approval date; fitted lines are
-    settled at their actual cost and most are paid with an invoice a few weeks
-    later; some households get a contribution from the survivor, the landlord
-    or a housing association (pledged while works are pending). Allocations are
-    sized from the spend so that every fund stays above zero, this year's
-    Fenwick District Budget only just.
-    """
-    db, rng, today, by = context.db, context.rng, context.today, context.by
-    charged = [s for s in context.stories
-               if any(m.get("line_id") and m["status"] in PAYABLE for m in s.measures)]
-    fund_years = sorted({parse.financial_year_of(min(s.dates["approved"], today)) for s in charged}
-                        | {parse.financial_year_of(today), parse.financial_year_of(today - dt.timedelta(days=365))})
-    now = clock.now_iso()
-    funds: dict[tuple[str, str], dict] = {}
-    with write(db):
-        for year in fund_years:
-            for name, short, source, district, _weight in DEMO_FUNDS:
-                code = fund_code(short, year)
-                fund_id = db.conn.execute(
-                    "INSERT INTO funds (code, name, year, source, district, created_at, created_by) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)", [code, name, year, source, district, now, by]).lastrowid
-                funds[(year, name)] = {"id": fund_id, "year": year, "name": name, "district": district}
-        rows: list[_DemoEntry] = []  # every entry but allocations, in any order
-        line_funds, events = [], []
-        invoice = 1000
-        weights = {name: weight for name, _c, _s, _d, weight in DEMO_FUNDS if weight}
-        kinds = {r["code"]: r["kind"] for r in codes.list_codes(db, "measure")}
-        for story in charged:
-            approved = min(story.dates["approved"], today)
-            year = parse.financial_year_of(approved)
-            if story.district == "fenwick" and rng.random() < 0.7:
-                name = "Fenwick District Budget"
-            else:
-                name = rng.choices(list(weights), weights=list(weights.values()))[0]
-            fund_id = funds[(year, name)]["id"]
-            works = 0
-            case_paid = False
-            for m in story.measures:
-                if not m.get("line_id") or m["status"] not in PAYABLE:
-                    continue
-                line_funds.append((fund_id, m["line_id"]))
-                of_line = (fund_id, story.case_id, m["line_id"])  # fund, case and line of its entries
-                estimate = m["estimate"]
-                if kinds.get(m["code"]) == "works":
-                    works += estimate
-                rows.append(_DemoEntry(approved, 2, "commitment", -estimate, *of_line,
-                                       memo=f"approved: {m['code']} x{m['quantity']}"))
-                fitted, actual = m.get("fitted_on"), m.get("actual")
-                if not fitted or actual is None:
-                    continue
-                fitted = max(fitted, approved)  # the demo's stories may fit before a late approval
-                if actual != estimate:
-                    more = actual > estimate
-                    rows.append(_DemoEntry(fitted, 3, "commitment" if more else "release", estimate - actual, *of_line,
-                                           memo=f"fitted for {money(actual)}, "
-                                                f"{'over' if more else 'under'} the estimate"))
-                paid_on = fitted + dt.timedelta(days=rng.randint(10, 40))
-                if paid_on > today or rng.random() < 0.1 or not actual:
-                    continue
-                invoice += 1
-                number = f"INV-{invoice:05d}"
-                rows.append(_DemoEntry(paid_on, 4, "payment", -actual, *of_line, invoice=number))
-                # Its memo names the payment's entry, numbered when the ledger is written.
-                rows.append(_DemoEntry(paid_on, 4, "release", actual, *of_line, invoice=number))
-                events.append((story.case_id, f"{paid_on.isoformat()}T11:00:00Z", "money",
-                               f"{money(actual)} paid on line {m['line']} (invoice {number})", by))
-                case_paid = True
-            if works and rng.random() < 0.3:
-                contributor = {"private_rented": "landlord", "housing_association": "housing_association",
-                               "council": "landlord"}.get(story.tenure, "survivor")
-                amount = min(20_000, max(500, works // 2 // 500 * 500))
-                pledged = not case_paid
-                on = min(approved + dt.timedelta(days=rng.randint(0, 5)), today)
-                what = "pledged" if pledged else "received"
-                rows.append(_DemoEntry(on, 1, "contribution", amount, fund_id, story.case_id, contributor=contributor,
-                                       pledged=pledged, memo=f"{what} {'by' if pledged else 'from'} the "
-                                                             f"{contributor.replace('_', ' ')}"))
-                events.append((story.case_id, f"{on.isoformat()}T12:00:00Z", "money",
-                               f"{money(amount)} contribution {what} from the {contributor.replace('_', ' ')}", by))
-        # Allocations: enough for the lowest point each fund reaches, with room to spare (this
-        # year's Fenwick District Budget only just).
-        order = operator.itemgetter(0, 1)  # the day, then the rank within it
-        rows.sort(key=order)
-        running: dict[int, int] = {}
-        lowest: dict[int, int] = {}
-        for index, r in enumerate(rows):
-            if not r.pledged:
-                running[r.fund_id] = running.get(r.fund_id, 0) + r.amount
-            end_of_day = index + 1 == len(rows) or rows[index + 1].on != r.on
-            if end_of_day:  # a payment and the release it brings are one movement
-                for fund_id, balance in running.items():
-                    lowest[fund_id] = min(lowest.get(fund_id, 0), balance)
-        this_year = parse.financial_year_of(today)
-        allocations = []
-        for (year, name), fund in funds.items():
-            need = -lowest.get(fund["id"], 0)
-            start, end = year_span(year)
-            if year == this_year and name == DEMO_TIGHT[0]:
-                amount = need + DEMO_TIGHT[1]
-            elif year == this_year:
-                elapsed = max((today - start).days + 1, 1)
-                amount = _round_up(need * 365 // elapsed * 5 // 4, 100_000)
-            else:
-                amount = _round_up(need * 21 // 20, 50_000)
-            allocations.append(_DemoEntry(min(start, today), 0, "allocation", amount, fund["id"],
-                                          memo="opening allocation"))
-        chain = _Chain(db)
-        entries = []
-        days: dict[dt.date, str] = {}  # each day's ISO text, made once (800,000 entries, 550 days)
-        # The rows are in order already: placing the few allocations among them saves sorting
-        # 800,000 entries again. Only allocations have rank 0, so each, put to the right of equal
-        # keys, lands after its day's allocations placed before it and before the day's other
-        # entries: where a stable sort of allocations + rows would put it.
-        for allocation in sorted(allocations, key=order):
-            bisect.insort_right(rows, allocation, key=order)
-        for day, _rank, kind, amount, fund_id, case_id, line_id, invoice, contributor, pledged, memo in rows:
-            if kind == "release" and invoice:  # right after its payment
-                memo = f"released by payment {chain.next_id - 1}"
-            on = days.get(day) or days.setdefault(day, day.isoformat())
-            at = f"{on}T{rng.randint(9, 16):02d}:{rng.randint(0, 59):02d}:00Z"
-            entries.append(chain.append((at, on, kind, amount, fund_id, case_id, line_id, invoice, contributor,
-                                         int(pledged), None, memo, by)))
-        insert_many(db, INSERT_INTO, entries)
-        db.conn.executemany("UPDATE measure_lines SET fund_id = ? WHERE id = ?", line_funds)
-        insert_many(db, "INSERT INTO events (case_id, at, kind, detail, by)", events)

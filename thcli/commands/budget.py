@@ -21,6 +21,7 @@ from thcli.commands._common import (
     session,
     warn,
 )
+from thcli.parse import format_money
 
 app = typer.Typer(help="Funds, contributions, commitments and payments.", no_args_is_help=True,
                   add_completion=False)
@@ -44,12 +45,6 @@ FundOption = Annotated[str | None, typer.Option("--fund", metavar="FUND",
                                                 help="A fund code or number (see `thcli budget fund list`).")]
 
 
-def _money(pence: int) -> str:
-    from thcli import budget
-
-    return budget.money(pence)
-
-
 def _compact(table):
     """A lighter table: a rule under the header and no borders, so money columns fit 100 columns."""
     from rich import box
@@ -71,9 +66,9 @@ def _report(recorded, what: str) -> None:
     fund = recorded.fund
     numbers = ", ".join(str(e["id"]) for e in recorded.entries)
     out(f"{what} (ledger entr{'y' if len(recorded.entries) == 1 else 'ies'} {numbers}). "
-        f"{fund['code']} has {_money(recorded.remaining_pence)} left.")
+        f"{fund['code']} has {format_money(recorded.remaining_pence)} left.")
     if recorded.remaining_pence < 0:
-        warn(f"{fund['code']} is overspent by {_money(-recorded.remaining_pence)}.")
+        warn(f"{fund['code']} is overspent by {format_money(-recorded.remaining_pence)}.")
 
 
 # --- funds ----------------------------------------------------------------------------
@@ -106,7 +101,7 @@ def fund_add(
                            by=s.user)
     where = f"for {fund['district']}" if fund["district"] else "for every district"
     out(f"Added fund {fund['code']}: {fund['name']}, {fund['year']}, {fund['source']}, {where}, "
-        f"{_money(amount)} allocated. Use it with --fund {fund['code']}.")
+        f"{format_money(amount)} allocated. Use it with --fund {fund['code']}.")
 
 
 @fund_app.command("allocate")
@@ -126,7 +121,7 @@ def fund_allocate(
     s = session(ctx)
     db = s.open()
     recorded = budget.allocate(db, fund, amount, by=s.user, on=on, memo=memo)
-    _report(recorded, f"Allocated {_money(amount)} to {recorded.fund['code']}")
+    _report(recorded, f"Allocated {format_money(amount)} to {recorded.fund['code']}")
 
 
 @fund_app.command("list")
@@ -147,7 +142,7 @@ def fund_list(ctx: typer.Context, year: Year = None, fmt: FormatOption = None) -
         render.Column("source", "Source"),
         render.Column("district", "District", lambda v, r: v or "all"),
         render.Column("allocated_pence", "Allocated", render.money, justify="right", no_wrap=True),
-        render.Column("remaining_pence", "Remaining", lambda v, r: _money(v), justify="right", no_wrap=True),
+        render.Column("remaining_pence", "Remaining", lambda v, r: format_money(v), justify="right", no_wrap=True),
     ]
     _emit(rows, fmt, columns, title="Funds",
                 csv_columns=["fund", "id", "name", "year", "source", "district", "allocated_pence",
@@ -188,7 +183,7 @@ def contribution(
                                        fund_text=fund, on=on, memo=memo, by=s.user)
     entry = recorded.entries[0]
     what = "pledged by" if pledged else "received from"
-    _report(recorded, f"{_money(amount)} {what} the {contributor.replace('_', ' ')} for {entry['ref']}, "
+    _report(recorded, f"{format_money(amount)} {what} the {contributor.replace('_', ' ')} for {entry['ref']}, "
                       f"credited to {recorded.fund['code']}")
 
 
@@ -218,8 +213,8 @@ def pay(
                           allow_overspend=allow_overspend, by=s.user)
     payment = recorded.entries[0]
     released = sum(e["amount_pence"] for e in recorded.entries if e["kind"] == "release")
-    extra = f"; {_money(released)} of its commitment released" if released else ""
-    _report(recorded, f"Paid {_money(amount)} on {payment['ref']} line {payment['line']} (invoice "
+    extra = f"; {format_money(released)} of its commitment released" if released else ""
+    _report(recorded, f"Paid {format_money(amount)} on {payment['ref']} line {payment['line']} (invoice "
                       f"{payment['invoice']}) from {recorded.fund['code']}{extra}")
 
 
@@ -244,7 +239,7 @@ def refund(
     db = s.open()
     recorded = budget.refund(db, ref, line, amount_pence=amount, invoice=invoice, on=on, memo=memo, by=s.user)
     entry = recorded.entries[0]
-    _report(recorded, f"Refund of {_money(amount)} on {entry['ref']} line {entry['line']} credited to "
+    _report(recorded, f"Refund of {format_money(amount)} on {entry['ref']} line {entry['line']} credited to "
                       f"{recorded.fund['code']}")
 
 
@@ -267,7 +262,7 @@ def correct(
     db = s.open()
     recorded = budget.correct(db, entry, reason=reason, allow_overspend=allow_overspend, by=s.user)
     change = sum(e["amount_pence"] for e in recorded.entries if not e["pledged"])
-    effect = f": {'+' if change > 0 else ''}{_money(change)} on {recorded.fund['code']}" if change else ""
+    effect = f": {'+' if change > 0 else ''}{format_money(change)} on {recorded.fund['code']}" if change else ""
     _report(recorded, f"Entry {entry} corrected{effect}")
 
 
@@ -310,7 +305,7 @@ def _left(value: int, row: dict):
 
 def _figure_columns(render, first):
     def signed(value, row):
-        return _money(value)
+        return format_money(value)
 
     return [
         *first,
@@ -414,7 +409,7 @@ def ledger(
         render.Column("id", "#", justify="right"),
         render.Column("on_date", "Date", render.uk_date, no_wrap=True),
         render.Column("kind", "Kind", kind_shown, no_wrap=True),
-        render.Column("amount_pence", "Amount", lambda v, r: _money(v), justify="right", no_wrap=True),
+        render.Column("amount_pence", "Amount", lambda v, r: format_money(v), justify="right", no_wrap=True),
         render.Column("fund", "Fund", no_wrap=True),
         render.Column("ref", "Case", case_line, no_wrap=True),
         render.Column("invoice", "Invoice", no_wrap=True),

@@ -1377,7 +1377,7 @@ def _without_ref(message: str, ref: str) -> str:
     return message
 
 
-def _make_for_case(db: Database, spec: Kind, ref: str, *, by: str, out_dir: Path, on: dt.date, scheme: Scheme,
+def make_for_case(db: Database, spec: Kind, ref: str, *, by: str, out_dir: Path, on: dt.date, scheme: Scheme,
                    to: str | None, cache: dict, sync: bool) -> list[Made]:
     """Every letter of a kind a case needs (one per contractor for a works order), in the caller's transaction."""
     data = load_case(db, ref)
@@ -1550,7 +1550,7 @@ def sample_contexts(spec: Kind, scheme: Scheme) -> list[dict[str, Any]]:
     return out
 
 
-# --- reading letters back, and the demo ----------------------------------------------------------
+# --- reading letters back ----------------------------------------------------------
 
 
 def case_letters(db: Database, ref: str) -> list[dict]:
@@ -1564,24 +1564,3 @@ def case_letters(db: Database, ref: str) -> list[dict]:
             "SELECT kind, recipient, path, sha256, made_at, made_by, override_reason FROM letters "
             "WHERE case_id = ? ORDER BY id", [case["id"]])
     ]
-
-
-def demo_letters(context) -> None:
-    """``thcli demo``: one letter of each kind, for the most recent case each can be made for."""
-    if context.letters_dir is None:
-        return
-    db = context.db
-    out_dir = prepare_out_dir(context.letters_dir)
-    scheme = Scheme.load(db)
-    cache: dict = {}
-    for spec in KINDS.values():
-        statuses = spec.statuses
-        for story in sorted((s for s in context.stories if s.status in statuses), key=lambda s: -s.index)[:400]:
-            try:
-                with write(db):
-                    _make_for_case(db, spec, story.ref, by=context.by, out_dir=out_dir, on=context.today,
-                                   scheme=scheme, to=None, cache=cache, sync=False)
-                break
-            except (NotAllowed, BadInput):
-                continue
-    sync_folder(out_dir)
