@@ -15,7 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from thcli import audit, budget, clock, codes, followups, measures, parse, surveys, targets, workflow
-from thcli.cases import case_row, client_details, consent_state, flag, name_key
+from thcli.cases import case_row, client_details, consent_state, flag, household, landlord, name_key, referrer
 from thcli.db import Database, one, write
 from thcli.errors import BadInput
 
@@ -172,23 +172,13 @@ def show_case(db: Database, ref: str, *, by: str, with_perpetrator: bool = False
         "dash_score": case["dash_score"],
         "referral_form": bool(case["referral_form"]),
         "crime_ref": case["crime_ref"],
-        "referrer": {
-            "name": case["referrer_name"], "organisation": case["referrer_org"],
-            "role": case["referrer_role"], "phone": case["referrer_phone"],
-            "email": case["referrer_email"],
-        },
+        "referrer": referrer(case),
         "support_worker": case["support_worker"],
         "tenure": case["tenure"],
-        "landlord": {
-            "name": case["landlord_name"], "email": case["landlord_email"],
-            "phone": case["landlord_phone"],
-        },
+        "landlord": landlord(case),
         "landlord_permission": case["landlord_permission"],
         "landlord_permission_on": case["landlord_permission_on"],
-        "household": {
-            "adults": case["adults"], "children": case["children"],
-            "children_ages": case["children_ages"], "pregnant": flag(case["pregnant"]),
-        },
+        "household": household(case),
         "eligibility": {
             "chooses_to_stay": flag(case["chooses_to_stay"]),
             "perpetrator_lives_there": flag(case["perpetrator_lives_there"]),

@@ -55,6 +55,14 @@ def consent_stands_sql(scope: str, *, case: str = "c.id", on: str = ":on") -> st
             + CONSENT_STANDS.format(on=on) + ")")
 
 
+def consent_given_sql(scope: str, *, case: str = "c.id", on: str = ":on") -> str:
+    """SQL true when the case's consent to share with ``scope`` was given by day ``on``, whether or not it has
+    been withdrawn since (the county extract tells "never given" from "withdrawn" with it)."""
+    if scope not in CONSENT_SCOPES:  # pragma: no cover - a programming error
+        raise ValueError(scope)
+    return f"EXISTS (SELECT 1 FROM consents k WHERE k.case_id = {case} AND k.scope = '{scope}' AND k.given_on <= {on})"
+
+
 def consent_state(db: Database, case_id: int, *, on: dt.date | None = None) -> dict[str, bool]:
     """Scope -> whether the client's consent stands on ``on`` (default today): given, and not withdrawn since."""
     day = (on or clock.today()).isoformat()
@@ -83,6 +91,23 @@ def name_key(name: str) -> str:
 def flag(value: Any) -> bool | None:
     """A yes/no column as True, False, or None when it was never asked."""
     return None if value is None else bool(value)
+
+
+def referrer(case: dict) -> dict:
+    """Who referred the case, as ``referral show`` and subject access give it."""
+    return {"name": case["referrer_name"], "organisation": case["referrer_org"], "role": case["referrer_role"],
+            "phone": case["referrer_phone"], "email": case["referrer_email"]}
+
+
+def landlord(case: dict) -> dict:
+    """The landlord recorded on the case."""
+    return {"name": case["landlord_name"], "email": case["landlord_email"], "phone": case["landlord_phone"]}
+
+
+def household(case: dict) -> dict:
+    """Who lives in the home (yes/no as True, False or None when never asked)."""
+    return {"adults": case["adults"], "children": case["children"], "children_ages": case["children_ages"],
+            "pregnant": flag(case["pregnant"])}
 
 
 def client_details(client: dict) -> dict:

@@ -131,7 +131,7 @@ class RootGroup(TyperGroup):
         except BrokenPipeError:
             sys.exit(1)
         except Exception as error:  # noqa: BLE001 - never a traceback (THCLI_DEBUG=1 shows one)
-            from thcli.db import is_database_error, translate
+            from thcli.dbfile import is_database_error, translate
 
             if is_database_error(error):
                 self._note_damage(error)
@@ -149,7 +149,7 @@ class RootGroup(TyperGroup):
 
     def _note_damage(self, error: BaseException) -> None:
         """Mark the command's database damaged when SQLite said so while using it (db.mark_damaged)."""
-        from thcli.db import is_damage, mark_damaged
+        from thcli.dbfile import is_damage, mark_damaged
         from thcli.errors import DatabaseDamaged
 
         session = getattr(self, "thcli_session", None)

@@ -26,20 +26,17 @@ from thcli.cipher import (
     require_strong,
     sqlcipher,
 )
-from thcli.db import (
+from thcli.db import connect, ensure_thcli_tables, newer_message, open_db, refuse_network_share, write
+from thcli.dbfile import (
     busy_timeout_ms,
-    connect,
     damage_note,
     damaged_message,
     database_exists,
-    ensure_thcli_tables,
     exclusive,
+    is_busy,
     is_database_error,
-    newer_message,
-    open_db,
-    refuse_network_share,
     translate,
-    write,
+    translated,
 )
 from thcli.errors import BadInput, DatabaseProblem, NotAllowed, NotFound
 from thcli.files import create_private_file, remove_work_files, work_file
@@ -78,17 +75,11 @@ def take_exclusive(conn: Any, path: Path) -> None:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
     except Exception as error:
-        if is_database_error(error) and ("locked" in str(error) or "busy" in str(error)):
-            raise in_use from None
-        raise _as_problem(error, path) from None
+        if not is_database_error(error):
+            raise
+        raise (in_use if is_busy(error) else translate(error, path)) from None
     if str(mode).lower() != "delete":
         raise in_use
-
-
-def _as_problem(error: BaseException, path: Path) -> BaseException:
-    if is_database_error(error):
-        return translate(error, path)
-    return error
 
 
 def _export(path: Path, source_key: Key | None, target_key: Key, what: str) -> Path:
@@ -102,30 +93,25 @@ def _export(path: Path, source_key: Key | None, target_key: Key, what: str) -> P
         source = open_keyed(path, source_key, timeout=timeout)
     temp = None
     try:
-        try:
+        with translated(path):
             source.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
             source.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except Exception as error:
-            raise _as_problem(error, path) from None
         ensure_thcli_tables(source, path, complete=True)
         _refuse_newer(source, path)
         take_exclusive(source, path)
         temp = _temporary_beside(path, what)
-        try:
+        with translated(path):
             # The key and the file name are bound parameters, never pasted into SQL.
             source.execute("ATTACH DATABASE ? AS converted KEY ?", [str(temp), target_key.reveal()])
             source.execute("SELECT sqlcipher_export('converted')").fetchall()
             expected = _table_counts(source, "main")
             source.execute("DETACH DATABASE converted")
-        except Exception as error:
-            raise _as_problem(error, path) from None
         check = connect(temp, target_key)
         try:
-            result = [r[0] for r in check.execute("PRAGMA integrity_check")]
-            found = _table_counts(check)
-            check.execute("PRAGMA journal_mode = DELETE")
-        except Exception as error:
-            raise _as_problem(error, temp) from None
+            with translated(temp):
+                result = [r[0] for r in check.execute("PRAGMA integrity_check")]
+                found = _table_counts(check)
+                check.execute("PRAGMA journal_mode = DELETE")
         finally:
             check.close()
         if result != ["ok"] or found != expected or header(temp) == SQLITE_HEADER:

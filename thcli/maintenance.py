@@ -30,21 +30,16 @@ from typing import TYPE_CHECKING, Any
 from thcli import audit, case_files, cipher, clock, crypto, migrations
 from thcli.chains import verify_ledger
 from thcli.db import (
-    busy_timeout_ms,
-    clear_damaged,
+    Database,
     connect,
-    database_exists,
     ensure_thcli_tables,
-    exclusive,
-    is_database_error,
     key_of,
-    mark_damaged,
     network_share,
     open_db,
     refuse_network_share,
-    translate,
     write,
 )
+from thcli.dbfile import busy_timeout_ms, clear_damaged, database_exists, exclusive, mark_damaged, translated
 from thcli.errors import DatabaseProblem, NotAllowed, ThcliError
 from thcli.files import (
     belongs_to_database,
@@ -61,8 +56,6 @@ from thcli.files import (
 )
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
-
     from thcli.cipher import Key
 
 
@@ -92,7 +85,7 @@ def check_database(db: Database, path: Path) -> list[Check]:
     """Integrity, foreign keys, the audit and ledger chains, encryption, location and file permissions."""
     results = []
     key = key_of(db)
-    try:
+    with translated(path, mark=path, note="db check"):
         integrity = [r[0] for r in db.conn.execute("PRAGMA integrity_check")]
         if key is not None:
             integrity = [r[0] for r in db.conn.execute("PRAGMA cipher_integrity_check")] or integrity
@@ -108,12 +101,6 @@ def check_database(db: Database, path: Path) -> list[Check]:
         results.append(Check("ledger", not problems, "intact" if not problems else "; ".join(problems[:3])))
         letters = [r[0] for r in db.conn.execute("SELECT path FROM letters WHERE path IS NOT NULL AND path <> ''")]
         missing_or_changed = case_files.letter_problems(db, path)
-    except Exception as error:
-        if is_database_error(error):
-            if "malformed" in str(error) or "corrupt" in str(error):
-                mark_damaged(path, f"db check: {error}")
-            raise translate(error, path) from None
-        raise
     if key is not None:
         version = db.conn.execute("PRAGMA cipher_version").fetchone()
         results.append(Check("encryption", True, f"encrypted (SQLCipher {version[0] if version else ''})".strip()))
@@ -176,12 +163,9 @@ def _copy(source: Any, dest: Path, key: Key | None) -> None:
     """Copy a live database through SQLite's backup API into a new 0600 file (encrypted with ``key``)."""
     target = _target(dest, key)
     try:
-        source.backup(target)
-        target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
-    except Exception as error:
-        if is_database_error(error):
-            raise translate(error, dest) from None
-        raise
+        with translated(dest):
+            source.backup(target)
+            target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
     finally:
         target.close()
     make_private(dest)
@@ -197,15 +181,12 @@ def _check_copy(dest: Path, key: Key | None, expected_cases: int | None = None, 
     """Open a copy and prove it whole (then leave it one file, without a WAL); DatabaseProblem otherwise."""
     conn = connect(dest, key, read_only=read_only)
     try:
-        ensure_thcli_tables(conn, dest)
-        result = conn.execute("PRAGMA integrity_check").fetchone()[0]
-        cases = conn.execute("SELECT count(*) FROM cases").fetchone()[0]
-        if not read_only:
-            conn.execute("PRAGMA journal_mode = DELETE")
-    except Exception as error:
-        if is_database_error(error):
-            raise translate(error, dest) from None
-        raise
+        with translated(dest):
+            ensure_thcli_tables(conn, dest)
+            result = conn.execute("PRAGMA integrity_check").fetchone()[0]
+            cases = conn.execute("SELECT count(*) FROM cases").fetchone()[0]
+            if not read_only:
+                conn.execute("PRAGMA journal_mode = DELETE")
     finally:
         conn.close()
     if key is not None and cipher.header(dest) == cipher.SQLITE_HEADER:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from thcli import audit, budget, case_files, clock, codes, followups, measures, parse, settings, surveys
-from thcli.cases import case_row, client_details, consent_state, flag
+from thcli.cases import case_row, client_details, consent_state, flag, household, landlord, referrer
 from thcli.db import Database, one, write
 from thcli.errors import NotAllowed
 from thcli.files import head, inside, is_docx, may_replace, printable, private_folder, write_atomically
@@ -73,15 +73,11 @@ def _case_record(db: Database, case: dict) -> dict:
         "dash_date": case["dash_date"],
         "dash_score": case["dash_score"],
         "crime_ref": case["crime_ref"],
-        "referrer": {"name": case["referrer_name"], "organisation": case["referrer_org"],
-                     "role": case["referrer_role"], "phone": case["referrer_phone"],
-                     "email": case["referrer_email"]},
+        "referrer": referrer(case),
         "support_worker": case["support_worker"],
-        "household": {"adults": case["adults"], "children": case["children"],
-                      "children_ages": case["children_ages"], "pregnant": flag(case["pregnant"])},
+        "household": household(case),
         "tenure": case["tenure"],
-        "landlord": {"name": case["landlord_name"], "email": case["landlord_email"],
-                     "phone": case["landlord_phone"]},
+        "landlord": landlord(case),
         "landlord_permission": case["landlord_permission"],
         "chooses_to_stay": flag(case["chooses_to_stay"]),
         "address": {"address": address.get("address"), "postcode": address.get("postcode"),

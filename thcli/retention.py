@@ -41,7 +41,8 @@ from typing import Any
 
 from thcli import audit, budget, calendar, case_files, clock, county, parse, settings
 from thcli.cases import case_row, event
-from thcli.db import Database, is_database_error, one, translate, write
+from thcli.db import Database, one, write
+from thcli.dbfile import translated
 from thcli.errors import NotAllowed
 from thcli.workflow import ENDED
 
@@ -358,13 +359,9 @@ def _clients_leaving(db: Database, refs: list[str]) -> int:
 
 def remove_traces(db: Database) -> bool:
     """VACUUM, then empty the WAL; False when another connection kept the WAL from being emptied."""
-    try:
+    with translated():
         db.conn.execute("VACUUM")
         busy, _, _ = db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    except Exception as error:
-        if is_database_error(error):
-            raise translate(error) from None
-        raise
     return busy == 0
 
 

@@ -331,19 +331,13 @@ def due_list(db: Database, *, within: int = 5, today: dt.date | None = None,
             raise error.for_option("--district") from None
         where += " AND district = ?"
         params.append(district)
-    cursor = db.conn.execute(
+    rows = db.query(
         f"""SELECT ref, next_due_what AS what, next_due_on AS due_on,
                    CAST(julianday(?) - julianday(next_due_on) AS INTEGER) AS days_late,
                    status, district, risk_level, emergency
             FROM cases WHERE {where}
             ORDER BY next_due_on, emergency DESC, {_RISK_SQL}, {_WHAT_SQL}, ref""", params)
-    names = [d[0] for d in cursor.description]
-    rows = []
-    for values in cursor:
-        row = dict(zip(names, values, strict=True))
-        row["emergency"] = bool(row["emergency"])
-        rows.append(row)
-    return rows
+    return [{**row, "emergency": bool(row["emergency"])} for row in rows]
 
 
 #: The most-urgent-first order of due_list, as SQL.

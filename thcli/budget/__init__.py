@@ -3,36 +3,19 @@
 A **fund** is a pot for one financial year (1 April to 31 March), county-wide
 or for one district. Every movement of money is one row of the append-only
 ``ledger`` table, signed by its effect on the fund's remaining balance (the
-convention is written above the table in schema.sql):
-
-    allocation +   contribution + (pledged ones count only once received)
-    commitment -   release +      payment -      refund +
-    correction = minus the entry it corrects
-
-so that a fund's remaining balance is one SQL aggregate,
+signs are in ledger.py, and above the table in schema.sql), so that a fund's
+remaining balance is one SQL aggregate,
 ``SUM(amount_pence) WHERE pledged = 0``, never a column that can drift. The
 other figures (allocated, received, committed, paid) are the same sum split by
 kind, a correction counting as the kind of the entry it corrects.
 
-The rules, each with a message saying how to put it right:
-
-- approving a measure (a **commitment** at its estimate), paying more than was
-  committed, or correcting money away must not take a fund below zero, unless
-  the coordinator gives an ``--allow-overspend`` reason (recorded);
-- a fund's year must cover the approval date; a district's fund pays only for
-  that district's cases;
-- the **household cap** (setting ``household_cap``): the scheme's spend on one
-  case (committed and paid, less the contributions of others) above the cap
-  needs an ``--over-cap-reason`` (recorded on the line, the ledger, the case
-  timeline and the audit log);
-- the **contribution rule** (setting ``contribution_cap``, East Lindsey's "up
-  to £200 towards works"): the scheme's share of a household's *works* (less
-  the contributions of the survivor, landlord or others) above it needs the
-  same reason;
-- a payment needs an invoice number, and a declined (or never approved) line
-  takes no payment; a refund is never more than was paid;
-- a payment on a line releases that line's open commitment up to the payment
-  (all of it once the line is fitted), so money is never counted twice.
+The rules, each with a message saying how to put it right, are written out in
+rules.py: nothing takes a fund below zero without an ``--allow-overspend``
+reason; a fund's year and district must fit the case; the household cap and
+the contribution rule (East Lindsey's "up to £200 towards works") need an
+``--over-cap-reason``. A payment needs an invoice number and releases the
+line's open commitment as it goes (payments.py), so money is never counted
+twice.
 
 Every ledger row carries a SHA-256 hash over the previous row's hash and its
 own fields (:func:`verify_chain`), as the audit log does. A row's free text

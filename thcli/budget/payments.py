@@ -21,7 +21,9 @@ from thcli.errors import BadInput, NotAllowed, NotFound
 from thcli.parse import format_money
 
 
-def _case_line(db: Database, case: dict, number: int) -> dict:
+def _case_line(db: Database, ref: str, number: int) -> tuple[dict, dict, str]:
+    """The case, its measure line ``number``, and how a message names the line (NotFound without it)."""
+    case = case_row(db, ref)
     line = one(db, "SELECT * FROM measure_lines WHERE case_id = ? AND line = ?", [case["id"], number])
     if line is None:
         numbers = [str(r[0]) for r in db.conn.execute(
@@ -29,7 +31,7 @@ def _case_line(db: Database, case: dict, number: int) -> dict:
         raise NotFound(f"{case['ref']} has no measure line {number}: "
                        + (f"its lines are {', '.join(numbers)} (`thcli measures list {case['ref']}`)"
                           if numbers else "it has no measures yet"))
-    return line
+    return case, line, f"{case['ref']} line {line['line']}"
 
 
 def contribution_fund(db: Database, case: dict, on: dt.date) -> dict:
@@ -109,9 +111,7 @@ def pay(db: Database, ref: str, line_number: int, *, amount_pence: int, invoice:
         raise BadInput("a payment must be more than £0.00", "--amount")
     on = not_future(on)
     with write(db):
-        case = case_row(db, ref)
-        line = _case_line(db, case, line_number)
-        label = f"{case['ref']} line {line['line']}"
+        case, line, label = _case_line(db, ref, line_number)
         if line["status"] == "declined":
             raise NotAllowed(f"{label} was declined: no payment can be made on a declined line")
         if line["status"] not in PAYABLE:
@@ -156,9 +156,7 @@ def refund(db: Database, ref: str, line_number: int, *, amount_pence: int, by: s
         raise BadInput("a refund must be more than £0.00", "--amount")
     on = not_future(on)
     with write(db):
-        case = case_row(db, ref)
-        line = _case_line(db, case, line_number)
-        label = f"{case['ref']} line {line['line']}"
+        case, line, label = _case_line(db, ref, line_number)
         paid = {fid: f["paid_pence"] for fid, f in line_figures(db, line["id"]).items() if f["paid_pence"] > 0}
         total = sum(paid.values())
         if amount_pence > total:

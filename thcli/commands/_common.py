@@ -275,8 +275,26 @@ parse_search = _wrap(_search)
 parse_reference = _wrap(_reference)
 parse_year = _wrap(_year)
 
-DateOption = Annotated[dt.date | None, typer.Option(parser=parse_date, metavar="DATE")]
+# Options and arguments more than one command takes, each declared once.
 Ref = Annotated[str, typer.Argument(help="The case reference, e.g. TH-2026-0042.", metavar="REF")]
+OnDate = Annotated[dt.date | None, typer.Option("--date", parser=parse_date, metavar="DATE",
+                                                help="When (default today).")]
+NoteOption = Annotated[str | None, typer.Option("--note", parser=parse_text, metavar="TEXT",
+                                                help="A note for the timeline.")]
+CaseOption = Annotated[str | None, typer.Option("--ref", metavar="REF", parser=parse_reference,
+                                                help="Only this case.")]
+YesOption = Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")]
+OverspendOption = Annotated[str | None, typer.Option("--allow-overspend", parser=parse_text, metavar="REASON",
+                                                     help="Go ahead although the fund goes below zero (recorded).")]
+# The period of `export` and `report summary`.
+FromOption = Annotated[dt.date | None, typer.Option(
+    "--from", parser=parse_date, metavar="DATE", help="First day of the period (with --to).", show_default=False)]
+ToOption = Annotated[dt.date | None, typer.Option(
+    "--to", parser=parse_date, metavar="DATE", help="Last day of the period (with --from).", show_default=False)]
+QuarterOption = Annotated[str | None, typer.Option(
+    "--quarter", metavar="YYYYQN", help="A calendar quarter: 2026Q3 is July to September 2026.", show_default=False)]
+YearOption = Annotated[str | None, typer.Option(
+    "--year", metavar="YYYY/YY", help="A financial year: 2026/27 is April 2026 to March 2027.", show_default=False)]
 
 
 def out(text: str = "") -> None:

@@ -8,14 +8,15 @@ from typing import Annotated
 import typer
 
 from thcli.commands._common import (
+    CaseOption,
     FormatOption,
+    OverspendOption,
     Ref,
     out,
     parse_code,
     parse_date,
     parse_positive,
     parse_positive_money,
-    parse_reference,
     parse_text,
     parse_year,
     session,
@@ -33,12 +34,11 @@ Year = Annotated[str | None, typer.Option("--year", parser=parse_year, metavar="
                                           help="Financial year, e.g. 2026/27 (1 April to 31 March).")]
 Amount = Annotated[int, typer.Option("--amount", parser=parse_positive_money, metavar="MONEY",
                                      help="Amount, e.g. £1,234.50 or 85.")]
-OnDate = Annotated[dt.date | None, typer.Option("--date", parser=parse_date, metavar="DATE",
-                                                help="When the money moved (default today).")]
+#: Money's own --date: when it moved (the other commands' --date is _common.OnDate).
+MovedOn = Annotated[dt.date | None, typer.Option("--date", parser=parse_date, metavar="DATE",
+                                                 help="When the money moved (default today).")]
 Memo = Annotated[str | None, typer.Option("--memo", parser=parse_text, metavar="TEXT",
                                           help="A note on the ledger entry.")]
-Overspend = Annotated[str | None, typer.Option("--allow-overspend", parser=parse_text, metavar="REASON",
-                                               help="Go ahead although the fund goes below zero (recorded).")]
 Line = Annotated[int, typer.Argument(parser=parse_positive, metavar="LINE",
                                      help="The measure line number (see `thcli measures list REF`).")]
 FundOption = Annotated[str | None, typer.Option("--fund", metavar="FUND",
@@ -109,7 +109,7 @@ def fund_allocate(
     ctx: typer.Context,
     fund: Annotated[str, typer.Argument(metavar="FUND", help="A fund code or number.")],
     amount: Amount,
-    on: OnDate = None,
+    on: MovedOn = None,
     memo: Memo = None,
 ) -> None:
     """Add money to a fund during its year (a grant top-up, donations received).
@@ -164,7 +164,7 @@ def contribution(
     amount: Amount,
     pledged: Annotated[bool, typer.Option("--pledged", help="Promised, not yet received.")] = False,
     fund: FundOption = None,
-    on: OnDate = None,
+    on: MovedOn = None,
     memo: Memo = None,
 ) -> None:
     """Record a contribution towards a case's measures, received or pledged.
@@ -195,8 +195,8 @@ def pay(
     amount: Amount,
     invoice: Annotated[str, typer.Option("--invoice", parser=parse_text, metavar="NO",
                                          help="The invoice number (a payment needs one).")],
-    on: OnDate = None,
-    allow_overspend: Overspend = None,
+    on: MovedOn = None,
+    allow_overspend: OverspendOption = None,
 ) -> None:
     """Record an invoice paid on a measure line.
 
@@ -226,7 +226,7 @@ def refund(
     amount: Amount,
     invoice: Annotated[str | None, typer.Option("--invoice", parser=parse_text, metavar="NO",
                                                 help="The credit note or invoice number.")] = None,
-    on: OnDate = None,
+    on: MovedOn = None,
     memo: Memo = None,
 ) -> None:
     """Record money paid back on a measure line (a contractor's credit note).
@@ -250,7 +250,7 @@ def correct(
                                          help="The ledger entry number (see `thcli budget ledger`).")],
     reason: Annotated[str, typer.Option("--reason", parser=parse_text, metavar="TEXT",
                                         help="Why the entry is wrong (recorded).")],
-    allow_overspend: Overspend = None,
+    allow_overspend: OverspendOption = None,
 ) -> None:
     """Reverse a wrong ledger entry with a correcting entry (entries are never changed).
 
@@ -375,8 +375,7 @@ def ledger(
     ctx: typer.Context,
     year: Year = None,
     fund: FundOption = None,
-    ref: Annotated[str | None, typer.Option("--ref", metavar="REF", parser=parse_reference,
-                                            help="Only this case.")] = None,
+    ref: CaseOption = None,
     kind: Annotated[str | None, typer.Option("--kind", metavar="KIND",
                                              help="allocation, contribution, commitment, release, payment, "
                                                   "refund or correction.")] = None,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from thcli.commands._common import FormatOption, out, parse_text, session, stdin_is_terminal, warn
+from thcli.commands._common import FormatOption, YesOption, out, parse_text, session, stdin_is_terminal, warn
 
 app = typer.Typer(help="Where the database is; check, back up, restore, encrypt.", no_args_is_help=True,
                   add_completion=False)
@@ -79,7 +79,7 @@ def backup(
 def restore(
     ctx: typer.Context,
     src: Annotated[Path, typer.Argument(help="The backup file to restore.", metavar="SRC")],
-    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    yes: YesOption = False,
     decrypt_ok: Annotated[str | None, typer.Option(
         "--decrypt-ok", metavar="REASON", parser=parse_text,
         help="Restore a backup that is not encrypted over an encrypted database (the reason is recorded in the "

@@ -39,7 +39,7 @@ def init(
 
     from thcli import cipher
     from thcli import scheme as scheme_domain
-    from thcli.db import database_exists
+    from thcli.dbfile import database_exists
     from thcli.errors import BadInput, NotAllowed
 
     s = session(ctx)

@@ -9,6 +9,8 @@ import typer
 
 from thcli.commands._common import (
     FormatOption,
+    OnDate,
+    OverspendOption,
     Ref,
     out,
     parse_code,
@@ -27,10 +29,6 @@ Lines = Annotated[list[int] | None, typer.Argument(
     help="Line numbers from `thcli measures list REF` (none: every line in the right state).", show_default=False)]
 RequiredLines = Annotated[list[int], typer.Argument(
     parser=parse_positive, metavar="LINE...", help="Line numbers from `thcli measures list REF`.")]
-OnDate = Annotated[dt.date | None, typer.Option("--date", parser=parse_date, metavar="DATE",
-                                                help="When (default today).")]
-Overspend = Annotated[str | None, typer.Option("--allow-overspend", parser=parse_text, metavar="REASON",
-                                               help="Go ahead although the fund goes below zero (recorded).")]
 
 STATUS_STYLE = {"recommended": "yellow", "approved": "cyan", "ordered": "blue", "fitted": "green",
                 "declined": "dim", "removed": "dim"}
@@ -94,7 +92,7 @@ def approve(
     over_cap_reason: Annotated[str | None, typer.Option("--over-cap-reason", parser=parse_text, metavar="TEXT",
                                                         help="Why the household cap may be passed (recorded).")]
     = None,
-    allow_overspend: Overspend = None,
+    allow_overspend: OverspendOption = None,
     on: OnDate = None,
 ) -> None:
     """Approve recommended lines against a fund (their estimate is committed).
@@ -165,7 +163,7 @@ def fitted(
     cost: Annotated[int | None, typer.Option("--cost", parser=parse_money, metavar="MONEY",
                                              help="The actual cost of the one line given (default: its estimate).")]
     = None,
-    allow_overspend: Overspend = None,
+    allow_overspend: OverspendOption = None,
 ) -> None:
     """Record ordered lines as fitted, with the actual cost; the case is fitted once all are.
 

@@ -9,6 +9,8 @@ import typer
 
 from thcli.commands._common import (
     FormatOption,
+    NoteOption,
+    OnDate,
     Ref,
     out,
     parse_code,
@@ -437,8 +439,7 @@ def move(
     status: Annotated[str, typer.Argument(help="The new status.", metavar="STATUS")],
     reason: Annotated[str | None, typer.Option("--reason", parser=parse_code, metavar="CODE",
                                                 help="Reason code (declined, withdrawn, no_contact, closed).")] = None,
-    note: Annotated[str | None, typer.Option("--note", parser=parse_text, metavar="TEXT",
-                                              help="A note for the timeline.")] = None,
+    note: NoteOption = None,
 ) -> None:
     """Move a case to another status, following the lifecycle.
 
@@ -485,8 +486,7 @@ def consent(
     scope: Annotated[str, typer.Option("--scope", metavar="SCOPES",
                                        help="police, contractor, landlord, county (comma-separated).")],
     withdraw: Annotated[bool, typer.Option("--withdraw", help="Record consent withdrawn.")] = False,
-    on: Annotated[dt.date | None, typer.Option("--date", parser=parse_date, metavar="DATE",
-                                                help="When (default today).")] = None,
+    on: OnDate = None,
 ) -> None:
     """Record the client's consent to share (or its withdrawal).
 
@@ -508,8 +508,7 @@ def landlord(
     ref: Ref,
     permission: Annotated[str, typer.Option("--permission", metavar="STATE",
                                             help="requested, granted, refused or not_needed.")],
-    on: Annotated[dt.date | None, typer.Option("--date", parser=parse_date, metavar="DATE",
-                                                help="When (default today).")] = None,
+    on: OnDate = None,
 ) -> None:
     """Record the landlord's permission for works on a rented home.
 

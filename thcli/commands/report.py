@@ -7,8 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from thcli.commands._common import session
-from thcli.commands.export import FromOption, QuarterOption, ToOption, YearOption
+from thcli.commands._common import FromOption, QuarterOption, ToOption, YearOption, session
 
 app = typer.Typer(help="Operational figures at a glance.", no_args_is_help=True, add_completion=False)
 

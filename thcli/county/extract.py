@@ -17,7 +17,7 @@ from typing import IO
 from thcli import clock, parse
 from thcli.budget import COUNTS_AS
 from thcli.calendar import WorkingDays
-from thcli.cases import consent_stands_sql
+from thcli.cases import consent_given_sql, consent_stands_sql
 from thcli.county.cells import SPEC_VERSION, csv_cell, defuse, scheme_code
 from thcli.county.pseudonyms import pseudonymiser
 from thcli.db import Database
@@ -211,7 +211,7 @@ def left_out(db: Database, chosen: Period, *, today: dt.date | None = None) -> d
     """The cases referred in the period that the extract leaves out, by why: ``never_given`` (no consent to
     share with the county was recorded) and ``withdrawn`` (it was, and has been withdrawn)."""
     today = today or clock.today()
-    given = "EXISTS (SELECT 1 FROM consents k WHERE k.case_id = c.id AND k.scope = 'county' AND k.given_on <= :today)"
+    given = consent_given_sql("county", on=":today")
     row = db.conn.execute(
         f"SELECT count(*), coalesce(sum({given}), 0) FROM cases c WHERE {_REFERRED} AND NOT {_CONSENTED}",
         {**chosen.params(), "today": today.isoformat()}).fetchone()

@@ -22,7 +22,8 @@ import random
 from pathlib import Path
 
 from thcli import audit, clock, scheme, settings, targets
-from thcli.db import Database, database_exists, open_db, write
+from thcli.db import Database, open_db, write
+from thcli.dbfile import database_exists
 from thcli.demo.cases import write_cases
 from thcli.demo.equipment import demo_equipment
 from thcli.demo.letters import demo_letters

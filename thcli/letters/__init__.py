@@ -15,25 +15,10 @@ A kind is made only at the points of a case where what it says is true
 after the fitting...), and the dates it promises are the case's own due
 dates (targets.case_targets), never on or before the letter's date.
 
-The safety rules, each refusing the letter with a message that names the rule:
-
-- **safe post**: a letter to the survivor's home needs post marked safe; the
-  only rule that can be overridden (``--override-safety REASON``, audited);
-- **previous address**: no letter goes to, mentions or is about an address
-  that is not current (a previous address, or the home of a client who moved);
-- **do not disclose**: a do-not-disclose address is written only on the works
-  order and the survey request (other letters leave it out, and are refused
-  if it turns up in what they would say);
-- **no perpetrator detail**: the perpetrator's name appears in no letter, and
-  no part of it (given name, surname, "Mr Surname"...) in the free text a
-  landlord, contractor or surveyor reads (screening.py);
-- **no account of the abuse**: landlord and contractor letters never use a
-  word of screening's vocabulary, in the merge data or in the letter as the
-  template writes it, and no third party reads such a word in a case's free
-  text;
-- **consent to share**: survey requests need consent to share with the
-  police, landlord letters with the landlord, works orders with the
-  contractor.
+Six safety rules refuse a letter, each with a message that names it (safe
+post, previous address, do not disclose, no perpetrator detail, no account of
+the abuse, consent to share): they are written out in safety.py. Only safe
+post can be overridden (``--override-safety REASON``, audited).
 
 Letters to professionals (referrer, surveyor, landlord, contractor) carry the
 protective marking (setting ``protective_marking``); the document's own
