@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from thcli.db import Database
+    from thcli.db import Connected
 
 #: The hash before the first row.
 GENESIS = "0" * 64
@@ -48,11 +48,11 @@ def ledger_row_hash(prev_hash: str, values: Sequence, details: str) -> str:
     return chain_hash(prev_hash, [*fields, details])
 
 
-def _has_details(db: Database) -> bool:
+def _has_details(db: Connected) -> bool:
     return any(r[1] == "details_sha256" for r in db.conn.execute("PRAGMA table_info(ledger)"))
 
 
-def verify_ledger(db: Database) -> list[str]:
+def verify_ledger(db: Connected) -> list[str]:
     """Walk the ledger's hash chain; a list of problems (empty when intact).
 
     A row sealed before m011 (no ``details_sha256``) is hashed over all its
@@ -82,7 +82,7 @@ def verify_ledger(db: Database) -> list[str]:
     return list(dict.fromkeys(problems))
 
 
-def reseal_ledger(db: Database) -> int:
+def reseal_ledger(db: Connected) -> int:
     """Re-hash an intact ledger with the free text sealed apart (migration m011); returns the rows."""
     prev = GENESIS
     rows = db.conn.execute(f"SELECT {', '.join(LEDGER_FIELDS)} FROM ledger ORDER BY id").fetchall()

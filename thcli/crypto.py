@@ -138,7 +138,7 @@ def _refuse_newer(conn: Any, path: Path) -> None:
         def __init__(self, conn: Any):
             self.conn = conn
 
-    unknown = migrations.unknown_names(_Connection(conn))  # type: ignore[arg-type]
+    unknown = migrations.unknown_names(_Connection(conn))
     if unknown:
         raise NotAllowed(newer_message(path, unknown))
 

@@ -40,9 +40,10 @@ import ntpath
 import os
 import sqlite3
 import stat
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from thcli import cipher, migrations
 from thcli.cipher import Key
@@ -119,7 +120,9 @@ def windows_network_share(path: str, drive_type: Callable[[str], int] | None = N
 
 
 def _windows_drive_type(root: str) -> int:
-    import ctypes
+    if sys.platform != "win32":  # pragma: no cover - asked on Windows only (network_share)
+        raise OSError(f"{root}: drive types are Windows's")
+    import ctypes  # Windows only: its windll is not there elsewhere
 
     return int(ctypes.windll.kernel32.GetDriveTypeW(ctypes.c_wchar_p(root)))
 
@@ -193,7 +196,7 @@ def connect(path: Path, key: Key | None = None, *, read_only: bool = False,
         target = Path(path).resolve().as_uri() + "?mode=ro"
     try:
         with translated(path):
-            if encrypted:
+            if encrypted and key is not None:  # (an encrypted file without a key was refused above)
                 conn = cipher.open_keyed(target, key, timeout=busy_timeout_ms() / 1000, uri=read_only)
             else:
                 conn = sqlite3.connect(target, timeout=busy_timeout_ms() / 1000, uri=read_only)
@@ -219,6 +222,13 @@ def ensure_thcli_tables(conn: Any, path: Path, *, complete: bool = False) -> Non
             f"{printable(path)} is not a complete thcli database (an empty SQLite file: perhaps a copy or "
             "backup that was cut short). It was left as it is: restore a backup with `thcli db restore "
             "BACKUP`, or point --db at your database.")
+
+
+class Connected(Protocol):
+    """Anything that holds a DB-API connection in ``conn``: thcli's Database, or sqlite-utils' own (which a
+    migration is given)."""
+
+    conn: Any
 
 
 class Database:

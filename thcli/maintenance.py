@@ -229,7 +229,7 @@ def backup(db: Database, dest: Path, *, by: str, force: bool = False) -> Path:
     key = key_of(db)
     replacing = may_replace(dest, what="thcli backup", is_earlier=lambda p: is_backup(p, key), force=force,
                             database=getattr(db, "path", None))
-    if getattr(db, "read_only", None):
+    if db.read_only:
         raise NotAllowed(db.read_only)
     cases = db.conn.execute("SELECT count(*) FROM cases").fetchone()[0]
     try:

@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING
 
 from thcli import case_files
 from thcli.chains import reseal_ledger, verify_ledger
-from thcli.errors import DatabaseProblem
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
+    import sqlite_utils
     from sqlite_utils.migrations import Migrations
+
+    from thcli.db import Connected, Database
 
 #: sqlite-utils' name for this set of migrations, and its table of those applied.
 MIGRATION_SET = "thcli"
@@ -41,11 +42,11 @@ def schema_sql() -> str:
     return resources.files("thcli").joinpath("schema.sql").read_text(encoding="utf-8")
 
 
-def m001_create_schema(db: Database) -> None:
+def m001_create_schema(db: sqlite_utils.Database) -> None:
     db.executescript(schema_sql())
 
 
-def m002_add_county_secret(db: Database) -> None:
+def m002_add_county_secret(db: sqlite_utils.Database) -> None:
     # The county export's pseudonyms are HMACs keyed by a secret of the scheme's
     # own, which never leaves the database (COUNTY_EXPORT.md). Databases made
     # before the export existed get theirs here.
@@ -55,7 +56,7 @@ def m002_add_county_secret(db: Database) -> None:
     )
 
 
-def m003_end_moved_addresses(db: Database) -> None:
+def m003_end_moved_addresses(db: sqlite_utils.Database) -> None:
     # Issue 11: ending a case because the client moved (moved_away, rehoused, moved_on) now marks its
     # address as no longer current, so that no letter goes to a home the client has left. Cases that
     # ended that way before this release get the same here, unless the address is still in use: another
@@ -82,7 +83,7 @@ def m003_end_moved_addresses(db: Database) -> None:
         [*reasons, *reasons])
 
 
-def m010_record_where_files_are(db: Database) -> None:
+def m010_record_where_files_are(db: sqlite_utils.Database) -> None:
     # Letter paths were stored absolute, so retention on a copy of the database deleted the
     # original's letters. From now on a path inside the database's letters folder is stored
     # relative to it, and each file records the database that wrote it (made_in): retention
@@ -109,7 +110,7 @@ def m010_record_where_files_are(db: Database) -> None:
                 db.execute("UPDATE letters SET path = ? WHERE id = ?", [relative, letter_id])
 
 
-def m011_seal_ledger_text_apart(db: Database) -> None:
+def m011_seal_ledger_text_apart(db: sqlite_utils.Database) -> None:
     # Retention must remove names typed into ledger memos and invoice numbers, but the ledger
     # is hash-chained and append-only. From now on a row's free text is hashed on its own
     # (details_sha256) and the chain covers that digest, so the text can be removed
@@ -161,16 +162,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def ensure_thcli_database(db: Database, path: Path) -> None:
-    """Refuse a SQLite file that holds something other than a thcli database."""
-    tables = set(db.table_names())
-    if not tables:
-        return
-    if MIGRATIONS_TABLE not in tables or "cases" not in tables:
-        raise DatabaseProblem(f"{path}: wrong key or not a thcli database.")
-
-
-def applied_names(db: Database) -> list[str]:
+def applied_names(db: Connected) -> list[str]:
     """The names of the migrations applied to the database, in the order they were, with plain SQL."""
     conn = db.conn
     has_table = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
@@ -182,19 +174,19 @@ def applied_names(db: Database) -> list[str]:
         [MIGRATION_SET])]
 
 
-def pending_names(db: Database, applied: list[str] | None = None) -> list[str]:
+def pending_names(db: Connected, applied: list[str] | None = None) -> list[str]:
     """The names of the migrations not yet applied, read with plain SQL."""
     done = set(applied_names(db) if applied is None else applied)
     return [function.__name__ for function in MIGRATIONS if function.__name__ not in done]
 
 
-def unknown_names(db: Database, applied: list[str] | None = None) -> list[str]:
+def unknown_names(db: Connected, applied: list[str] | None = None) -> list[str]:
     """Migrations applied to the database that this thcli does not have: a newer thcli's."""
     known = {function.__name__ for function in MIGRATIONS}
     return [name for name in (applied_names(db) if applied is None else applied) if name not in known]
 
 
 def apply(db: Database, applied: list[str] | None = None) -> None:
-    """Apply any pending migrations (a no-op on an up-to-date database)."""
+    """Apply any pending migrations (a no-op on an up-to-date database), through sqlite-utils' Database."""
     if pending_names(db, applied):
-        _migration_set().apply(getattr(db, "utils", db))
+        _migration_set().apply(db.utils)

@@ -306,7 +306,7 @@ def phone(text: str) -> str:
         number = phonenumbers.parse(value, "GB")
     except phonenumbers.NumberParseException:
         raise BadInput(f"{_show(text)} is not a phone number: {_PHONE_FORMS}") from None
-    if not phonenumbers.is_valid_number(number) and not _drama(number.country_code, number.national_number):
+    if not phonenumbers.is_valid_number(number) and not _drama(number.country_code or 0, number.national_number or 0):
         reason = phonenumbers.is_possible_number_with_reason(number)
         if reason == phonenumbers.ValidationResult.TOO_SHORT:
             raise BadInput(f"{_show(text)} has too few digits for a phone number: {_PHONE_FORMS}")

@@ -66,13 +66,11 @@ def period(*, start: dt.date | None = None, end: dt.date | None = None, quarter:
         except BadInput as error:
             raise error.for_option("--year") from None
         return Period(label, first, last)
-    if start or end:
-        if start is None:
-            raise BadInput(f"the period needs its first day too, e.g. --from 2026-04-01 --to {end.isoformat()}",
-                           "--from")
-        if end is None:
-            raise BadInput(f"the period needs its last day too, e.g. --from {start.isoformat()} --to 2026-06-30",
-                           "--to")
+    if end is not None and start is None:
+        raise BadInput(f"the period needs its first day too, e.g. --from 2026-04-01 --to {end.isoformat()}", "--from")
+    if start is not None and end is None:
+        raise BadInput(f"the period needs its last day too, e.g. --from {start.isoformat()} --to 2026-06-30", "--to")
+    if start is not None and end is not None:
         if end < start:
             raise BadInput(f"the period ends ({parse.format_date(end)}) before it starts "
                            f"({parse.format_date(start)}): swap --from and --to", "--to")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 from thcli import parse
@@ -81,8 +81,9 @@ def _csv_value(value: Any) -> Any:
 class Column:
     key: str
     header: str
-    show: Callable[[Any, dict], str] | None = None
-    justify: str = "left"
+    #: the cell from the value and its row: text, or rich Text (a colour)
+    show: Callable[[Any, dict], Any] | None = None
+    justify: JustifyMethod = "left"
     style: str | None = None
     no_wrap: bool = False
 

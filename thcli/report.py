@@ -23,16 +23,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 import statistics
-from typing import TYPE_CHECKING
 
 from thcli import clock, settings
 from thcli.budget import COUNTS_AS
 from thcli.calendar import WorkingDays
+from thcli.db import Database
 from thcli.periods import Period
 from thcli.targets import FitTargets
-
-if TYPE_CHECKING:
-    from sqlite_utils import Database
 
 #: Which code list holds the reason of each way a case ends, and the county's word for closed.
 _ENDINGS = {"closed": ("completed", "outcome_reason"), "declined": ("declined", "decline_reason"),

@@ -9,6 +9,7 @@ help. Values are stored as text in the ``settings`` table and read back typed.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,7 +150,7 @@ SETTINGS: dict[str, Setting] = {
     ]
 }
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[[str], Any]] = {
     "text": _parse_text,
     "code": parse.code,
     "prefix": _parse_prefix,
@@ -204,7 +205,11 @@ def get(db: Database, key: str) -> Any:
 
 
 def parse_value(db: Database | None, key: str, text: str) -> Any:
-    """Parse a value for ``key`` as typed by a user (BadInput when wrong)."""
+    """Parse a value for ``key`` as typed by a user (BadInput when wrong).
+
+    Without a database (the scheme's identity, checked before one exists) a
+    value is parsed only: no code list is looked up.
+    """
     s = setting(key)
     if s.hidden:
         raise NotFound(f"there is no setting {key!r}")
@@ -215,6 +220,8 @@ def parse_value(db: Database | None, key: str, text: str) -> Any:
         unknown = [item for item in value if item not in ("dash", "referral_form")]
         if unknown:
             raise BadInput(f"{', '.join(unknown)}: required documents can be dash and referral_form")
+    if db is None:
+        return value
     if s.key == "moved_reasons":
         lists = sorted(set(codes.REASON_LISTS.values()))
         for item in value:

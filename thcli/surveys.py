@@ -117,7 +117,7 @@ def record_survey(db: Database, ref: str, *, surveyor: str, on: dt.date, measure
         raise BadInput("give each measure the survey recommends: --measure CODE[xQTY][@COST][:WHERE], e.g. "
                        "--measure lock_change_doorx2 --measure \"window_alarmx3@12.50:ground-floor windows\"",
                        "--measure")
-    measures = [(*spec, None) if len(spec) == 3 else tuple(spec) for spec in measures]
+    measures = [(spec[0], spec[1], spec[2], spec[3] if len(spec) > 3 else None) for spec in measures]
     for code, quantity, cost, _where in measures:
         try:
             codes.require(db, "measure", code)

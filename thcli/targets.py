@@ -82,9 +82,8 @@ def load_rules(db: Database) -> Rules:
     )
 
 
-def fitted_target(db: Database, case: dict, rules: Rules | None = None) -> settings.Duration:
-    """The fitting target for this case: emergency, high risk, or standard."""
-    rules = rules or load_rules(db)
+def fitted_target(case: dict, rules: Rules) -> settings.Duration:
+    """The fitting target for this case (``emergency`` and ``risk_level``): emergency, high risk, or standard."""
     if case["emergency"]:
         return rules.emergency
     if case["risk_level"] == "high":
@@ -110,7 +109,7 @@ def case_targets(case: dict, rules: Rules) -> CaseTargets:
     """The due dates of a case (``case`` needs received_on, emergency, risk_level, landlord_permission and
     landlord_permission_on)."""
     received = dt.date.fromisoformat(case["received_on"])
-    target = fitted_target(None, case, rules)  # type: ignore[arg-type]
+    target = fitted_target(case, rules)
     asked = _d(case["landlord_permission_on"]) if case["landlord_permission"] == "requested" else None
     return CaseTargets(
         first_contact=due_date(received, rules.first_contact),
@@ -281,7 +280,7 @@ class FitTargets:
         key = (received_on, emergency, risk)
         found = self._due.get(key)
         if found is None:
-            target = fitted_target(self.db, {"emergency": emergency, "risk_level": risk}, self.rules)
+            target = fitted_target({"emergency": emergency, "risk_level": risk}, self.rules)
             found = self._due[key] = due_date(dt.date.fromisoformat(received_on), target).isoformat()
         return found
 

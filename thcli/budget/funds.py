@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from thcli import audit, clock, codes, parse
 from thcli.budget.ledger import FIGURES, PLEDGES, append, effective, entry_row
 from thcli.db import Database, one, write
-from thcli.errors import BadInput, NotAllowed
+from thcli.errors import BadInput, NotAllowed, NotFound
 
 
 def year_span(year: str) -> tuple[dt.date, dt.date]:
@@ -50,6 +50,14 @@ def fund_label(fund: dict) -> str:
 
 def fund_row(db: Database, where: str, params: Iterable) -> dict | None:
     return one(db, f"SELECT * FROM funds WHERE {where}", list(params))
+
+
+def fund_by_id(db: Database, fund_id: int) -> dict:
+    """A fund a ledger entry or a measure line points at (the schema's foreign keys keep it)."""
+    fund = fund_row(db, "id = ?", [fund_id])
+    if fund is None:  # pragma: no cover - a foreign key points at it
+        raise NotFound(f"there is no fund {fund_id}: see `thcli budget fund list`")
+    return fund
 
 
 def years(db: Database) -> list[str]:
@@ -143,7 +151,7 @@ def add_fund(db: Database, name: str, *, year: str, source: str, amount_pence: i
         append(db, kind="allocation", amount=amount_pence, fund_id=fund_id, on=on, by=by,
                 memo="opening allocation")
         audit.record(db, by=by, action="budget.fund_add", detail=f"{code} {amount_pence}")
-        return fund_row(db, "id = ?", [fund_id])
+        return fund_by_id(db, fund_id)
 
 
 def not_future(on: dt.date | None, option: str = "--date") -> dt.date:

@@ -23,6 +23,7 @@ from typing import Any
 from thcli import clock
 from thcli.chains import GENESIS, INVOICE, LEDGER_FIELDS, MEMO, details_digest, ledger_row_hash
 from thcli.db import Database, one
+from thcli.errors import NotFound
 
 KINDS = ("allocation", "contribution", "commitment", "release", "payment", "refund", "correction")
 CONTRIBUTORS = ("survivor", "landlord", "housing_association", "charity")
@@ -149,4 +150,7 @@ def shown_entry(row: dict) -> dict:
 
 def entry_row(db: Database, entry_id: int) -> dict:
     """One ledger entry as shown by ``budget ledger``."""
-    return shown_entry(one(db, ENTRY_SQL + " WHERE l.id = ?", [entry_id]))
+    row = one(db, ENTRY_SQL + " WHERE l.id = ?", [entry_id])
+    if row is None:
+        raise NotFound(f"there is no ledger entry {entry_id}: see `thcli budget ledger`")
+    return shown_entry(row)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from thcli import audit, parse
-from thcli.budget.funds import Recorded, find_fund, fund_row, not_future, recorded, remaining
+from thcli.budget.funds import Recorded, find_fund, fund_by_id, not_future, recorded, remaining
 from thcli.budget.ledger import CONTRIBUTORS, CORRECTABLE, PAYABLE, append
 from thcli.budget.rules import check_overspend, line_figures, line_fund, note_override, require_district
 from thcli.cases import case_row, event
@@ -44,7 +44,7 @@ def contribution_fund(db: Database, case: dict, on: dt.date) -> dict:
         "SELECT DISTINCT fund_id FROM measure_lines WHERE case_id = ? AND fund_id IS NOT NULL "
         "AND status IN ('approved', 'ordered', 'fitted', 'removed') ORDER BY fund_id", [case["id"]])]
     if len(charged) == 1:
-        return fund_row(db, "id = ?", charged)
+        return fund_by_id(db, charged[0])
     year = parse.financial_year_of(on)
     open_to_case = list(db.query(
         "SELECT * FROM funds WHERE year = ? AND (district IS NULL OR district = ?) ORDER BY code",
@@ -53,7 +53,7 @@ def contribution_fund(db: Database, case: dict, on: dt.date) -> dict:
         return open_to_case[0]
     if charged:
         why = (f"{case['ref']}'s measures are charged to "
-               + ", ".join(fund_row(db, "id = ?", [i])["code"] for i in charged))
+               + ", ".join(fund_by_id(db, i)["code"] for i in charged))
     elif open_to_case:
         why = (f"{case['ref']} has no approved measures and {year} has {len(open_to_case)} funds for "
                f"{case['district']} ({', '.join(f['code'] for f in open_to_case)})")
@@ -131,7 +131,7 @@ def pay(db: Database, ref: str, line_number: int, *, amount_pence: int, invoice:
         effect = release - amount_pence
         check_overspend(db, fund, effect, f"paying {format_money(amount_pence)} on {label}", allow_overspend)
         overspending = effect < 0 and remaining(db, fund["id"]) + effect < 0
-        memo = f"overspend allowed: {allow_overspend.strip()}" if overspending else None
+        memo = f"overspend allowed: {(allow_overspend or '').strip()}" if overspending else None
         entries = [append(db, kind="payment", amount=-amount_pence, fund_id=fund["id"], on=on, by=by,
                            case_id=case["id"], line_id=line["id"], invoice=invoice, memo=memo)]
         if release:
@@ -144,7 +144,7 @@ def pay(db: Database, ref: str, line_number: int, *, amount_pence: int, invoice:
         if overspending:
             note_override(db, case, by=by, action="budget.overspend",
                            text=f"invoice {invoice} paid although {fund['code']} goes below zero: "
-                                f"{allow_overspend.strip()}")
+                                f"{(allow_overspend or '').strip()}")
         return recorded(db, entries, fund)
 
 
@@ -165,7 +165,7 @@ def refund(db: Database, ref: str, line_number: int, *, amount_pence: int, by: s
         if paid[fund_id] < amount_pence:
             raise NotAllowed(f"{label} was paid from several funds: refund at most {format_money(paid[fund_id])} "
                              "at once")
-        fund = fund_row(db, "id = ?", [fund_id])
+        fund = fund_by_id(db, fund_id)
         invoice = (invoice or "").strip() or None
         entry = append(db, kind="refund", amount=amount_pence, fund_id=fund_id, on=on, by=by, case_id=case["id"],
                         line_id=line["id"], invoice=invoice,
@@ -219,11 +219,11 @@ def correct(db: Database, entry_id: int, *, reason: str, by: str, on: dt.date | 
             if paid + entry["amount_pence"] < 0:
                 raise NotAllowed(f"entry {entry_id} cannot be corrected while refunds on its line are more than "
                                  "the payments left: correct the refund first")
-        fund = fund_row(db, "id = ?", [entry["fund_id"]])
+        fund = fund_by_id(db, entry["fund_id"])
         effect = -sum(r["amount_pence"] for r in reversals if not r["pledged"])
         check_overspend(db, fund, effect, f"correcting entry {entry_id}", allow_overspend)
         overspending = effect < 0 and remaining(db, fund["id"]) + effect < 0
-        extra = f"; overspend allowed: {allow_overspend.strip()}" if overspending else ""
+        extra = f"; overspend allowed: {(allow_overspend or '').strip()}" if overspending else ""
         written = []
         for r in reversals:
             what = f"corrects {r['id']}" + (f" with payment {entry_id}" if r["id"] != entry_id else "")

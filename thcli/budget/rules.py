@@ -22,7 +22,7 @@ import datetime as dt
 from typing import Any
 
 from thcli import audit, parse, settings
-from thcli.budget.funds import fund_label, fund_row, remaining, year_span
+from thcli.budget.funds import fund_by_id, fund_label, remaining, year_span
 from thcli.budget.ledger import FIGURES, PLEDGES, append, effective
 from thcli.cases import event
 from thcli.db import Database, write
@@ -142,7 +142,7 @@ def line_fund(db: Database, line: dict, case: dict) -> dict:
     if not fund_id:
         raise NotAllowed(f"{case['ref']} line {line['line']} has not been approved against a fund: approve it "
                          f"first with `thcli measures approve {case['ref']} {line['line']} --fund FUND`")
-    return fund_row(db, "id = ?", [fund_id])
+    return fund_by_id(db, fund_id)
 
 
 def note_override(db: Database, case: dict, *, by: str, action: str, text: str) -> None:
@@ -166,7 +166,7 @@ def commit_line(db: Database, case: dict, line: dict, fund: dict, *, by: str, on
         require_district(fund, case)
         for fund_id, figures in line_figures(db, line["id"]).items():
             if figures["committed_pence"] > 0:
-                other = fund_row(db, "id = ?", [fund_id])
+                other = fund_by_id(db, fund_id)
                 raise NotAllowed(f"{case['ref']} line {line['line']} is already approved against "
                                  f"{fund_label(other)} ({format_money(figures['committed_pence'])} committed)")
         caps = _over_cap(db, case, line, amount)
@@ -181,7 +181,7 @@ def commit_line(db: Database, case: dict, line: dict, fund: dict, *, by: str, on
         if caps:
             memo += f"; over cap: {reason}"
         if overspending:
-            memo += f"; overspend allowed: {allow_overspend.strip()}"
+            memo += f"; overspend allowed: {(allow_overspend or '').strip()}"
         append(db, kind="commitment", amount=-amount, fund_id=fund["id"], on=on, by=by, case_id=case["id"],
                 line_id=line["id"], memo=memo)
         changes: dict[str, Any] = {"fund_id": fund["id"]}
@@ -194,7 +194,7 @@ def commit_line(db: Database, case: dict, line: dict, fund: dict, *, by: str, on
         if overspending:
             note_override(db, case, by=by, action="budget.overspend",
                            text=f"line {line['line']} approved although {fund['code']} goes below zero: "
-                                f"{allow_overspend.strip()}")
+                                f"{(allow_overspend or '').strip()}")
 
 
 def release_line(db: Database, line: dict, *, by: str, on: dt.date, memo: str) -> None:
@@ -231,10 +231,10 @@ def settle_fitted(db: Database, case: dict, line: dict, actual_cost_pence: int, 
             memo = f"fitted for {format_money(actual_cost_pence)}, over the estimate"
             overspending = remaining(db, fund["id"]) - difference < 0
             if overspending:
-                memo += f"; overspend allowed: {allow_overspend.strip()}"
+                memo += f"; overspend allowed: {(allow_overspend or '').strip()}"
             append(db, kind="commitment", amount=-difference, fund_id=fund["id"], on=on, by=by,
                     case_id=case["id"], line_id=line["id"], memo=memo)
             if overspending:
                 note_override(db, case, by=by, action="budget.overspend",
                                text=f"line {line['line']} fitted for more although {fund['code']} goes below "
-                                    f"zero: {allow_overspend.strip()}")
+                                    f"zero: {(allow_overspend or '').strip()}")

@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
-
     from thcli.cipher import Key
+    from thcli.db import Database
 
 APP_NAME = "thcli"
 
@@ -123,9 +122,9 @@ def session(ctx: typer.Context) -> Session:
     root = ctx.find_root()
     if not isinstance(root.obj, Session):
         root.obj = Session(default_db_path(), default_user())
-    if not getattr(root, "_thcli_closes_session", False):
+    if not root.meta.get("thcli.closes_session"):
         root.call_on_close(root.obj.close)
-        root._thcli_closes_session = True
+        root.meta["thcli.closes_session"] = True
     return root.obj
 
 

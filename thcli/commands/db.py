@@ -149,13 +149,17 @@ def rekey(ctx: typer.Context) -> None:
     Example: thcli db rekey
     """
     from thcli import cipher, crypto
+    from thcli.errors import BadInput
 
     s = session(ctx)
     cipher.sqlcipher()
     crypto.require_encrypted(s.db_path)
     s.open().close()  # the current passphrase must open it before a new one is asked for
+    old = s.key()
+    if old is None:  # pragma: no cover - opening it just above needed the passphrase
+        raise BadInput("give the current passphrase in THCLI_KEY, or run this in a terminal to be asked for it")
     new = s.new_key(cipher.NEW_KEY_VARIABLE)
-    crypto.rekey_database(s.db_path, s.key(), new, by=s.user, allow_network_share=s.allow_network_share)
+    crypto.rekey_database(s.db_path, old, new, by=s.user, allow_network_share=s.allow_network_share)
     out(f"Changed the passphrase of {s.db_path} (checked). Backups made before still open with the old one.")
 
 

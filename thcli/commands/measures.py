@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,6 +21,9 @@ from thcli.commands._common import (
     session,
     warn,
 )
+
+if TYPE_CHECKING:
+    from thcli.db import Database
 
 app = typer.Typer(help="Approve, order and record fitted measures.", no_args_is_help=True, add_completion=False)
 
@@ -223,7 +226,7 @@ def where(
         warn(message)
 
 
-def _status_after(db, ref: str, moved_to: str | None = None) -> None:
+def _status_after(db: Database, ref: str, moved_to: str | None = None) -> None:
     from thcli import parse
     from thcli.cases import case_row
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -26,6 +26,9 @@ from thcli.commands._common import (
     stdin_is_terminal,
     warn,
 )
+
+if TYPE_CHECKING:
+    from thcli.db import Database
 
 app = typer.Typer(help="Log, find, read and move referrals (cases).", no_args_is_help=True,
                   add_completion=False)
@@ -250,7 +253,7 @@ def add(
     _report_added(db, result, fmt)
 
 
-def _report_added(db, result, fmt) -> None:
+def _report_added(db: Database, result, fmt) -> None:
     from thcli import referrals, render
 
     if render.resolve_format(fmt) == "json" and fmt is not None:

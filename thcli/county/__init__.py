@@ -167,6 +167,8 @@ def _export(db: Database, *, action: str, chosen: Period, header: Iterable[str],
         count = _write_atomically(db, path, lambda f: fill(f, header, rows, bom),
                                   lambda n: record(n, str(path)), replace=replacing)
         return Exported(count, path, chosen)
+    if stream is None:  # pragma: no cover - a programming error: the commands give one or the other
+        raise ValueError("an export goes to a file (out) or a stream")
     text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
     counted = _Counted(rows)
     finished = False

@@ -20,6 +20,7 @@ import datetime as dt
 import gc
 import random
 from pathlib import Path
+from typing import Any
 
 from thcli import audit, clock, scheme, settings, targets
 from thcli.db import Database, open_db, write
@@ -34,7 +35,7 @@ from thcli.errors import DatabaseProblem, NotAllowed
 __all__ = ["DemoContext", "Story", "build_demo", "clear_earlier_demo", "has_real_cases", "is_demo_database",
            "summary"]
 
-SCHEME = {
+SCHEME: dict[str, Any] = {
     "name": "Example Vale Sanctuary Scheme",
     "code": "example_vale",
     "prefix": "EV",

@@ -39,7 +39,8 @@ def write_cases(context: DemoContext) -> None:
         next_client = (db.conn.execute("SELECT coalesce(max(id), 0) FROM clients").fetchone()[0]) + 1
         next_address = (db.conn.execute("SELECT coalesce(max(id), 0) FROM addresses").fetchone()[0]) + 1
         next_case = (db.conn.execute("SELECT coalesce(max(id), 0) FROM cases").fetchone()[0]) + 1
-        clients, addresses, cases, contacts, perps, consents, events, repeats = [], [], [], [], [], [], [], []
+        addresses: list[tuple] = []
+        clients, cases, contacts, perps, consents, events, repeats = [], [], [], [], [], [], []
         surveys, lines, followups = [], [], []
         survey_id = 1
         line_id = 1
@@ -82,8 +83,7 @@ def write_cases(context: DemoContext) -> None:
             address_id = address_of[key][0]
             referrer = rng.choice(REFERRERS) if story.route != "self" else (None, None, None)
             d = story.dates
-            path = d["path"]  # type: ignore[index]
-            reached = [(s, on) for s, on in path if on <= today]
+            reached = [(s, on) for s, on in story.path if on <= today]
             fitted_on = d["fitted"] if any(s == "fitted" for s, _ in reached) else None
             closed_on = reached[-1][1] if story.status in ("closed", "declined", "withdrawn", "no_contact") else None
             if story.status == "on_hold":

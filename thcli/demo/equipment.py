@@ -35,12 +35,13 @@ def demo_equipment(context: DemoContext) -> None:
     start = today - dt.timedelta(days=548)
     review_months = settings.get(db, "equipment_review_months")
     catalogue = {r["code"]: r for r in codes.list_codes(db, "measure")}
-    holder_of = {}
+    holder_of: dict[str, list[str]] = {}
     for holder, items in DEMO_HOLDERS:
         for item in items:
             holder_of.setdefault(item, []).append(holder)
     issued: dict[tuple[str, str], int] = {}
-    movements, new_lines, fitted_lines, followups, removals, events = [], [], [], [], [], []
+    movements: list[tuple] = []
+    new_lines, fitted_lines, followups, removals, events = [], [], [], [], []
     next_line_id = db.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM measure_lines").fetchone()[0]
     for story in context.stories:
         d = story.dates

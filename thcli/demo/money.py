@@ -169,13 +169,15 @@ def demo_money(context: DemoContext) -> None:
         # entries: where a stable sort of allocations + rows would put it.
         for allocation in sorted(allocations, key=order):
             bisect.insort_right(rows, allocation, key=order)
-        for day, _rank, kind, amount, fund_id, case_id, line_id, invoice, contributor, pledged, memo in rows:
-            if kind == "release" and invoice:  # right after its payment
+        for entry in rows:
+            memo = entry.memo
+            if entry.kind == "release" and entry.invoice:  # right after its payment
                 memo = f"released by payment {chain.next_id - 1}"
-            on = days.get(day) or days.setdefault(day, day.isoformat())
-            at = f"{on}T{rng.randint(9, 16):02d}:{rng.randint(0, 59):02d}:00Z"
-            entries.append(chain.append((at, on, kind, amount, fund_id, case_id, line_id, invoice, contributor,
-                                         int(pledged), None, memo, by)))
+            day = days.get(entry.on) or days.setdefault(entry.on, entry.on.isoformat())
+            at = f"{day}T{rng.randint(9, 16):02d}:{rng.randint(0, 59):02d}:00Z"
+            entries.append(chain.append((at, day, entry.kind, entry.amount, entry.fund_id, entry.case_id,
+                                         entry.line_id, entry.invoice, entry.contributor, int(entry.pledged), None,
+                                         memo, by)))
         insert_many(db, INSERT_INTO, entries)
         db.conn.executemany("UPDATE measure_lines SET fund_id = ? WHERE id = ?", line_funds)
         insert_many(db, "INSERT INTO events (case_id, at, kind, detail, by)", events)

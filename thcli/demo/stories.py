@@ -115,6 +115,8 @@ class Story:
     reason: str | None = None
     status_before_hold: str | None = None
     dates: dict[str, dt.date] = field(default_factory=dict)
+    #: the statuses the case goes through, each with the day it enters it
+    path: list[tuple[str, dt.date]] = field(default_factory=list)
     landlord_permission: str | None = None
     landlord_permission_on: dt.date | None = None
     consents: list[str] = field(default_factory=list)
@@ -211,7 +213,7 @@ def _story(rng: random.Random, index: int, received: dt.date, today: dt.date, cl
         path = path[:cut] + [("withdrawn", end)]
     reached = [stage for stage in path if stage[1] <= today]
     story.status = reached[-1][0]
-    story.dates["path"] = path  # type: ignore[assignment]
+    story.path = path
     if story.status == "declined":
         story.reason = "landlord_refused" if exit_status == "landlord_refused" else rng.choice(
             ["risk_not_eligible", "out_of_area", "not_staying", "perpetrator_in_home", "no_funding"])

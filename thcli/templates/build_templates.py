@@ -261,7 +261,7 @@ class Letter:
     def save(self) -> Path:
         _drop_unwanted_parts(self.doc)
         path = HERE / f"{self.kind}.docx"
-        self.doc.save(path)
+        self.doc.save(str(path))
         return path
 
 
