@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rich import box
 from rich.console import Console, JustifyMethod
 from rich.table import Table
 
@@ -104,8 +105,6 @@ def yes_no(value: Any, row: dict | None = None) -> str:
 
 def table(rows: Sequence[dict], columns: Sequence[Column], *, title: str | None = None,
           caption: str | None = None) -> Table:
-    from rich import box
-
     # A light frame: lists are read in narrow terminals, so the columns get the width.
     t = Table(title=title, caption=caption, header_style="bold", title_justify="left", box=box.SIMPLE_HEAD,
               caption_justify="left", show_edge=False, pad_edge=False, padding=(0, 1, 0, 0))

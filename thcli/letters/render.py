@@ -9,6 +9,7 @@ import re
 import zipfile
 from collections.abc import Iterable
 from typing import Any
+from xml.sax.saxutils import escape
 
 from thcli import clock, templating
 from thcli.errors import BadInput, NotAllowed
@@ -164,8 +165,6 @@ def _xml_declared(xml: str) -> bytes:
 
 
 def _core_xml(p: dict[str, str]) -> bytes:
-    from xml.sax.saxutils import escape
-
     now = clock.now_iso()
     return _xml_declared(
         '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+from importlib import resources
 from pathlib import Path
 
 from thcli import audit, clock, templating
@@ -20,8 +21,6 @@ from thcli.letters.render import CompiledTemplate, compiled
 
 def default_template(kind: str) -> bytes:
     """The default .docx of a kind, shipped in thcli/templates/."""
-    from importlib import resources
-
     return resources.files("thcli.templates").joinpath(f"{kind_spec(kind).name}.docx").read_bytes()
 
 
