@@ -28,8 +28,7 @@ def record_followup(db: Database, ref: str, *, on: dt.date, outcome: str, by: st
     except BadInput as error:
         raise error.for_option("--outcome") from None
     note = parse.text(note) if note else None
-    if on > clock.today():
-        raise BadInput(f"{parse.format_date(on)} is in the future: record a follow-up once it is done", "--date")
+    parse.not_future(on, "record a follow-up once it is done")
     with write(db):
         case = case_row(db, ref)
         ref = case["ref"]

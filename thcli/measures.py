@@ -161,11 +161,6 @@ def _case_in(db: Database, ref: str, statuses: Sequence[str], doing: str) -> dic
     return case
 
 
-def _not_future(on: dt.date, option: str, what: str) -> None:
-    if on > clock.today():
-        raise BadInput(f"{parse.format_date(on)} is in the future: {what}", option)
-
-
 def _not_before(on: dt.date, earlier: str | None, option: str, message: str) -> None:
     if earlier and on < dt.date.fromisoformat(earlier):
         raise BadInput(message.format(date=parse.format_date(earlier)), option)
@@ -211,7 +206,7 @@ def approve(db: Database, ref: str, numbers: Sequence[int], *, fund: str, by: st
     (``works_offered`` = no) cannot approve a works measure.
     """
     on = on or clock.today()
-    _not_future(on, "--date", "a measure is approved on the day it is approved")
+    parse.not_future(on, "a measure is approved on the day it is approved")
     with write(db):
         case = _case_in(db, ref, DECIDING, "approved")
         ref = case["ref"]
@@ -294,7 +289,7 @@ def order(db: Database, ref: str, numbers: Sequence[int], *, contractor: str, by
     except BadInput as error:
         raise error.for_option("--contractor") from None
     on = on or clock.today()
-    _not_future(on, "--date", "record an order once it is placed")
+    parse.not_future(on, "record an order once it is placed")
     with write(db):
         case = _case_in(db, ref, DECIDING, "ordered")
         chosen = select_lines(db, case, numbers, ("approved",), "ordered")
@@ -328,7 +323,7 @@ def fitted(db: Database, ref: str, numbers: Sequence[int], *, on: dt.date, by: s
     """
     if cost_pence is not None and cost_pence < 0:
         raise BadInput("the cost cannot be negative", "--cost")
-    _not_future(on, "--date", "record a measure as fitted once it is fitted")
+    parse.not_future(on, "record a measure as fitted once it is fitted")
     with write(db):
         case = _case_in(db, ref, ("works",), "recorded as fitted")
         chosen = select_lines(db, case, numbers, ("ordered",), "fitted")
@@ -384,7 +379,7 @@ def remove(db: Database, ref: str, numbers: Sequence[int], *, on: dt.date, by: s
 
     if not numbers:
         raise BadInput("give the numbers of the lines removed (see `thcli measures list REF`)")
-    _not_future(on, "--date", "record equipment as removed once it is removed")
+    parse.not_future(on, "record equipment as removed once it is removed")
     with write(db):
         case = case_row(db, ref)
         chosen = select_lines(db, case, numbers, ("fitted",), "removed")

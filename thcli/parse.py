@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from thcli import clock
 from thcli.errors import BadInput
 
 MAX_PENCE = 10_000_000 * 100
@@ -208,6 +209,13 @@ def date(text: str, *, today: dt.date | None = None) -> dt.date:
 def _as_date(value: dt.date | str) -> dt.date:
     """A date, or an ISO string as stored in the database (time part ignored)."""
     return dt.date.fromisoformat(value[:10]) if isinstance(value, str) else value
+
+
+def not_future(day: dt.date, why: str, option: str = "--date") -> dt.date:
+    """``day``, unless it is after today: then BadInput naming ``option``, ``why`` saying when to record it."""
+    if day > clock.today():
+        raise BadInput(f"{format_date(day)} is in the future: {why}", option)
+    return day
 
 
 def format_date(value: dt.date | str | None) -> str:

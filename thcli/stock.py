@@ -59,9 +59,7 @@ def add_stock(db: Database, item: str, quantity: int, *, holder: str, by: str, o
     _holder(db, holder)
     if quantity < 1:
         raise BadInput(f"{quantity} is not a quantity to add: give a whole number above zero", "QTY")
-    on = on or clock.today()
-    if on > clock.today():
-        raise BadInput(f"{parse.format_date(on)} is in the future: record stock once it arrives", "--date")
+    on = parse.not_future(on or clock.today(), "record stock once it arrives")
     with write(db):
         db["stock_movements"].insert({"at": _at(on), "item": item, "holder": holder, "quantity": quantity,
                                       "by": by})
@@ -113,9 +111,7 @@ def issue(db: Database, ref: str, item: str, *, by: str, holder: str | None = No
     have left, and whether the case moved to fitted.
     """
     entry = _item(db, item)
-    on = on or clock.today()
-    if on > clock.today():
-        raise BadInput(f"{parse.format_date(on)} is in the future: record an issue once it is made", "--date")
+    on = parse.not_future(on or clock.today(), "record an issue once it is made")
     if quantity is not None and quantity < 1:
         raise BadInput(f"{quantity} is not a quantity to issue: give a whole number above zero", "--quantity")
     with write(db):

@@ -63,8 +63,7 @@ def _open_survey(db: Database, case_id: int) -> dict | None:
 
 
 def _check_date(on: dt.date, case: dict, option: str, what: str) -> None:
-    if on > clock.today():
-        raise BadInput(f"{parse.format_date(on)} is in the future: {what}", option)
+    parse.not_future(on, what, option)
     if on < dt.date.fromisoformat(case["received_on"]):
         raise BadInput(f"{parse.format_date(on)} is before the referral was received "
                        f"({parse.format_date(case['received_on'])})", option)

@@ -155,13 +155,8 @@ def add_fund(db: Database, name: str, *, year: str, source: str, amount_pence: i
 
 
 def not_future(on: dt.date | None, option: str = "--date") -> dt.date:
-    today = clock.today()
-    if on is None:
-        return today
-    if on > today:
-        raise BadInput(f"{parse.format_date(on)} is in the future: money is recorded when it moves",
-                       option)
-    return on
+    """The day money moved: today when not given, and never after it."""
+    return clock.today() if on is None else parse.not_future(on, "money is recorded when it moves", option)
 
 
 def allocate(db: Database, fund_text: str, amount_pence: int, *, by: str, on: dt.date | None = None,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from thcli import screening
 from thcli.errors import BadInput, NotAllowed
@@ -165,11 +164,6 @@ def kind_spec(kind: str) -> Kind:
     if spec is None:
         raise BadInput(f"{kind!r} is not a kind of letter: use one of {', '.join(KINDS)}")
     return spec
-
-
-def default_out_dir(db_path: Path) -> Path:
-    """Where letters go by default: a ``letters`` folder beside the database."""
-    return Path(db_path).expanduser().resolve().parent / "letters"
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,11 @@ def file_name(spec: Kind, data: CaseData, recipient: Recipient, on: dt.date) -> 
     return f"{data.ref}-{spec.name}{extra}-{on.isoformat()}.docx"
 
 
+def default_out_dir(db_path: Path) -> Path:
+    """Where letters go by default: the database's own letters folder, beside it (case_files.letters_folder)."""
+    return case_files.letters_folder(db_path)
+
+
 def prepare_out_dir(out_dir: Path) -> Path:
     """The folder letters go into, created owner-only if new."""
     return private_folder(out_dir, option="--out")
