@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 from freezegun import freeze_time
 
-from thcli import budget, referrals, settings
+from thcli import budget, case_view, referrals, settings
 from thcli.db import one, write
 from thcli.errors import BadInput, NotAllowed, NotFound, WouldOverspend
 from thcli.referrals import ReferralInput
@@ -688,7 +688,7 @@ def test_case_money_for_referral_show(db):
     approve(db, case, add_line(db, case, 2_000), f)
     budget.pay(db, case["ref"], 1, amount_pence=8_500, invoice="INV-40", by="tester")
     budget.add_contribution(db, case["ref"], contributor="survivor", amount_pence=1_000, by="tester")
-    shown = referrals.show_case(db, case["ref"], by="tester")["money"]
+    shown = case_view.show_case(db, case["ref"], by="tester")["money"]
     assert shown == {"committed_pence": 2_000, "paid_pence": 8_500, "contributions_pence": 1_000,
                      "pledged_pence": 0, "funds": [{
                          "fund": "example_opcc_2026_27", "name": "Example OPCC", "year": "2026/27",

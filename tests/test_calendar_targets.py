@@ -8,7 +8,7 @@ import pytest
 from freezegun import freeze_time
 
 from tests.test_surveys import case, new_case
-from thcli import calendar, settings, targets
+from thcli import calendar, scheme, settings, targets
 
 D = dt.date
 
@@ -118,5 +118,5 @@ def test_changing_a_target_setting_moves_the_stored_due_date_of_open_cases(db):
     with freeze_time("2026-11-16"):
         ref = new_case(db)  # received Monday 16/11/2026: first contact due the next working day
     assert (case(db, ref)["next_due_on"], case(db, ref)["next_due_what"]) == ("2026-11-17", "first contact")
-    settings.set_from_text(db, "target_first_contact", "3 working days", by="t")
+    scheme.set_from_text(db, "target_first_contact", "3 working days", by="t")
     assert case(db, ref)["next_due_on"] == "2026-11-19"

@@ -398,7 +398,7 @@ def test_the_extract_is_streamed_from_a_cursor(db, scheme):
 def test_the_benchmark_statement_selects_what_the_export_reads(db, scheme):
     sql = county.CASE_COLUMNS_SQL.format(year="2026/27")
     shell = db.conn.execute(sql).fetchall()
-    exported = db.conn.execute(county._CASE_SELECT.replace("{where}", county._REFERRED),
+    exported = db.conn.execute(county.extract._CASE_SELECT.replace("{where}", county.extract._REFERRED),
                                county.period(year="2026/27").params()).fetchall()
     assert shell == exported and len(shell) == 4
     assert [r[1] for r in db.conn.execute(county.CASE_COLUMNS_SQL.format(year="2025/26"))] == ["TH-2026-0005"]

@@ -7,9 +7,10 @@ import datetime as dt
 import pytest
 from freezegun import freeze_time
 
-from thcli import referrals
+from thcli import case_view, referrals
+from thcli.case_view import ListFilters
 from thcli.errors import BadInput, NotAllowed, NotFound
-from thcli.referrals import ListFilters, ReferralInput
+from thcli.referrals import ReferralInput
 
 TODAY = "2026-11-20"
 
@@ -32,9 +33,9 @@ def test_reference_counts_up_within_the_year_of_referral(db):
 
 @freeze_time(TODAY)
 def test_reference_prefix_comes_from_settings(db):
-    from thcli import settings
+    from thcli import scheme
 
-    settings.set_from_text(db, "ref_prefix", "BSS", by="tester")
+    scheme.set_from_text(db, "ref_prefix", "BSS", by="tester")
     assert referrals.add_referral(db, make(), by="tester").ref == "BSS-2026-0001"
 
 
@@ -50,7 +51,7 @@ def test_new_referral_is_new_with_first_contact_due_next_working_day(db):
 @freeze_time(TODAY)
 def test_contact_channels_are_unsafe_unless_marked_safe(db):
     ref = referrals.add_referral(db, make(phone="020 7946 0123", safe_text=True), by="tester").ref
-    case = referrals.show_case(db, ref, by="tester")
+    case = case_view.show_case(db, ref, by="tester")
     assert case["safe_contact"] == {"call": False, "text": True, "voicemail": False, "email": False,
                                     "post": False}
 
@@ -80,7 +81,7 @@ def test_retiring_a_code_keeps_old_cases_valid(db):
 
     ref = referrals.add_referral(db, make(route="court"), by="tester").ref
     codes.retire(db, "route", "court", by="tester")
-    assert referrals.show_case(db, ref, by="tester")["route"] == "court"
+    assert case_view.show_case(db, ref, by="tester")["route"] == "court"
     referrals.edit_referral(db, ref, {"safe_times": "Mornings"}, by="tester")
 
 
@@ -101,7 +102,7 @@ def test_repeat_referral_by_name_and_dob_links_the_client_and_warns(db):
     assert again.warnings[0] == f"repeat referral: earlier case {first.ref} (new)"
     one, two = (referrals.case_row(db, r) for r in (first.ref, again.ref))
     assert one["client_id"] == two["client_id"]
-    assert referrals.show_case(db, again.ref, by="tester")["repeat_of"] == [first.ref]
+    assert case_view.show_case(db, again.ref, by="tester")["repeat_of"] == [first.ref]
 
 
 @freeze_time(TODAY)
@@ -123,16 +124,16 @@ def test_same_name_elsewhere_is_not_a_repeat(db):
 def test_new_address_on_repeat_makes_the_old_one_previous(db):
     first = referrals.add_referral(db, make(address="1 Sample Road"), by="tester")
     referrals.add_referral(db, make(address="9 Example Street", postcode="ZZ1 2AB"), by="tester")
-    shown = referrals.show_case(db, first.ref, by="tester")
+    shown = case_view.show_case(db, first.ref, by="tester")
     assert shown["client"]["address"] == "1 Sample Road"
     assert shown["client"]["address_is_current"] is False
 
 
 @freeze_time(TODAY)
 def test_eligibility_problems_are_warned_at_add(db):
-    from thcli import settings
+    from thcli import scheme
 
-    settings.set_from_text(db, "eligible_risks", "high", by="tester")
+    scheme.set_from_text(db, "eligible_risks", "high", by="tester")
     result = referrals.add_referral(db, make(risk_level="medium", perpetrator_lives_there=True), by="tester")
     assert result.warnings == [
         "eligibility: risk level medium is not one this scheme helps (setting eligible_risks: high)",
@@ -151,10 +152,10 @@ def test_add_and_decline_at_once(db):
 def test_perpetrator_is_stored_apart_and_shown_only_when_asked_and_audited(db):
     ref = referrals.add_referral(db, make(perpetrator_name="Lee Perpetratorexample",
                                           perpetrator_relationship="ex_partner"), by="tester").ref
-    plain = referrals.show_case(db, ref, by="tester")
+    plain = case_view.show_case(db, ref, by="tester")
     assert "perpetrator" not in plain
     assert "Perpetratorexample" not in str(plain)
-    shown = referrals.show_case(db, ref, by="tester", with_perpetrator=True)
+    shown = case_view.show_case(db, ref, by="tester", with_perpetrator=True)
     assert shown["perpetrator"]["name"] == "Lee Perpetratorexample"
     actions = [r[0] for r in db.conn.execute("SELECT action FROM audit WHERE ref = ? ORDER BY id", [ref])]
     assert actions == ["referral.add", "referral.show", "referral.show", "referral.show_perpetrator"]
@@ -176,7 +177,7 @@ def test_list_filters_and_search(db):
     b = referrals.add_referral(db, make(name="Sam Sample", postcode="ZZ2 5GH", district="southvale",
                                         risk_level="medium", route="police"), by="t").ref
     def refs(**kw):
-        return [r["ref"] for r in referrals.list_cases(db, ListFilters(**kw))[0]]
+        return [r["ref"] for r in case_view.list_cases(db, ListFilters(**kw))[0]]
     assert refs() == [b, a]
     assert refs(district="southvale") == [b]
     assert refs(risk="high") == [a]
@@ -194,16 +195,16 @@ def test_list_filters_and_search(db):
 @freeze_time(TODAY)
 def test_list_search_treats_like_wildcards_literally(db):
     referrals.add_referral(db, make(), by="t")
-    assert referrals.list_cases(db, ListFilters(search="%"))[0] == []
-    assert referrals.list_cases(db, ListFilters(search="_"))[0] == []
+    assert case_view.list_cases(db, ListFilters(search="%"))[0] == []
+    assert case_view.list_cases(db, ListFilters(search="_"))[0] == []
 
 
 @freeze_time(TODAY)
 def test_list_unknown_status_or_district_is_bad_input(db):
     with pytest.raises(BadInput, match="--status"):
-        referrals.list_cases(db, ListFilters(status="lost"))
+        case_view.list_cases(db, ListFilters(status="lost"))
     with pytest.raises(BadInput, match="--district"):
-        referrals.list_cases(db, ListFilters(district="atlantis"))
+        case_view.list_cases(db, ListFilters(district="atlantis"))
 
 
 @freeze_time(TODAY)
@@ -211,7 +212,7 @@ def test_overdue_filter(db):
     old = referrals.add_referral(db, make(received_on=dt.date(2026, 11, 2)), by="t").ref
     referrals.add_referral(db, make(name="Sam Sample", postcode="ZZ2 5GH", received_on=dt.date(2026, 11, 20)),
                            by="t")
-    assert [r["ref"] for r in referrals.list_cases(db, ListFilters(overdue=True))[0]] == [old]
+    assert [r["ref"] for r in case_view.list_cases(db, ListFilters(overdue=True))[0]] == [old]
 
 
 @freeze_time(TODAY)
@@ -220,7 +221,7 @@ def test_edit_changes_only_given_fields_and_records_the_event(db):
     changed = referrals.edit_referral(db, ref, {"tenure": "private_rented", "landlord_name": "Example Lettings"},
                                       by="t")
     assert changed == ["landlord_name", "tenure"]
-    shown = referrals.show_case(db, ref, by="t")
+    shown = case_view.show_case(db, ref, by="t")
     assert shown["tenure"] == "private_rented"
     assert shown["landlord_permission"] is None  # now needed, not yet asked
     assert shown["timeline"][-1]["detail"] == "changed: landlord_name, tenure"

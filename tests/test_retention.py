@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from freezegun import freeze_time
 
-from thcli import audit, budget, county, maintenance, referrals, retention, workflow
+from thcli import audit, budget, case_view, county, maintenance, referrals, retention, workflow
 from thcli.db import one, write
 from thcli.errors import NotAllowed
 from thcli.referrals import ReferralInput
@@ -147,8 +147,8 @@ def test_a_client_with_a_later_case_keeps_their_record_until_it_too_is_anonymise
     outcome = retention.apply(db, by="dpo")
     assert (outcome.anonymised, outcome.clients_removed) == ([old["ref"]], 0)
     assert row(db, "clients", "id = ?", [later["client_id"]])["name"] == "Alex Example"
-    assert referrals.show_case(db, later["ref"], by="tester")["client"]["address"] == "1 Example Street"
-    assert referrals.show_case(db, later["ref"], by="tester")["repeat_of"] == [old["ref"]]
+    assert case_view.show_case(db, later["ref"], by="tester")["client"]["address"] == "1 Example Street"
+    assert case_view.show_case(db, later["ref"], by="tester")["repeat_of"] == [old["ref"]]
     assert row(db, "cases", "id = ?", [old["id"]])["client_pseudonym"] == county.client_pseudonym(
         db, later["client_id"])
 

@@ -12,7 +12,7 @@ import pytest
 from freezegun import freeze_time
 
 from tests.test_letters import LINES_ORDERED, LINES_PROPOSED, TODAY, letter_text, make, new_case, set_up
-from thcli import letters, referrals, screening, settings, surveys
+from thcli import letters, referrals, scheme, screening, settings, surveys
 from thcli.db import write
 from thcli.errors import BadInput
 
@@ -171,7 +171,7 @@ def test_every_perpetrator_of_the_client_counts_and_the_referrer_may_still_be_to
 @freeze_time(TODAY)
 def test_the_schemes_own_words_refuse_letters_too(db, tmp_path):
     set_up(db)
-    settings.set_from_text(db, "screened_words", "gang", by="t")
+    scheme.set_from_text(db, "screened_words", "gang", by="t")
     ref = new_case(db, status="works", lines=(("door_chain", 1, "ordered", "in_house", "gang tag on the door"),))
     with pytest.raises(letters.LetterRefused, match="the location of measure line 1 says 'gang'"):
         make(db, ref, "works-order", tmp_path)

@@ -19,7 +19,7 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from tests.conftest import referral_args
-from thcli import prompts, referrals, settings
+from thcli import case_view, prompts, referrals, settings
 from thcli.db import write
 
 ENTER = "\r"
@@ -165,8 +165,8 @@ def test_the_wizard_saves_what_referral_add_would_save_from_the_same_answers(db,
         "--perpetrator-cannot-enter": True, "--consent": "police,contractor", "--new-client": True,
     }))
     assert typed.exit_code == 0, typed.stderr
-    by_wizard = referrals.show_case(db, "TH-2026-0001", by="test.coordinator")
-    by_options = referrals.show_case(db, "TH-2026-0002", by="test.coordinator")
+    by_wizard = case_view.show_case(db, "TH-2026-0001", by="test.coordinator")
+    by_options = case_view.show_case(db, "TH-2026-0002", by="test.coordinator")
     assert by_wizard.pop("ref") == "TH-2026-0001" and by_options.pop("ref") == "TH-2026-0002"
     assert by_wizard == by_options
     assert by_wizard["client"]["name"] == "Alex Example"
@@ -277,7 +277,7 @@ def test_perpetrator_details_are_optional_and_kept_apart(db, capsys):
     row = db.execute("SELECT name, relationship, whereabouts, court_orders, notes FROM perpetrators "
                      "WHERE case_id = ?", [result.case_id]).fetchone()
     assert row == ("Pat Example", "ex_partner", "bail_conditions", "Non-molestation order", "Good with tools")
-    assert "Pat Example" not in json.dumps(referrals.show_case(db, result.ref, by="test.coordinator"))
+    assert "Pat Example" not in json.dumps(case_view.show_case(db, result.ref, by="test.coordinator"))
 
 
 def test_no_perpetrator_details_saves_no_perpetrator(db):
@@ -476,7 +476,7 @@ def test_going_back_to_change_an_answer_keeps_the_others(db):
             pick("postcode"), text("ZZ9 9ZZ"),
             ENTER]  # save
     result = run_wizard(db, keys, known(db, phone="07700 900123", safe_call=True))
-    shown = referrals.show_case(db, result.ref, by="test.coordinator")
+    shown = case_view.show_case(db, result.ref, by="test.coordinator")
     assert (shown["client"]["postcode"], shown["client"]["name"], shown["safe_contact"]["call"]) == (
         "ZZ9 9ZZ", "Alex Example", True)
 

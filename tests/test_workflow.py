@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from freezegun import freeze_time
 
-from thcli import referrals, settings, workflow
+from thcli import referrals, scheme, workflow
 from thcli.errors import BadInput, NotAllowed
 from thcli.referrals import ReferralInput
 
@@ -85,7 +85,7 @@ def test_survey_refused_while_an_eligibility_test_fails(db):
 
 @freeze_time(TODAY)
 def test_survey_refused_without_required_documents(db):
-    settings.set_from_text(db, "required_documents", "dash,referral_form", by="t")
+    scheme.set_from_text(db, "required_documents", "dash,referral_form", by="t")
     ref = add(db, consent=["police"])
     workflow.move(db, ref, "triage", by="t")
     with pytest.raises(NotAllowed, match="DASH risk assessment has not been received.*referral form"):

@@ -3,29 +3,15 @@
 Rows say when, who, what action and which case, never a personal value (no
 names, addresses or notes): the audit outlives the cases it describes. The
 table refuses UPDATE and DELETE (triggers in schema.sql), and each row carries a
-SHA-256 hash over the previous row's hash and its own fields, so a row removed
-or altered behind thcli's back breaks the chain (:func:`verify`).
+SHA-256 hash over the previous row's hash and its own fields (chains.py), so a row
+removed or altered behind thcli's back breaks the chain (:func:`verify`).
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
 from thcli import clock
-
-if TYPE_CHECKING:
-    from sqlite_utils import Database
-
-GENESIS = "0" * 64
-
-
-def chain_hash(prev_hash: str, fields: Sequence) -> str:
-    """The hash of a row: SHA-256 over the previous hash and the row's fields."""
-    # A list, not a generator: twice as quick, which counts for the demo's 800,000 ledger rows.
-    text = "\x1f".join([prev_hash, *["" if f is None else str(f) for f in fields]])
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+from thcli.chains import GENESIS, chain_hash
+from thcli.db import Database, write
 
 
 def record(db: Database, *, by: str, action: str, ref: str | None = None, detail: str = "") -> None:
@@ -48,8 +34,6 @@ def record_view(db: Database, *, by: str, action: str, filters: dict[str, object
     personal value: a search is recorded as made, not its words (they are a
     name or a postcode).
     """
-    from thcli.db import write
-
     parts = []
     for name, value in filters.items():
         if value is None or value is False or value == "":

@@ -124,3 +124,23 @@ def due_after(start: dt.date, amount: int, unit: str) -> dt.date:
         return add_months(start, amount)
     # A unit comes from settings, which only store the four above: anything else is a bug.
     raise ValueError(f"unknown unit of time {unit!r}: use working_days, hours, days or months")
+
+
+#: Working days are counted from here (the calendar's first year), so that the
+#: days between two dates are a difference of two remembered counts.
+_EPOCH = dt.date(1990, 1, 1)
+_EPOCH_ISO = _EPOCH.isoformat()
+
+
+class WorkingDays(dict):
+    """Working days from _EPOCH up to each ISO date, worked out once per date."""
+
+    def __missing__(self, iso: str) -> int:
+        value = self[iso] = working_days_between(_EPOCH, dt.date.fromisoformat(iso))
+        return value
+
+    def between(self, start: str, end: str) -> int:
+        """working_days_between for ISO dates."""
+        if start < _EPOCH_ISO or end < _EPOCH_ISO:
+            return working_days_between(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
+        return max(0, self[end] - self[start])

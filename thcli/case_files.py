@@ -30,12 +30,12 @@ from typing import TYPE_CHECKING
 from thcli.files import printable
 
 if TYPE_CHECKING:
-    from thcli.db import Database
+    from thcli.db import Connected
 
 LETTERS_FOLDER = "letters"
 
 
-def database_file(db: Database) -> Path | None:
+def database_file(db: Connected) -> Path | None:
     """The file of an open database, resolved (None: an in-memory or unknown one)."""
     path = getattr(db, "path", None)
     if path is None:
@@ -145,7 +145,7 @@ def remove(found: FileState) -> bool:
     return True
 
 
-def letter_problems(db: Database, db_path: Path | None = None) -> list[FileState]:
+def letter_problems(db: Connected, db_path: Path | None = None) -> list[FileState]:
     """The letter files this database recorded that are missing or changed (for ``db check``, ``db restore``)."""
     db_path = db_path or database_file(db)
     problems = []

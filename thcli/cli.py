@@ -14,6 +14,7 @@ import importlib
 import os
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -63,6 +64,8 @@ class RootGroup(TyperGroup):
     """Loads command modules on demand and reports errors in one line."""
 
     _listing = False
+    #: The invocation's Session, set by the root callback (for the error handling in main).
+    thcli_session: Session | None = None
     #: The word after the group's name on the command line (see typer_speedups.build_group).
     _subcommand: str | None = None
 
@@ -100,7 +103,8 @@ class RootGroup(TyperGroup):
         finally:
             self._listing = False
 
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra: Any):
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
         from typer import _click
 
         from thcli.errors import ThcliError
@@ -109,7 +113,7 @@ class RootGroup(TyperGroup):
             _refuse_undecodable(sys.argv[1:] if args is None else args)
             result = super().main(
                 args=args, prog_name=prog_name or "thcli", complete_var=complete_var,
-                standalone_mode=False, **extra,
+                standalone_mode=False, windows_expand_args=windows_expand_args, **extra,
             )
         except ThcliError as error:
             self._note_damage(error)
@@ -131,14 +135,14 @@ class RootGroup(TyperGroup):
         except BrokenPipeError:
             sys.exit(1)
         except Exception as error:  # noqa: BLE001 - never a traceback (THCLI_DEBUG=1 shows one)
-            from thcli.db import is_database_error, translate
+            from thcli.dbfile import is_database_error, translate
 
             if is_database_error(error):
                 self._note_damage(error)
                 _fail(translate(error).message, 1)
             if os.environ.get("THCLI_DEBUG"):
                 raise
-            session = getattr(self, "thcli_session", None)
+            session = self.thcli_session
             hint = (" If it happens again, check the database with `thcli db check`."
                     if session is not None and session.opened_any else "")
             _fail(_unexpected(error) + hint, 1)
@@ -149,10 +153,10 @@ class RootGroup(TyperGroup):
 
     def _note_damage(self, error: BaseException) -> None:
         """Mark the command's database damaged when SQLite said so while using it (db.mark_damaged)."""
-        from thcli.db import is_damage, mark_damaged
+        from thcli.dbfile import is_damage, mark_damaged
         from thcli.errors import DatabaseDamaged
 
-        session = getattr(self, "thcli_session", None)
+        session = self.thcli_session
         if session is None or not session.opened_any:
             return
         if isinstance(error, DatabaseDamaged):
@@ -273,7 +277,9 @@ def root(
         db_given=db is not None or bool(os.environ.get("THCLI_DB")),
         allow_network_share=allow_network_share,
     )
-    ctx.find_root().command.thcli_session = ctx.obj  # type: ignore[attr-defined]  # read by _note_damage
+    root_command = ctx.find_root().command
+    if isinstance(root_command, RootGroup):
+        root_command.thcli_session = ctx.obj  # read by _note_damage
 
 
 def _user(as_user: str | None) -> str:

@@ -8,13 +8,9 @@ codes (COUNTY_EXPORT.md).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from thcli import parse
+from thcli import audit, parse
+from thcli.db import Database, write
 from thcli.errors import BadInput, NotAllowed, NotFound
-
-if TYPE_CHECKING:
-    from sqlite_utils import Database
 
 #: The lists thcli knows, and what each is for (shown by `thcli codes list`).
 LISTS: dict[str, str] = {
@@ -46,6 +42,15 @@ COUNTY_CODES: dict[str, list[str]] = {
     "tenure": ["owner", "private_rented", "council", "housing_association", "temporary", "other"],
     "gender": ["woman", "man", "trans_woman", "trans_man", "non_binary", "not_stated"],
     "ethnicity": ["white", "mixed", "asian", "black", "other", "not_stated"],
+}
+
+#: The list holding the reason a case ends with, by the status it ends in (workflow.py asks for one on
+#: each move there; the setting moved_reasons takes codes of these lists).
+REASON_LISTS = {
+    "declined": "decline_reason",
+    "withdrawn": "withdrawal_reason",
+    "no_contact": "no_contact_reason",
+    "closed": "outcome_reason",
 }
 
 #: Tenures (by county code) where the landlord's permission is needed for works.
@@ -317,9 +322,6 @@ def add(
     phone: str | None = None,
 ) -> dict:
     """Add a code to a list (or bring a retired one back with a new label)."""
-    from thcli import audit
-    from thcli.db import write
-
     check_list(list_name)
     parse.code(code)
     label = parse.label(label)
@@ -403,9 +405,6 @@ def add(
 
 def retire(db: Database, list_name: str, code: str, *, by: str) -> None:
     """Retire a code: old cases keep it, new entries may not use it."""
-    from thcli import audit
-    from thcli.db import write
-
     check_list(list_name)
     with write(db):
         row = get(db, list_name, code)

@@ -10,7 +10,7 @@ deferred transaction, which fails with "database is locked" under contention).
 
 A plain database is opened by the standard library's sqlite3; an encrypted
 one (its header is not ``SQLite format 3``) through SQLCipher with its key
-(crypto.py), and never without it. One process never opens the same file with
+(cipher.py), and never without it. One process never opens the same file with
 both: the two SQLite libraries' POSIX locks cannot see each other (``db
 encrypt`` opens the plain file through sqlcipher3 only, with no other
 connection to it in the process). A database on a network file system is
@@ -20,18 +20,16 @@ SQLite's locking is not safe there.
 Three more guards keep a file whole (README, "What survives"):
 
 - every open takes a shared lock on a small lock file beside the database
-  (``thcli.db-lock``, an empty SQLite file, so the lock works the same on
-  Windows); ``db encrypt``, ``db rekey`` and ``db restore`` take it exclusively
-  for their whole run (:func:`exclusive`), so no other thcli has the file open
-  while it is copied and replaced, and a command started meanwhile waits up to
-  the busy timeout, then says "busy, try again";
+  (``thcli.db-lock``, dbfile.py); ``db encrypt``, ``db rekey`` and ``db
+  restore`` take it exclusively for their whole run (dbfile.exclusive), so no
+  other thcli has the file open while it is copied and replaced;
 - a file that is not a complete thcli database is never made into one: only
   ``create`` (``init``, ``demo``) starts a new database;
 - a database carrying migrations this thcli does not know (a newer thcli's)
   is opened read-only, and a database found damaged (by ``db check`` or by
-  SQLite itself) is marked with a file beside it (``thcli.db-damaged``):
-  :func:`write` refuses both, so nothing is written until thcli is upgraded
-  or the latest backup is restored.
+  SQLite itself) is marked with a file beside it (``thcli.db-damaged``,
+  dbfile.py): :func:`write` refuses both, so nothing is written until thcli
+  is upgraded or the latest backup is restored.
 """
 
 from __future__ import annotations
@@ -45,73 +43,29 @@ import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from thcli.errors import DatabaseDamaged, DatabaseProblem, NotAllowed, NotFound, ThcliError
+from thcli import cipher, migrations
+from thcli.cipher import Key
+from thcli.dbfile import (  # noqa: F401 - damage_marker, exclusive and translate are also known as db's
+    busy_timeout_ms,
+    damage_marker,
+    damage_note,
+    damaged_message,
+    database_exists,
+    exclusive,
+    hold_shared,
+    is_damage,
+    is_database_error,
+    mark_damaged,
+    translate,
+    translated,
+)
+from thcli.errors import DatabaseProblem, NotAllowed, NotFound
 from thcli.files import create_private_file, os_problem, printable
 
 if TYPE_CHECKING:
     import sqlite_utils
-
-    from thcli.crypto import Key
-
-#: How long a write waits for another process's write to finish, in ms.
-#: THCLI_BUSY_TIMEOUT_MS lowers it (tests of "lock held too long").
-DEFAULT_BUSY_TIMEOUT_MS = 10_000
-
-
-def busy_timeout_ms() -> int:
-    value = os.environ.get("THCLI_BUSY_TIMEOUT_MS", "")
-    return int(value) if value.isascii() and value.isdigit() else DEFAULT_BUSY_TIMEOUT_MS
-
-
-def database_exists(path: Path) -> bool:
-    return path.exists() and path.stat().st_size > 0
-
-
-# --- errors --------------------------------------------------------------------------
-
-
-def database_errors() -> tuple[type[BaseException], ...]:
-    """The exception classes of the SQLite drivers in use (sqlcipher3's are its own)."""
-    cipher = sys.modules.get("sqlcipher3.dbapi2")
-    return (sqlite3.Error, cipher.Error) if cipher is not None else (sqlite3.Error,)
-
-
-def is_database_error(error: BaseException) -> bool:
-    return isinstance(error, database_errors())
-
-
-def is_damage(error: BaseException) -> bool:
-    """Whether a SQLite error says the file itself is damaged."""
-    text = str(error)
-    return any(word in text for word in ("malformed", "corrupt", "disk image", "unsupported file format"))
-
-
-def translate(error: BaseException, path: Path | str | None = None) -> DatabaseProblem:
-    """A SQLite (or SQLCipher) error as a message a coordinator can act on."""
-    text = str(error)
-    where = f"{printable(path)}: " if path else ""
-    if "locked" in text or "busy" in text:
-        return DatabaseProblem(
-            f"{where}the database is busy: another thcli is writing to it. "
-            "Try again in a moment."
-        )
-    if "not a database" in text or "encrypted" in text:
-        return DatabaseProblem(f"{where}wrong key or not a thcli database.")
-    if is_damage(error):
-        return DatabaseDamaged(
-            f"{where}the database file is damaged. Restore the latest backup "
-            "with `thcli db restore BACKUP`.", path
-        )
-    if "readonly" in text or "read-only" in text:
-        return DatabaseProblem(f"{where}the database cannot be written (read-only file or folder).")
-    if "unable to open" in text:
-        return DatabaseProblem(f"{where}the database cannot be opened (check the path and its folder).")
-    if "disk is full" in text or "disk I/O" in text:
-        return DatabaseProblem(f"{where}the disk could not be written ({text}): free some space and try again.")
-    return DatabaseProblem(f"{where}database error: {text}")
-
 
 # --- network shares --------------------------------------------------------------------
 
@@ -166,7 +120,9 @@ def windows_network_share(path: str, drive_type: Callable[[str], int] | None = N
 
 
 def _windows_drive_type(root: str) -> int:
-    import ctypes
+    if sys.platform != "win32":  # pragma: no cover - asked on Windows only (network_share)
+        raise OSError(f"{root}: drive types are Windows's")
+    import ctypes  # Windows only: its windll is not there elsewhere
 
     return int(ctypes.windll.kernel32.GetDriveTypeW(ctypes.c_wchar_p(root)))
 
@@ -193,117 +149,6 @@ def refuse_network_share(path: Path) -> None:
             "to the share with `thcli db backup`), or add --allow-network-share if only one computer "
             "ever uses it."
         )
-
-
-# --- the lock file: one thcli at a time while a file is replaced ------------------------
-
-
-def lock_file(path: Path) -> Path:
-    """The lock file beside a database (``thcli.db-lock``)."""
-    return path.with_name(path.name + "-lock")
-
-
-def _lock_connection(path: Path) -> sqlite3.Connection:
-    lock = lock_file(path)
-    if not lock.exists():
-        try:
-            create_private_file(lock)
-        except FileExistsError:  # made by another thcli since we looked
-            pass
-    # autocommit: the lock is a transaction opened and ended by hand.
-    return sqlite3.connect(str(lock), timeout=busy_timeout_ms() / 1000, isolation_level=None)
-
-
-BUSY_REPLACING = ("the database is busy: another thcli is encrypting, re-keying or restoring it. "
-                  "Try again in a moment.")
-
-
-def hold_shared(path: Path) -> sqlite3.Connection | None:
-    """A connection holding a shared lock on the database's lock file, for as long as it stays open.
-
-    None where no lock file can be made (a read-only folder: nothing can be
-    replaced there either). DatabaseProblem ("busy") when an exclusive holder
-    keeps it past the busy timeout.
-    """
-    try:
-        conn = _lock_connection(path)
-    except (OSError, ThcliError, sqlite3.Error):
-        return None
-    try:
-        conn.execute("BEGIN")
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.Error as error:
-        conn.close()
-        if "locked" in str(error) or "busy" in str(error):
-            raise DatabaseProblem(f"{printable(path)}: {BUSY_REPLACING}") from None
-        return None  # a lock file someone overwrote: no worse than before the lock file existed
-    return conn
-
-
-@contextlib.contextmanager
-def exclusive(path: Path) -> Iterator[None]:
-    """Hold the database's lock file exclusively: no other thcli opens the database meanwhile.
-
-    Waits up to the busy timeout for the commands that have it open to finish;
-    then DatabaseProblem asking to close them and try again.
-    """
-    try:
-        conn = _lock_connection(path)
-    except OSError as error:
-        raise os_problem(error, lock_file(path), doing="create the lock file") from None
-    try:
-        conn.execute("BEGIN EXCLUSIVE")
-    except sqlite3.Error as error:
-        conn.close()
-        if "locked" in str(error) or "busy" in str(error):
-            raise DatabaseProblem(f"{printable(path)}: another thcli has the database open: wait for it to "
-                                  "finish (or close it) and try again") from None
-        raise translate(error, lock_file(path)) from None
-    try:
-        yield
-    finally:
-        try:
-            conn.execute("ROLLBACK")
-        finally:
-            conn.close()
-
-
-# --- damage -------------------------------------------------------------------------------
-
-
-def damage_marker(path: Path) -> Path:
-    """The file that marks a database found damaged (``thcli.db-damaged``)."""
-    return path.with_name(path.name + "-damaged")
-
-
-def damage_note(path: Path) -> str | None:
-    """What was found, when the database is marked damaged (None: it is not)."""
-    marker = damage_marker(path)
-    try:
-        return marker.read_text(encoding="utf-8", errors="replace").strip() or "damaged"
-    except FileNotFoundError:
-        return None
-    except OSError:
-        return "damaged" if marker.exists() else None
-
-
-def mark_damaged(path: Path, what: str) -> None:
-    """Mark the database damaged: from now on thcli writes nothing to it until a backup is restored."""
-    from thcli.files import write_atomically
-
-    try:
-        write_atomically(damage_marker(path), (what.strip() or "damaged") + "\n")
-    except (ThcliError, OSError):  # a folder that cannot be written cannot be written to either
-        pass
-
-
-def clear_damaged(path: Path) -> None:
-    damage_marker(path).unlink(missing_ok=True)
-
-
-def damaged_message(path: Path, what: str) -> str:
-    return (f"{printable(path)} is damaged ({what}), so thcli writes nothing to it: restore the latest backup "
-            "with `thcli db restore BACKUP`")
 
 
 # --- connections -----------------------------------------------------------------------
@@ -339,9 +184,7 @@ def connect(path: Path, key: Key | None = None, *, read_only: bool = False,
     is called with the connection before the first pragma that could change
     the file (switching it to WAL): it may refuse the file.
     """
-    from thcli import crypto
-
-    encrypted = crypto.is_encrypted(path) or (key is not None and not database_exists(path))
+    encrypted = cipher.is_encrypted(path) or (key is not None and not database_exists(path))
     if encrypted and key is None:
         raise DatabaseProblem(
             f"{path} is encrypted, or is not a thcli database: give its passphrase in THCLI_KEY "
@@ -352,16 +195,15 @@ def connect(path: Path, key: Key | None = None, *, read_only: bool = False,
     if read_only:
         target = Path(path).resolve().as_uri() + "?mode=ro"
     try:
-        if encrypted:
-            conn = crypto.open_keyed(target, key, timeout=busy_timeout_ms() / 1000, uri=read_only)
-        else:
-            conn = sqlite3.connect(target, timeout=busy_timeout_ms() / 1000, uri=read_only)
-        _set_pragmas(conn, path, read_only, before_writing)
-    except Exception as error:
+        with translated(path):
+            if encrypted and key is not None:  # (an encrypted file without a key was refused above)
+                conn = cipher.open_keyed(target, key, timeout=busy_timeout_ms() / 1000, uri=read_only)
+            else:
+                conn = sqlite3.connect(target, timeout=busy_timeout_ms() / 1000, uri=read_only)
+            _set_pragmas(conn, path, read_only, before_writing)
+    except Exception:
         if conn is not None:
             conn.close()
-        if is_database_error(error):
-            raise translate(error, path) from None
         raise
     return conn
 
@@ -380,6 +222,13 @@ def ensure_thcli_tables(conn: Any, path: Path, *, complete: bool = False) -> Non
             f"{printable(path)} is not a complete thcli database (an empty SQLite file: perhaps a copy or "
             "backup that was cut short). It was left as it is: restore a backup with `thcli db restore "
             "BACKUP`, or point --db at your database.")
+
+
+class Connected(Protocol):
+    """Anything that holds a DB-API connection in ``conn``: thcli's Database, or sqlite-utils' own (which a
+    migration is given)."""
+
+    conn: Any
 
 
 class Database:
@@ -480,8 +329,6 @@ def open_db(
 
 def _open_db(path: Path, *, create: bool, migrate: bool, key: Key | None, allow_network_share: bool,
              guard: bool) -> Database:
-    from thcli import crypto
-
     if not allow_network_share:
         refuse_network_share(path)
     if path.is_dir():
@@ -502,8 +349,8 @@ def _open_db(path: Path, *, create: bool, migrate: bool, key: Key | None, allow_
             raise DatabaseProblem(f"{printable(path)} is not a file.")
         if not exists and not path.exists():
             create_private_file(path)
-        if exists and crypto.is_encrypted(path):
-            key = key or crypto.key_from_environment()
+        if exists and cipher.is_encrypted(path):
+            key = key or cipher.key_from_environment()
         elif exists:
             key = None  # a plain database needs no key (THCLI_KEY may be set for another one)
         complete = not create
@@ -518,23 +365,20 @@ def _open_db(path: Path, *, create: bool, migrate: bool, key: Key | None, allow_
         raise
     db = Database(conn, key, path=path, guard=held)
     try:
-        note = damage_note(path)
-        if note is not None:
-            db.read_only = damaged_message(path, note)
-        if migrate:
-            from thcli import migrations
-
-            applied = migrations.applied_names(db)
-            unknown = migrations.unknown_names(db, applied)
-            if unknown:
-                db.read_only = newer_message(path, unknown)
-                conn.execute("PRAGMA query_only = ON")
-            elif db.read_only is None:
-                migrations.apply(db, applied)
-    except BaseException as error:
+        with translated(path):
+            note = damage_note(path)
+            if note is not None:
+                db.read_only = damaged_message(path, note)
+            if migrate:
+                applied = migrations.applied_names(db)
+                unknown = migrations.unknown_names(db, applied)
+                if unknown:
+                    db.read_only = newer_message(path, unknown)
+                    conn.execute("PRAGMA query_only = ON")
+                elif db.read_only is None:
+                    migrations.apply(db, applied)
+    except BaseException:
         db.close()
-        if isinstance(error, Exception) and is_database_error(error):
-            raise translate(error, path) from None
         raise
     return db
 
@@ -560,12 +404,8 @@ def write(db: Database) -> Iterator[Database]:
     if refusal:
         raise NotAllowed(refusal)
     path = getattr(db, "path", None)
-    try:
+    with translated(mark=path):  # a damaged database is marked so as SQLite says it
         conn.execute("BEGIN IMMEDIATE")
-    except Exception as error:
-        if is_database_error(error):
-            raise _noted(error, path) from None
-        raise
     try:
         yield db
     except BaseException as error:
@@ -574,19 +414,11 @@ def write(db: Database) -> Iterator[Database]:
             mark_damaged(path, f"SQLite reported: {error}")
         raise
     try:
-        conn.commit()
-    except Exception as error:
+        with translated(mark=path):
+            conn.commit()
+    except Exception:
         conn.rollback()
-        if is_database_error(error):
-            raise _noted(error, path) from None
         raise
-
-
-def _noted(error: BaseException, path: Path | None) -> DatabaseProblem:
-    """``translate``, marking the database damaged when SQLite says it is."""
-    if path is not None and is_damage(error):
-        mark_damaged(path, f"SQLite reported: {error}")
-    return translate(error)
 
 
 def insert_many(db: Database, into: str, rows: Sequence[Sequence]) -> None:

@@ -12,30 +12,25 @@ closed cases too: the equipment review of removable equipment
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 from thcli import audit, clock, codes, parse, settings, targets, workflow
-from thcli.db import write
+from thcli.cases import case_row, event
+from thcli.db import Database, write
 from thcli.errors import BadInput, NotAllowed
-
-if TYPE_CHECKING:
-    from sqlite_utils import Database
 
 
 def record_followup(db: Database, ref: str, *, on: dt.date, outcome: str, by: str,
                     note: str | None = None) -> dict:
     """Record a follow-up (``followup record``); returns what is done and what comes next."""
-    from thcli import referrals
 
     try:
         codes.require(db, "followup_outcome", outcome)
     except BadInput as error:
         raise error.for_option("--outcome") from None
     note = parse.text(note) if note else None
-    if on > clock.today():
-        raise BadInput(f"{parse.format_date(on)} is in the future: record a follow-up once it is done", "--date")
+    parse.not_future(on, "record a follow-up once it is done")
     with write(db):
-        case = referrals.case_row(db, ref)
+        case = case_row(db, ref)
         ref = case["ref"]
         since = case["fitted_on"]
         if not since and case["status"] in workflow.ENDED:
@@ -55,9 +50,9 @@ def record_followup(db: Database, ref: str, *, on: dt.date, outcome: str, by: st
         db["followups"].insert({"case_id": case["id"], "done_on": on.isoformat(), "outcome": outcome,
                                 "note": note, "by": by, "at": clock.now_iso()})
         detail = f"follow-up: {codes.label(db, 'followup_outcome', outcome)}"
-        referrals.event(db, case["id"], "followup", detail, by=by)
+        event(db, case["id"], "followup", detail, by=by)
         if note:
-            referrals.event(db, case["id"], "note", note, by=by)
+            event(db, case["id"], "note", note, by=by)
         audit.record(db, by=by, action="followup.record", ref=ref, detail=outcome)
         if case["status"] == "fitted":
             workflow.move(db, ref, "follow_up", by=by, on=on, rules=False)
@@ -65,7 +60,7 @@ def record_followup(db: Database, ref: str, *, on: dt.date, outcome: str, by: st
             db["cases"].update(case["id"], {"updated_at": clock.now_iso()})
         targets.refresh_due(db, case["id"])
         done = db.conn.execute("SELECT count(*) FROM followups WHERE case_id = ?", [case["id"]]).fetchone()[0]
-        case = referrals.case_row(db, ref)
+        case = case_row(db, ref)
     scheduled = len(settings.get(db, "followup_months"))
     return {
         "ref": ref, "done_on": on.isoformat(), "outcome": outcome, "followups_done": done,

@@ -27,22 +27,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from thcli import audit, case_files, clock, crypto
+from thcli import audit, case_files, cipher, clock, crypto, migrations
+from thcli.chains import verify_ledger
 from thcli.db import (
-    busy_timeout_ms,
-    clear_damaged,
+    Database,
     connect,
-    database_exists,
     ensure_thcli_tables,
-    exclusive,
-    is_database_error,
     key_of,
-    mark_damaged,
     network_share,
+    open_db,
     refuse_network_share,
-    translate,
     write,
 )
+from thcli.dbfile import busy_timeout_ms, clear_damaged, database_exists, exclusive, mark_damaged, translated
 from thcli.errors import DatabaseProblem, NotAllowed, ThcliError
 from thcli.files import (
     belongs_to_database,
@@ -59,9 +56,7 @@ from thcli.files import (
 )
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
-
-    from thcli.crypto import Key
+    from thcli.cipher import Key
 
 
 @dataclass
@@ -80,15 +75,6 @@ class Check:
         return {"check": self.name, "state": self.state, "ok": self.ok, "detail": self.detail}
 
 
-def _ledger_verifier():
-    """budget.verify_chain, when the budget module is installed."""
-    try:
-        from thcli.budget import verify_chain
-    except ImportError:
-        return None
-    return verify_chain
-
-
 def _mode_check(name: str, file: Path) -> Check:
     mode = stat.S_IMODE(file.stat().st_mode)
     private = mode & 0o077 == 0
@@ -99,7 +85,7 @@ def check_database(db: Database, path: Path) -> list[Check]:
     """Integrity, foreign keys, the audit and ledger chains, encryption, location and file permissions."""
     results = []
     key = key_of(db)
-    try:
+    with translated(path, mark=path, note="db check"):
         integrity = [r[0] for r in db.conn.execute("PRAGMA integrity_check")]
         if key is not None:
             integrity = [r[0] for r in db.conn.execute("PRAGMA cipher_integrity_check")] or integrity
@@ -111,19 +97,10 @@ def check_database(db: Database, path: Path) -> list[Check]:
         problems = audit.verify(db)
         results.append(Check("audit log", not problems,
                              "intact" if not problems else "; ".join(problems[:3])))
-        verify_ledger = _ledger_verifier()
-        if verify_ledger is not None:
-            problems = verify_ledger(db)
-            results.append(Check("ledger", not problems,
-                                 "intact" if not problems else "; ".join(problems[:3])))
+        problems = verify_ledger(db)
+        results.append(Check("ledger", not problems, "intact" if not problems else "; ".join(problems[:3])))
         letters = [r[0] for r in db.conn.execute("SELECT path FROM letters WHERE path IS NOT NULL AND path <> ''")]
         missing_or_changed = case_files.letter_problems(db, path)
-    except Exception as error:
-        if is_database_error(error):
-            if "malformed" in str(error) or "corrupt" in str(error):
-                mark_damaged(path, f"db check: {error}")
-            raise translate(error, path) from None
-        raise
     if key is not None:
         version = db.conn.execute("PRAGMA cipher_version").fetchone()
         results.append(Check("encryption", True, f"encrypted (SQLCipher {version[0] if version else ''})".strip()))
@@ -178,7 +155,7 @@ def _target(dest: Path, key: Key | None) -> Any:
     if not dest.exists():
         create_private_file(dest)
     if key is not None:
-        return crypto.open_keyed(dest, key, timeout=busy_timeout_ms() / 1000)
+        return cipher.open_keyed(dest, key, timeout=busy_timeout_ms() / 1000)
     return sqlite3.connect(str(dest))
 
 
@@ -186,12 +163,9 @@ def _copy(source: Any, dest: Path, key: Key | None) -> None:
     """Copy a live database through SQLite's backup API into a new 0600 file (encrypted with ``key``)."""
     target = _target(dest, key)
     try:
-        source.backup(target)
-        target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
-    except Exception as error:
-        if is_database_error(error):
-            raise translate(error, dest) from None
-        raise
+        with translated(dest):
+            source.backup(target)
+            target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
     finally:
         target.close()
     make_private(dest)
@@ -207,18 +181,15 @@ def _check_copy(dest: Path, key: Key | None, expected_cases: int | None = None, 
     """Open a copy and prove it whole (then leave it one file, without a WAL); DatabaseProblem otherwise."""
     conn = connect(dest, key, read_only=read_only)
     try:
-        ensure_thcli_tables(conn, dest)
-        result = conn.execute("PRAGMA integrity_check").fetchone()[0]
-        cases = conn.execute("SELECT count(*) FROM cases").fetchone()[0]
-        if not read_only:
-            conn.execute("PRAGMA journal_mode = DELETE")
-    except Exception as error:
-        if is_database_error(error):
-            raise translate(error, dest) from None
-        raise
+        with translated(dest):
+            ensure_thcli_tables(conn, dest)
+            result = conn.execute("PRAGMA integrity_check").fetchone()[0]
+            cases = conn.execute("SELECT count(*) FROM cases").fetchone()[0]
+            if not read_only:
+                conn.execute("PRAGMA journal_mode = DELETE")
     finally:
         conn.close()
-    if key is not None and crypto.header(dest) == crypto.SQLITE_HEADER:
+    if key is not None and cipher.header(dest) == cipher.SQLITE_HEADER:
         raise DatabaseProblem(f"{dest}: the copy of an encrypted database was not encrypted; it was not kept")
     if result != "ok" or (expected_cases is not None and cases != expected_cases):
         raise DatabaseProblem(f"{dest}: the copy did not check out ({result}, {cases} cases); it was not kept")
@@ -234,7 +205,7 @@ def is_backup(path: Path, key: Key | None) -> bool:
     if any(path.with_name(path.name + side).exists() for side in ("-lock", "-wal")):
         return False  # a database in use, not a backup
     try:
-        conn = connect(path, key if crypto.is_encrypted(path) else None, read_only=True)
+        conn = connect(path, key if cipher.is_encrypted(path) else None, read_only=True)
     except (ThcliError, OSError, sqlite3.Error):
         return False
     try:
@@ -258,7 +229,7 @@ def backup(db: Database, dest: Path, *, by: str, force: bool = False) -> Path:
     key = key_of(db)
     replacing = may_replace(dest, what="thcli backup", is_earlier=lambda p: is_backup(p, key), force=force,
                             database=getattr(db, "path", None))
-    if getattr(db, "read_only", None):
+    if db.read_only:
         raise NotAllowed(db.read_only)
     cases = db.conn.execute("SELECT count(*) FROM cases").fetchone()[0]
     try:
@@ -299,7 +270,7 @@ def _copy_file(source: Path, dest: Path) -> None:
 def _keep_current(db_path: Path, kept: Path, key: Key | None) -> None:
     """Keep the current database at ``kept`` exactly as it is (damaged or not), its WAL folded in if possible."""
     try:
-        current = connect(db_path, key if crypto.is_encrypted(db_path) else None)
+        current = connect(db_path, key if cipher.is_encrypted(db_path) else None)
     except (ThcliError, OSError):
         current = None
     if current is not None:
@@ -333,16 +304,14 @@ def restore(db_path: Path, source: Path, *, by: str, key: Key | None = None, all
     audit). Returns where the previous database was kept and the letter files
     the restored database cannot find as it wrote them.
     """
-    from thcli.db import open_db
-
     if not allow_network_share:
         refuse_network_share(db_path)
     if not source.is_file():
         raise NotAllowed(f"there is no backup at {printable(source)}")
     if belongs_to_database(source, db_path):
         raise NotAllowed(f"{printable(source)} is the database itself, not a backup of it")
-    source_key = key if crypto.is_encrypted(source) else None
-    was_encrypted = database_exists(db_path) and crypto.is_encrypted(db_path)
+    source_key = key if cipher.is_encrypted(source) else None
+    was_encrypted = database_exists(db_path) and cipher.is_encrypted(db_path)
     if was_encrypted and source_key is None and not decrypt_ok:
         raise NotAllowed(
             f"{printable(source)} is not encrypted, but {printable(db_path)} is: restoring it would leave the "
@@ -387,11 +356,9 @@ def restore(db_path: Path, source: Path, *, by: str, key: Key | None = None, all
 
 def key_of_connection(conn: Any, key: Key | None) -> Key | None:
     """The key a raw connection was opened with: ``key`` for a SQLCipher one, else None."""
-    return key if crypto.is_cipher_connection(conn) else None
+    return key if cipher.is_cipher_connection(conn) else None
 
 
 def migrate(db: Database) -> list[str]:
     """Names of the migrations applied by open_db so far (all, in order)."""
-    from thcli.migrations import migrations
-
-    return [m.name for m in migrations.applied(db)]
+    return migrations.applied_names(db)

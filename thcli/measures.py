@@ -31,20 +31,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
-from thcli import audit, clock, codes, parse, settings, targets, workflow
-from thcli.db import one, write
+from thcli import audit, budget, clock, codes, parse, screening, settings, targets, workflow
+from thcli.cases import case_row, event
+from thcli.db import Database, one, write
 from thcli.errors import BadInput, NotAllowed, NotFound
-
-if TYPE_CHECKING:
-    from sqlite_utils import Database
 
 STATUSES = ("recommended", "approved", "declined", "ordered", "fitted", "removed")
 #: Lines still waiting for something: the case is not fitted while one is left.
 WAITING = ("recommended", "approved", "ordered")
 #: Case statuses in which lines are approved, declined and ordered.
 DECIDING = ("approval", "works")
+#: The longest description of where a measure goes (printed for the landlord and the fitter).
+MAX_WHERE = 80
 
 #: The JSON contract of `measures list` (CLI additions after the first twelve).
 LIST_FIELDS = (
@@ -82,9 +81,8 @@ def case_lines(db: Database, case_id: int) -> list[dict]:
 
 def list_measures(db: Database, ref: str) -> list[dict]:
     """``measures list REF``: every line of the case, in line order."""
-    from thcli import referrals
 
-    case = referrals.case_row(db, ref)
+    case = case_row(db, ref)
     return case_lines(db, case["id"])
 
 
@@ -155,19 +153,12 @@ def select_lines(db: Database, case: dict, numbers: Sequence[int], states: Seque
 
 
 def _case_in(db: Database, ref: str, statuses: Sequence[str], doing: str) -> dict:
-    from thcli import referrals
-
-    case = referrals.case_row(db, ref)
+    case = case_row(db, ref)
     if case["status"] not in statuses:
         where = " or ".join(statuses)
         raise NotAllowed(f"{case['ref']}'s status is {case['status']}: measures are {doing} while a case "
                          f"is in {where}")
     return case
-
-
-def _not_future(on: dt.date, option: str, what: str) -> None:
-    if on > clock.today():
-        raise BadInput(f"{parse.format_date(on)} is in the future: {what}", option)
 
 
 def _not_before(on: dt.date, earlier: str | None, option: str, message: str) -> None:
@@ -176,9 +167,7 @@ def _not_before(on: dt.date, earlier: str | None, option: str, message: str) -> 
 
 
 def _record(db: Database, case: dict, *, by: str, action: str, detail: str, audit_detail: str) -> None:
-    from thcli import referrals
-
-    referrals.event(db, case["id"], "measures", detail, by=by)
+    event(db, case["id"], "measures", detail, by=by)
     db["cases"].update(case["id"], {"updated_at": clock.now_iso()})
     audit.record(db, by=by, action=action, ref=case["ref"], detail=audit_detail)
 
@@ -216,10 +205,8 @@ def approve(db: Database, ref: str, numbers: Sequence[int], *, fund: str, by: st
     The money rules are budget.commit_line's. An equipment-only scheme
     (``works_offered`` = no) cannot approve a works measure.
     """
-    from thcli import budget
-
     on = on or clock.today()
-    _not_future(on, "--date", "a measure is approved on the day it is approved")
+    parse.not_future(on, "a measure is approved on the day it is approved")
     with write(db):
         case = _case_in(db, ref, DECIDING, "approved")
         ref = case["ref"]
@@ -266,8 +253,6 @@ def _after(db: Database, case: dict, chosen: list[dict]) -> list[dict]:
 def decline(db: Database, ref: str, numbers: Sequence[int], *, reason: str, by: str,
             on: dt.date | None = None) -> list[dict]:
     """Decline lines with a reason (``measures decline``), giving back any money committed to them."""
-    from thcli import budget
-
     if not numbers:
         raise BadInput("give the numbers of the lines to decline (see `thcli measures list REF`)")
     try:
@@ -304,7 +289,7 @@ def order(db: Database, ref: str, numbers: Sequence[int], *, contractor: str, by
     except BadInput as error:
         raise error.for_option("--contractor") from None
     on = on or clock.today()
-    _not_future(on, "--date", "record an order once it is placed")
+    parse.not_future(on, "record an order once it is placed")
     with write(db):
         case = _case_in(db, ref, DECIDING, "ordered")
         chosen = select_lines(db, case, numbers, ("approved",), "ordered")
@@ -336,11 +321,9 @@ def fitted(db: Database, ref: str, numbers: Sequence[int], *, on: dt.date, by: s
     budget.settle_fitted brings the money to it. Returns the lines and whether
     the case moved to fitted.
     """
-    from thcli import budget
-
     if cost_pence is not None and cost_pence < 0:
         raise BadInput("the cost cannot be negative", "--cost")
-    _not_future(on, "--date", "record a measure as fitted once it is fitted")
+    parse.not_future(on, "record a measure as fitted once it is fitted")
     with write(db):
         case = _case_in(db, ref, ("works",), "recorded as fitted")
         chosen = select_lines(db, case, numbers, ("ordered",), "fitted")
@@ -373,19 +356,15 @@ def set_location(db: Database, ref: str, number: int, where: str, *, by: str) ->
     is saved with a warning, and the letters that would carry it are refused
     until it is reworded. Not on a closed or declined case (read-only).
     """
-    from thcli import referrals, screening, surveys
-
     where = " ".join(str(where).split())
     if not where:
         raise BadInput("say where the measure goes, e.g. \"front door\"", "WHERE")
-    if len(where) > surveys.MAX_WHERE:
-        raise BadInput(f"where a measure goes is at most {surveys.MAX_WHERE} characters", "WHERE")
-    where = parse.text(where, max_len=surveys.MAX_WHERE)
+    if len(where) > MAX_WHERE:
+        raise BadInput(f"where a measure goes is at most {MAX_WHERE} characters", "WHERE")
+    where = parse.text(where, max_len=MAX_WHERE)
     with write(db):
-        case = referrals.case_row(db, ref)
-        if case["status"] in workflow.READ_ONLY:
-            raise NotAllowed(f"{case['ref']} is {case['status']}: a {case['status']} case is read-only except for "
-                             "notes (`thcli referral note`)")
+        case = case_row(db, ref)
+        workflow.require_not_read_only(case)
         line = select_lines(db, case, [number], STATUSES, "moved")[0]
         db["measure_lines"].update(line["id"], {"location": where})
         _record(db, case, by=by, action="measures.where", detail=f"line {line['line']}: where it goes changed",
@@ -397,13 +376,12 @@ def set_location(db: Database, ref: str, number: int, where: str, *, by: str) ->
 
 def remove(db: Database, ref: str, numbers: Sequence[int], *, on: dt.date, by: str) -> list[dict]:
     """Record removable equipment taken out of the home (``measures remove``)."""
-    from thcli import referrals
 
     if not numbers:
         raise BadInput("give the numbers of the lines removed (see `thcli measures list REF`)")
-    _not_future(on, "--date", "record equipment as removed once it is removed")
+    parse.not_future(on, "record equipment as removed once it is removed")
     with write(db):
-        case = referrals.case_row(db, ref)
+        case = case_row(db, ref)
         chosen = select_lines(db, case, numbers, ("fitted",), "removed")
         for line in chosen:
             if not line["removable"]:

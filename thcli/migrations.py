@@ -5,6 +5,11 @@ every later change is a function ``m0NN_verb_noun`` with a comment saying why,
 listed in MIGRATIONS. Each migration runs in a transaction with the record of
 it being applied.
 
+A migration is history: it says what the change did when it was made, in its
+own SQL, and never calls today's domain code (which may change after it). It
+uses only modules below the database's users: case_files.py (where a letter's
+path is stored) and chains.py (the ledger's hashes).
+
 Every command opens the database and so asks whether a migration is pending:
 that is one plain query (:func:`pending_names`), and sqlite-utils (60 to 90 ms
 to import) is loaded only when one is.
@@ -18,11 +23,14 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from thcli.errors import DatabaseProblem
+from thcli import case_files
+from thcli.chains import reseal_ledger, verify_ledger
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
+    import sqlite_utils
     from sqlite_utils.migrations import Migrations
+
+    from thcli.db import Connected, Database
 
 #: sqlite-utils' name for this set of migrations, and its table of those applied.
 MIGRATION_SET = "thcli"
@@ -34,11 +42,11 @@ def schema_sql() -> str:
     return resources.files("thcli").joinpath("schema.sql").read_text(encoding="utf-8")
 
 
-def m001_create_schema(db: Database) -> None:
+def m001_create_schema(db: sqlite_utils.Database) -> None:
     db.executescript(schema_sql())
 
 
-def m002_add_county_secret(db: Database) -> None:
+def m002_add_county_secret(db: sqlite_utils.Database) -> None:
     # The county export's pseudonyms are HMACs keyed by a secret of the scheme's
     # own, which never leaves the database (COUNTY_EXPORT.md). Databases made
     # before the export existed get theirs here.
@@ -48,14 +56,16 @@ def m002_add_county_secret(db: Database) -> None:
     )
 
 
-def m003_end_moved_addresses(db: Database) -> None:
+def m003_end_moved_addresses(db: sqlite_utils.Database) -> None:
     # Issue 11: ending a case because the client moved (moved_away, rehoused, moved_on) now marks its
     # address as no longer current, so that no letter goes to a home the client has left. Cases that
     # ended that way before this release get the same here, unless the address is still in use: another
     # case at it is open, or was referred on or after the day the moved case ended (the client came back).
-    from thcli import settings
-
-    reasons = list(settings.get(db, "moved_reasons"))
+    # The reasons are the setting moved_reasons as this release stored it (codes separated by commas),
+    # or its default then.
+    row = db.execute("SELECT value FROM settings WHERE key = 'moved_reasons'").fetchone()
+    reasons = [code.strip() for code in (row[0] if row else "moved_away,rehoused,moved_on").split(",")
+               if code.strip()]
     if not reasons:
         return
     marks = ", ".join("?" * len(reasons))
@@ -73,14 +83,12 @@ def m003_end_moved_addresses(db: Database) -> None:
         [*reasons, *reasons])
 
 
-def m010_record_where_files_are(db: Database) -> None:
+def m010_record_where_files_are(db: sqlite_utils.Database) -> None:
     # Letter paths were stored absolute, so retention on a copy of the database deleted the
     # original's letters. From now on a path inside the database's letters folder is stored
     # relative to it, and each file records the database that wrote it (made_in): retention
     # deletes only its own, unchanged files (case_files.py). Subject access files are recorded
     # too, once per case whose data they hold, so that they follow those cases at retention.
-    from thcli import case_files
-
     db.execute("ALTER TABLE letters ADD COLUMN made_in TEXT")
     db.execute("""CREATE TABLE subject_access_files (
         id       INTEGER PRIMARY KEY,
@@ -102,21 +110,34 @@ def m010_record_where_files_are(db: Database) -> None:
                 db.execute("UPDATE letters SET path = ? WHERE id = ?", [relative, letter_id])
 
 
-def m011_seal_ledger_text_apart(db: Database) -> None:
+def m011_seal_ledger_text_apart(db: sqlite_utils.Database) -> None:
     # Retention must remove names typed into ledger memos and invoice numbers, but the ledger
     # is hash-chained and append-only. From now on a row's free text is hashed on its own
     # (details_sha256) and the chain covers that digest, so the text can be removed
     # (redacted_on) while the chain still proves every figure. The only change the ledger
     # now accepts is exactly that. An intact chain is re-sealed this way; a broken one is
     # left as found (db check goes on reporting it).
-    from thcli import budget
-
     db.execute("ALTER TABLE ledger ADD COLUMN details_sha256 TEXT")
     db.execute("ALTER TABLE ledger ADD COLUMN redacted_on TEXT")
     db.execute("DROP TRIGGER ledger_no_update")
-    if not budget.verify_chain(db):
-        budget.reseal(db)
-    db.execute(budget.LEDGER_UPDATE_TRIGGER)
+    if not verify_ledger(db):
+        reseal_ledger(db)
+    db.execute(LEDGER_UPDATE_TRIGGER)
+
+
+#: The one change a ledger row accepts from m011 on: its free text removed under the retention schedule.
+LEDGER_UPDATE_TRIGGER = """CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger
+WHEN NOT (old.redacted_on IS NULL AND new.redacted_on IS NOT NULL AND old.details_sha256 IS NOT NULL
+          AND new.invoice IS NULL AND new.memo IS NULL
+          AND new.id IS old.id AND new.at IS old.at AND new.on_date IS old.on_date AND new.kind IS old.kind
+          AND new.amount_pence IS old.amount_pence AND new.fund_id IS old.fund_id
+          AND new.case_id IS old.case_id AND new.line_id IS old.line_id AND new.contributor IS old.contributor
+          AND new.pledged IS old.pledged AND new.corrects_id IS old.corrects_id AND new.by IS old.by
+          AND new.details_sha256 IS old.details_sha256 AND new.prev_hash IS old.prev_hash
+          AND new.hash IS old.hash)
+BEGIN
+    SELECT RAISE(ABORT, 'ledger entries are never changed: add a correction');
+END"""
 
 
 #: Every migration, in the order they run.
@@ -141,16 +162,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def ensure_thcli_database(db: Database, path: Path) -> None:
-    """Refuse a SQLite file that holds something other than a thcli database."""
-    tables = set(db.table_names())
-    if not tables:
-        return
-    if MIGRATIONS_TABLE not in tables or "cases" not in tables:
-        raise DatabaseProblem(f"{path}: wrong key or not a thcli database.")
-
-
-def applied_names(db: Database) -> list[str]:
+def applied_names(db: Connected) -> list[str]:
     """The names of the migrations applied to the database, in the order they were, with plain SQL."""
     conn = db.conn
     has_table = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
@@ -162,19 +174,19 @@ def applied_names(db: Database) -> list[str]:
         [MIGRATION_SET])]
 
 
-def pending_names(db: Database, applied: list[str] | None = None) -> list[str]:
+def pending_names(db: Connected, applied: list[str] | None = None) -> list[str]:
     """The names of the migrations not yet applied, read with plain SQL."""
     done = set(applied_names(db) if applied is None else applied)
     return [function.__name__ for function in MIGRATIONS if function.__name__ not in done]
 
 
-def unknown_names(db: Database, applied: list[str] | None = None) -> list[str]:
+def unknown_names(db: Connected, applied: list[str] | None = None) -> list[str]:
     """Migrations applied to the database that this thcli does not have: a newer thcli's."""
     known = {function.__name__ for function in MIGRATIONS}
     return [name for name in (applied_names(db) if applied is None else applied) if name not in known]
 
 
 def apply(db: Database, applied: list[str] | None = None) -> None:
-    """Apply any pending migrations (a no-op on an up-to-date database)."""
+    """Apply any pending migrations (a no-op on an up-to-date database), through sqlite-utils' Database."""
     if pending_names(db, applied):
-        _migration_set().apply(getattr(db, "utils", db))
+        _migration_set().apply(db.utils)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from thcli import clock
 from thcli.errors import BadInput
 
 MAX_PENCE = 10_000_000 * 100
@@ -210,6 +211,13 @@ def _as_date(value: dt.date | str) -> dt.date:
     return dt.date.fromisoformat(value[:10]) if isinstance(value, str) else value
 
 
+def not_future(day: dt.date, why: str, option: str = "--date") -> dt.date:
+    """``day``, unless it is after today: then BadInput naming ``option``, ``why`` saying when to record it."""
+    if day > clock.today():
+        raise BadInput(f"{format_date(day)} is in the future: {why}", option)
+    return day
+
+
 def format_date(value: dt.date | str | None) -> str:
     """UK short form: ``22/11/2026`` (an ISO string is accepted; None gives "")."""
     if not value:
@@ -306,7 +314,7 @@ def phone(text: str) -> str:
         number = phonenumbers.parse(value, "GB")
     except phonenumbers.NumberParseException:
         raise BadInput(f"{_show(text)} is not a phone number: {_PHONE_FORMS}") from None
-    if not phonenumbers.is_valid_number(number) and not _drama(number.country_code, number.national_number):
+    if not phonenumbers.is_valid_number(number) and not _drama(number.country_code or 0, number.national_number or 0):
         reason = phonenumbers.is_possible_number_with_reason(number)
         if reason == phonenumbers.ValidationResult.TOO_SHORT:
             raise BadInput(f"{_show(text)} has too few digits for a phone number: {_PHONE_FORMS}")

@@ -22,15 +22,13 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from thcli import audit, clock, codes, parse, settings
-from thcli.db import one, write
+from thcli import audit, budget, case_files, clock, codes, followups, measures, parse, settings, surveys
+from thcli.cases import case_row, client_details, consent_state, flag, household, landlord, referrer
+from thcli.db import Database, one, write
 from thcli.errors import NotAllowed
 from thcli.files import head, inside, is_docx, may_replace, printable, private_folder, write_atomically
-
-if TYPE_CHECKING:
-    from sqlite_utils import Database
 
 WITHHELD = ("withheld: details of another person (the perpetrator), left out under UK GDPR Article 15(4) "
             "and the Data Protection Act 2018, Schedule 2, paragraph 16")
@@ -57,8 +55,6 @@ def _perpetrator_held(db: Database, case: dict) -> bool:
 
 
 def _case_record(db: Database, case: dict) -> dict:
-    from thcli import budget, followups, measures, referrals, surveys
-
     address = one(db, "SELECT address, postcode, do_not_disclose FROM addresses WHERE id = ?",
                   [case["address_id"]]) or {}
     contact = one(db, "SELECT * FROM contacts WHERE case_id = ?", [case["id"]]) or {}
@@ -72,24 +68,20 @@ def _case_record(db: Database, case: dict) -> dict:
         "route": case["route"],
         "risk_level": case["risk_level"],
         "emergency": bool(case["emergency"]),
-        "marac": referrals.flag(case["marac"]),
+        "marac": flag(case["marac"]),
         "marac_date": case["marac_date"],
         "dash_date": case["dash_date"],
         "dash_score": case["dash_score"],
         "crime_ref": case["crime_ref"],
-        "referrer": {"name": case["referrer_name"], "organisation": case["referrer_org"],
-                     "role": case["referrer_role"], "phone": case["referrer_phone"],
-                     "email": case["referrer_email"]},
+        "referrer": referrer(case),
         "support_worker": case["support_worker"],
-        "household": {"adults": case["adults"], "children": case["children"],
-                      "children_ages": case["children_ages"], "pregnant": referrals.flag(case["pregnant"])},
+        "household": household(case),
         "tenure": case["tenure"],
-        "landlord": {"name": case["landlord_name"], "email": case["landlord_email"],
-                     "phone": case["landlord_phone"]},
+        "landlord": landlord(case),
         "landlord_permission": case["landlord_permission"],
-        "chooses_to_stay": referrals.flag(case["chooses_to_stay"]),
+        "chooses_to_stay": flag(case["chooses_to_stay"]),
         "address": {"address": address.get("address"), "postcode": address.get("postcode"),
-                    "do_not_disclose": referrals.flag(address.get("do_not_disclose"))},
+                    "do_not_disclose": flag(address.get("do_not_disclose"))},
         "safe_contact": {
             "phone": contact.get("phone"), "safe_to_call": bool(contact.get("safe_call")),
             "safe_to_text": bool(contact.get("safe_text")), "safe_voicemail": bool(contact.get("safe_voicemail")),
@@ -100,7 +92,7 @@ def _case_record(db: Database, case: dict) -> dict:
         },
         "consent": _rows(db, "SELECT scope, given_on, given_by, withdrawn_on, withdrawn_by FROM consents "
                              "WHERE case_id = ? ORDER BY id", [case["id"]]),
-        "consent_now": referrals.consent_state(db, case["id"]),
+        "consent_now": consent_state(db, case["id"]),
         "first_contact_on": case["first_contact_on"],
         "fitted_on": case["fitted_on"],
         "closed_on": case["closed_on"],
@@ -122,9 +114,8 @@ def _case_record(db: Database, case: dict) -> dict:
 
 def gather(db: Database, ref: str) -> dict:
     """Everything held about the client of case ``ref``, across all their cases (perpetrator withheld)."""
-    from thcli import referrals
 
-    case = referrals.case_row(db, ref)
+    case = case_row(db, ref)
     if case["client_id"] is None:
         when = parse.format_date(case["anonymised_on"]) if case["anonymised_on"] else "earlier"
         raise NotAllowed(f"{case['ref']} was anonymised ({when}): thcli holds no personal data about its client")
@@ -140,7 +131,7 @@ def gather(db: Database, ref: str) -> dict:
         "scheme": settings.get(db, "scheme_name"),
         "asked_for_ref": case["ref"],
         "client": {
-            **referrals.client_details(client),
+            **client_details(client),
             "first_recorded_at": client.get("created_at"),
         },
         "addresses": [{**a, "do_not_disclose": bool(a["do_not_disclose"]), "current": bool(a["current"])}
@@ -168,8 +159,6 @@ def export(db: Database, ref: str, out_dir: Path, *, by: str, today: dt.date | N
     same name are replaced only with ``force``, and only when they are an
     earlier subject access export.
     """
-    from thcli import case_files
-
     today = today or clock.today()
     data = gather(db, ref)
     stem = file_stem(data["asked_for_ref"], today)

@@ -29,16 +29,15 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import questionary
 from questionary import Choice
 
 from thcli import clock, codes, parse, referrals, workflow
+from thcli.cases import is_rented
+from thcli.db import Database
 from thcli.errors import BadInput, NotAllowed
-
-if TYPE_CHECKING:
-    from sqlite_utils import Database
 
 #: The value of a "not known" choice (questionary turns a None value into the title).
 NOT_KNOWN = "__not_known__"
@@ -94,6 +93,19 @@ class Step:
     def applies(self, answers: Answers) -> bool:
         return self.when is None or bool(self.when(answers))
 
+    def parse_answer(self, text: str) -> Any:
+        """A typed answer through the step's parser (every text step is declared with one)."""
+        if self.parse is None:  # pragma: no cover - a programming error in build_steps
+            raise ValueError(f"the {self.key} step has no parser")
+        return self.parse(text)
+
+    @property
+    def list_name(self) -> str:
+        """The code list a select step chooses from (every select step is declared with one)."""
+        if self.code_list is None:  # pragma: no cover - a programming error in build_steps
+            raise ValueError(f"the {self.key} step has no code list")
+        return self.code_list
+
 
 def _date(text: str):
     return parse.date(text, today=clock.today())
@@ -111,7 +123,7 @@ def build_steps(db: Database) -> list[Step]:
     """The wizard's questions, in the order a coordinator hears them."""
 
     def rented(answers: Answers) -> bool:
-        return referrals.is_rented(db, answers.get("tenure"))
+        return is_rented(db, answers.get("tenure"))
 
     def has_referrer(answers: Answers) -> bool:
         route = answers.get("route")
@@ -226,7 +238,6 @@ def _outcome(case: dict) -> str:
 
 class Cancelled(Exception):
     """The coordinator chose to cancel."""
-
 
 class ReferralWizard:
     """Asks the questions of :func:`build_steps`, then saves through referrals.add_referral."""
@@ -359,7 +370,7 @@ class ReferralWizard:
         if not text.strip():
             return f"an answer is needed: {step.question[0].lower()}{step.question[1:]}" if step.required else True
         try:
-            referrals.check(self.db, self.to_input(**{step.key: step.parse(text)}))
+            referrals.check(self.db, self.to_input(**{step.key: step.parse_answer(text)}))
         except BadInput as error:
             return _plain(error)
         return True
@@ -370,16 +381,16 @@ class ReferralWizard:
             validate=lambda typed: self.validate(step, typed), validate_while_typing=False,
             instruction=None if step.required else f"({step.hint})",
         ).unsafe_ask()
-        return step.parse(text) if text.strip() else None
+        return step.parse_answer(text) if text.strip() else None
 
     def _ask_select(self, step: Step, current: Any) -> Any:
-        rows = codes.list_codes(self.db, step.code_list, include_retired=False)
+        rows = codes.list_codes(self.db, step.list_name, include_retired=False)
         choices = [Choice(f"{row['label']} ({row['code']})", value=row["code"]) for row in rows]
         if not step.required:
             choices.append(Choice("Not known", value=NOT_KNOWN))
         if not choices:
-            raise NotAllowed(f"the {step.code_list.replace('_', ' ')} list has no codes in use: add one with "
-                             f"`thcli codes add {step.code_list} CODE LABEL`")
+            raise NotAllowed(f"the {step.list_name.replace('_', ' ')} list has no codes in use: add one with "
+                             f"`thcli codes add {step.list_name} CODE LABEL`")
         values = [c.value for c in choices]
         default = current if current in values else (NOT_KNOWN if current is None and not step.required else None)
         answer = questionary.select(step.question, choices=choices, default=default, use_search_filter=True,
@@ -463,7 +474,7 @@ class ReferralWizard:
         if step.kind in ("yes_no", "tri"):
             return "yes" if value else "no"
         if step.kind == "select":
-            return codes.label(self.db, step.code_list, value)
+            return codes.label(self.db, step.list_name, value)
         if hasattr(value, "isoformat"):
             return parse.format_date(value)
         return str(value)

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rich.console import Console
+from rich import box
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 from thcli import parse
@@ -81,8 +82,9 @@ def _csv_value(value: Any) -> Any:
 class Column:
     key: str
     header: str
-    show: Callable[[Any, dict], str] | None = None
-    justify: str = "left"
+    #: the cell from the value and its row: text, or rich Text (a colour)
+    show: Callable[[Any, dict], Any] | None = None
+    justify: JustifyMethod = "left"
     style: str | None = None
     no_wrap: bool = False
 
@@ -103,8 +105,6 @@ def yes_no(value: Any, row: dict | None = None) -> str:
 
 def table(rows: Sequence[dict], columns: Sequence[Column], *, title: str | None = None,
           caption: str | None = None) -> Table:
-    from rich import box
-
     # A light frame: lists are read in narrow terminals, so the columns get the width.
     t = Table(title=title, caption=caption, header_style="bold", title_justify="left", box=box.SIMPLE_HEAD,
               caption_justify="left", show_edge=False, pad_edge=False, padding=(0, 1, 0, 0))

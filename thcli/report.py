@@ -12,7 +12,7 @@ figures, each over the cases it names:
   and 90th percentile (nearest rank), over cases first surveyed, or fully
   fitted, in the period;
 - **within target**: of the cases fitted in the period, how many by their
-  fitting target (emergency, high risk or standard; county.FitTargets);
+  fitting target (emergency, high risk or standard; targets.FitTargets);
 - **spend**: payments dated in the period, net of refunds and corrections, per
   fund, and per household (mean and range over the households paid for);
 - **outcomes**: cases that ended in the period, by status and reason.
@@ -23,13 +23,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 import statistics
-from typing import TYPE_CHECKING
 
 from thcli import clock, settings
-from thcli.county import COUNTS_AS, FitTargets, Period, WorkingDays
-
-if TYPE_CHECKING:
-    from sqlite_utils import Database
+from thcli.budget import COUNTS_AS
+from thcli.calendar import WorkingDays
+from thcli.db import Database
+from thcli.periods import Period
+from thcli.targets import FitTargets
 
 #: Which code list holds the reason of each way a case ends, and the county's word for closed.
 _ENDINGS = {"closed": ("completed", "outcome_reason"), "declined": ("declined", "decline_reason"),

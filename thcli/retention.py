@@ -37,15 +37,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from thcli import audit, calendar, clock, parse, settings
-from thcli.db import is_database_error, one, translate, write
+from thcli import audit, budget, calendar, case_files, clock, county, parse, settings
+from thcli.cases import case_row, event
+from thcli.db import Database, one, write
+from thcli.dbfile import translated
 from thcli.errors import NotAllowed
 from thcli.workflow import ENDED
-
-if TYPE_CHECKING:
-    from sqlite_utils import Database
 
 #: Columns emptied (NULL, or '' where the column may not be NULL), per table a case owns.
 CLEARED: dict[str, tuple[str, ...]] = {
@@ -157,15 +156,11 @@ def finance_kept_until(db: Database, case_id: int, years: int) -> str | None:
 
 
 def _database_file(db: Database, db_path: Path | None) -> Path | None:
-    from thcli import case_files
-
     return Path(db_path).expanduser().resolve() if db_path is not None else case_files.database_file(db)
 
 
 def letter_files(db: Database, db_path: Path | None, case_id: int) -> list[Path]:
     """The letter files of a case that exist on this computer."""
-    from thcli import case_files
-
     here = _database_file(db, db_path)
     found = []
     for (stored,) in db.conn.execute("SELECT path FROM letters WHERE case_id = ? AND path IS NOT NULL AND path <> ''",
@@ -178,8 +173,6 @@ def letter_files(db: Database, db_path: Path | None, case_id: int) -> list[Path]
 
 def case_files_of(db: Database, db_path: Path | None, case_id: int) -> list[tuple[str, Any]]:
     """The files thcli recorded for a case, as found now: ("letter" | "subject access", FileState)."""
-    from thcli import case_files
-
     here = _database_file(db, db_path)
     found = []
     for stored, sha256, made_in in db.conn.execute(
@@ -257,8 +250,6 @@ def anonymise_case(db: Database, case: dict, *, by: str, today: dt.date,
     ``outcome``, when given, also collects the subject access files deleted,
     the ledger entries cleaned and the files kept (with why).
     """
-    from thcli import budget, case_files, county, referrals
-
     client_id = case["client_id"]
     pseudonym = county.client_pseudonym(db, client_id) if client_id is not None else case["client_pseudonym"]
     deleted = 0
@@ -294,7 +285,7 @@ def anonymise_case(db: Database, case: dict, *, by: str, today: dt.date,
             db.conn.execute("DELETE FROM addresses WHERE client_id = ?", [client_id])
             db.conn.execute("DELETE FROM clients WHERE id = ?", [client_id])
             removed = True
-    referrals.event(db, case["id"], "anonymised",
+    event(db, case["id"], "anonymised",
                     "personal data removed under the retention schedule", by=by)
     audit.record(db, by=by, action="retention.anonymise", ref=case["ref"],
                  detail=f"ended {case['closed_on'][:7]}")
@@ -308,8 +299,6 @@ def apply(db: Database, *, by: str, dry_run: bool = False, today: dt.date | None
 
     With ``dry_run`` nothing changes: the outcome says what would be done.
     """
-    from thcli import budget
-
     today = today or clock.today()
     due = review(db, today=today, db_path=db_path)
     outcome = Outcome(dry_run=dry_run, held=[d.ref for d in due if d.legal_hold])
@@ -370,13 +359,9 @@ def _clients_leaving(db: Database, refs: list[str]) -> int:
 
 def remove_traces(db: Database) -> bool:
     """VACUUM, then empty the WAL; False when another connection kept the WAL from being emptied."""
-    try:
+    with translated():
         db.conn.execute("VACUUM")
         busy, _, _ = db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    except Exception as error:
-        if is_database_error(error):
-            raise translate(error) from None
-        raise
     return busy == 0
 
 
@@ -385,10 +370,9 @@ def remove_traces(db: Database) -> bool:
 
 def set_hold(db: Database, ref: str, *, by: str, release: bool = False) -> dict:
     """Put a case on legal hold (retention never anonymises it), or release it; returns the case."""
-    from thcli import referrals
 
     with write(db):
-        case = referrals.case_row(db, ref)
+        case = case_row(db, ref)
         if case["anonymised_on"]:
             raise NotAllowed(f"{case['ref']} was anonymised on {parse.format_date(case['anonymised_on'])}: "
                              "there is nothing personal left to hold")
@@ -397,6 +381,6 @@ def set_hold(db: Database, ref: str, *, by: str, release: bool = False) -> dict:
             raise NotAllowed(f"{case['ref']} is {state}")
         db["cases"].update(case["id"], {"legal_hold": 0 if release else 1, "updated_at": clock.now_iso()})
         what = "released from legal hold" if release else "put on legal hold: retention will not anonymise it"
-        referrals.event(db, case["id"], "legal_hold", what, by=by)
+        event(db, case["id"], "legal_hold", what, by=by)
         audit.record(db, by=by, action="referral.hold_release" if release else "referral.hold", ref=case["ref"])
-        return referrals.case_row(db, case["ref"])
+        return case_row(db, case["ref"])

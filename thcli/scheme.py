@@ -1,15 +1,17 @@
-"""Setting up a scheme's database: `thcli init`."""
+"""The scheme's own set-up: `thcli init` (identity and default code lists) and `thcli settings set`.
+
+settings.py declares each setting and reads it; changing one is done here,
+above the nouns that work from the settings: a changed time target moves the
+next due date of every case (targets.refresh_all).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
-from thcli import audit, codes, parse, settings
-from thcli.db import write
+from thcli import audit, codes, parse, settings, targets
+from thcli.db import Database, write
 from thcli.errors import BadInput, NotAllowed
-
-if TYPE_CHECKING:
-    from sqlite_utils import Database
 
 
 def parse_district(text: str) -> tuple[str, str]:
@@ -60,3 +62,14 @@ def init_scheme(
             settings.put(db, "demo", True)
         codes.seed_defaults(db, districts)
         audit.record(db, by=by, action="init", detail=values["scheme_code"])
+
+
+def set_from_text(db: Database, key: str, text: str, *, by: str) -> Any:
+    """``thcli settings set``: parse, store and audit one setting."""
+    value = settings.parse_value(db, key, text)
+    with write(db):
+        settings.put(db, key, value)
+        if key in targets.DUE_SETTINGS:  # every open case's next due date follows the new target
+            targets.refresh_all(db)
+        audit.record(db, by=by, action="settings.set", detail=key)
+    return value

@@ -28,10 +28,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from sqlite_utils import Database
+from thcli import settings
+from thcli.db import Database
 
 #: Words and phrases that give an account of abuse or violence, as regular expressions matched as whole
 #: words, in any case. Each lists the inflections that count.
@@ -185,8 +184,6 @@ class Screen:
 
 def extra_words(db: Database) -> list[str]:
     """The scheme's own words (setting ``screened_words``)."""
-    from thcli import settings
-
     return list(settings.get(db, "screened_words"))
 
 

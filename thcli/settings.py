@@ -2,20 +2,20 @@
 
 Every setting is declared here once, with its type, default and a line of
 help. Values are stored as text in the ``settings`` table and read back typed.
-``thcli settings set`` parses a value with the same parsers as the options.
+``thcli settings set`` parses a value with the same parsers as the options
+(and scheme.py stores it: a changed time target moves every case's due date).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from thcli import parse
+from thcli import codes, parse
+from thcli.db import Database
 from thcli.errors import BadInput, NotFound
-
-if TYPE_CHECKING:
-    from sqlite_utils import Database
 
 DURATION_UNITS = {
     "working day": "working_days",
@@ -150,7 +150,7 @@ SETTINGS: dict[str, Setting] = {
     ]
 }
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[[str], Any]] = {
     "text": _parse_text,
     "code": parse.code,
     "prefix": _parse_prefix,
@@ -205,7 +205,11 @@ def get(db: Database, key: str) -> Any:
 
 
 def parse_value(db: Database | None, key: str, text: str) -> Any:
-    """Parse a value for ``key`` as typed by a user (BadInput when wrong)."""
+    """Parse a value for ``key`` as typed by a user (BadInput when wrong).
+
+    Without a database (the scheme's identity, checked before one exists) a
+    value is parsed only: no code list is looked up.
+    """
     s = setting(key)
     if s.hidden:
         raise NotFound(f"there is no setting {key!r}")
@@ -216,17 +220,15 @@ def parse_value(db: Database | None, key: str, text: str) -> Any:
         unknown = [item for item in value if item not in ("dash", "referral_form")]
         if unknown:
             raise BadInput(f"{', '.join(unknown)}: required documents can be dash and referral_form")
+    if db is None:
+        return value
     if s.key == "moved_reasons":
-        from thcli import codes, workflow
-
-        lists = sorted(set(workflow.REASON_LISTS.values()))
+        lists = sorted(set(codes.REASON_LISTS.values()))
         for item in value:
             if not any(codes.get(db, name, item) for name in lists):
                 raise BadInput(f"{item!r} is not a reason for ending a case: use codes of "
                                f"{', '.join(lists)} (see `thcli codes list outcome_reason`)")
     if s.code_list:
-        from thcli import codes
-
         for item in value:
             codes.require(db, s.code_list, item)
     return value
@@ -240,20 +242,6 @@ def put(db: Database, key: str, value: Any) -> None:
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         [key, _stored(s, value)],
     )
-
-
-def set_from_text(db: Database, key: str, text: str, *, by: str) -> Any:
-    """``thcli settings set``: parse, store and audit one setting."""
-    from thcli import audit, targets
-    from thcli.db import write
-
-    value = parse_value(db, key, text)
-    with write(db):
-        put(db, key, value)
-        if key in targets.DUE_SETTINGS:  # every open case's next due date follows the new target
-            targets.refresh_all(db)
-        audit.record(db, by=by, action="settings.set", detail=key)
-    return value
 
 
 def display(s: Setting, value: Any) -> str:

@@ -17,16 +17,11 @@ equipment from the measures catalogue; holders are the ``stock_holder`` list.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
-from thcli import audit, clock, codes, parse, settings, targets
-from thcli.db import write
+from thcli import audit, budget, clock, codes, measures, parse, settings, targets
+from thcli.cases import case_row, event
+from thcli.db import Database, write
 from thcli.errors import BadInput, NotAllowed
-
-if TYPE_CHECKING:
-    from sqlite_utils import Database
-
-    from thcli.demo import DemoContext
 
 #: Case statuses a stock item can be issued in (not before the case is open, nor once it ended).
 ISSUING = ("new", "triage", "survey", "approval", "works")
@@ -40,8 +35,6 @@ def held(db: Database, item: str, holder: str) -> int:
 
 
 def _item(db: Database, item: str, option: str = "ITEM") -> dict:
-    from thcli import measures
-
     try:
         codes.require(db, "measure", item)
     except BadInput as error:
@@ -66,9 +59,7 @@ def add_stock(db: Database, item: str, quantity: int, *, holder: str, by: str, o
     _holder(db, holder)
     if quantity < 1:
         raise BadInput(f"{quantity} is not a quantity to add: give a whole number above zero", "QTY")
-    on = on or clock.today()
-    if on > clock.today():
-        raise BadInput(f"{parse.format_date(on)} is in the future: record stock once it arrives", "--date")
+    on = parse.not_future(on or clock.today(), "record stock once it arrives")
     with write(db):
         db["stock_movements"].insert({"at": _at(on), "item": item, "holder": holder, "quantity": quantity,
                                       "by": by})
@@ -119,16 +110,12 @@ def issue(db: Database, ref: str, item: str, *, by: str, holder: str | None = No
     Returns the line (as ``measures list`` shows it), the holder, what they
     have left, and whether the case moved to fitted.
     """
-    from thcli import budget, measures, referrals
-
     entry = _item(db, item)
-    on = on or clock.today()
-    if on > clock.today():
-        raise BadInput(f"{parse.format_date(on)} is in the future: record an issue once it is made", "--date")
+    on = parse.not_future(on or clock.today(), "record an issue once it is made")
     if quantity is not None and quantity < 1:
         raise BadInput(f"{quantity} is not a quantity to issue: give a whole number above zero", "--quantity")
     with write(db):
-        case = referrals.case_row(db, ref)
+        case = case_row(db, ref)
         ref = case["ref"]
         if case["status"] not in ISSUING:
             raise NotAllowed(f"{ref}'s status is {case['status']}: equipment is issued while a case is "
@@ -168,7 +155,7 @@ def issue(db: Database, ref: str, item: str, *, by: str, holder: str | None = No
                                              "fund_id": None})
         db["stock_movements"].insert({"at": _at(on), "item": item, "holder": chosen, "quantity": -count,
                                       "case_id": case["id"], "line_id": line_id, "by": by})
-        referrals.event(db, case["id"], "measures", f"line {number}: {count} {item} issued from stock ({chosen})",
+        event(db, case["id"], "measures", f"line {number}: {count} {item} issued from stock ({chosen})",
                         by=by)
         db["cases"].update(case["id"], {"updated_at": clock.now_iso()})
         audit.record(db, by=by, action="stock.issue", ref=ref, detail=f"{item} -{count} ({chosen})")
@@ -178,119 +165,3 @@ def issue(db: Database, ref: str, item: str, *, by: str, holder: str | None = No
         row = next(r for r in measures.case_lines(db, case["id"]) if r["line"] == number)
     return {"ref": ref, "line": row, "holder": chosen, "left": left, "moved_to_fitted": moved,
             "reorder": left <= settings.get(db, "reorder_level")}
-
-
-# --- the demo ---------------------------------------------------------------------------
-
-#: Who holds what in the demo: (holder, items).
-DEMO_HOLDERS = (
-    ("idva", ("personal_alarm", "door_alarm", "door_jammer")),
-    ("police_da_officer", ("window_alarm", "personal_alarm")),
-    ("office", ("smoke_alarm", "door_jammer", "window_alarm")),
-)
-
-
-def demo_equipment(context: DemoContext) -> None:
-    """``thcli demo``: equipment stock, issues from it, and lent equipment reviewed or removed.
-
-    - Stock: the IDVA, the police DA officer and the office hold alarms and
-      jammers; some new and triage cases got a personal alarm from the IDVA
-      at first contact (a line of its own), and some cases awaiting approval
-      got a recommended alarm from stock while the rest waits. What is left
-      is a few items each, some at or below the reorder level.
-    - Equipment reviews: removable equipment reaches its review
-      (equipment_review_months after fitting); most older ones were reviewed
-      with a follow-up, some collected (``removed``), and the most recent are
-      left for ``due`` to show.
-    """
-    import random
-
-    from thcli import calendar
-
-    db, rng, today, by = context.db, context.rng, context.today, context.by
-    start = today - dt.timedelta(days=548)
-    review_months = settings.get(db, "equipment_review_months")
-    catalogue = {r["code"]: r for r in codes.list_codes(db, "measure")}
-    holder_of = {}
-    for holder, items in DEMO_HOLDERS:
-        for item in items:
-            holder_of.setdefault(item, []).append(holder)
-    issued: dict[tuple[str, str], int] = {}
-    movements, new_lines, fitted_lines, followups, removals, events = [], [], [], [], [], []
-    next_line_id = db.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM measure_lines").fetchone()[0]
-    for story in context.stories:
-        d = story.dates
-        if story.status in ("new", "triage") and not story.measures and story.route in ("idva", "marac") \
-                and story.received >= start + dt.timedelta(days=30) and rng.random() < 0.3:
-            # A personal alarm handed over at first contact, before any survey.
-            on = d["contact"] if story.status == "triage" else story.received
-            on = min(on, today)
-            item = "personal_alarm"
-            line = {"line_id": next_line_id, "line": 1, "code": item, "quantity": 1, "status": "fitted",
-                    "fitted_on": on, "estimate": catalogue[item]["unit_cost_pence"], "actual": None,
-                    "stock_holder": "idva"}
-            story.measures.append(line)
-            new_lines.append((next_line_id, story.case_id, 1, item, 1, line["estimate"], line["estimate"],
-                              "equipment", 1, "fitted", on.isoformat(), "idva"))
-            movements.append((f"{on.isoformat()}T10:00:00Z", item, "idva", -1, story.case_id, next_line_id, by))
-            events.append((story.case_id, f"{on.isoformat()}T10:00:00Z", "measures",
-                           f"line 1: 1 {item} issued from stock (idva)", by))
-            issued[(item, "idva")] = issued.get((item, "idva"), 0) + 1
-            next_line_id += 1
-        elif story.status == "approval" and rng.random() < 0.5:
-            waiting = [m for m in story.measures if m["status"] == "recommended"]
-            stocked = [m for m in waiting if m["code"] in holder_of]
-            if stocked and len(stocked) < len(waiting):
-                m = stocked[0]
-                holder = rng.choice(holder_of[m["code"]])
-                on = min(today, calendar.add_working_days(d["surveyed"], 1))
-                m.update(status="fitted", fitted_on=on, stock_holder=holder)
-                fitted_lines.append((on.isoformat(), holder, m["line_id"]))
-                movements.append((f"{on.isoformat()}T11:00:00Z", m["code"], holder, -m["quantity"], story.case_id,
-                                  m["line_id"], by))
-                events.append((story.case_id, f"{on.isoformat()}T11:00:00Z", "measures",
-                               f"line {m['line']}: {m['quantity']} {m['code']} issued from stock ({holder})", by))
-                issued[(m["code"], holder)] = issued.get((m["code"], holder), 0) + m["quantity"]
-        if story.status == "on_hold":
-            continue
-        lent = [m for m in story.measures if m["status"] == "fitted" and m.get("fitted_on")
-                and catalogue[m["code"]]["removable"]]
-        if not lent:
-            continue
-        review = calendar.add_months(min(m["fitted_on"] for m in lent), review_months)
-        if review > today or (review > today - dt.timedelta(days=30) and rng.random() < 0.4):
-            continue  # not due yet, or due lately and still to do: `due` shows it
-        done = min(today, review + dt.timedelta(days=rng.randint(0, 20)))
-        if rng.random() < 0.15:
-            for m in lent:
-                m["status"] = "removed"
-                removals.append((done.isoformat(), m["line_id"]))
-            events.append((story.case_id, f"{done.isoformat()}T14:00:00Z", "measures",
-                           f"removed line{'s' if len(lent) > 1 else ''} {', '.join(str(m['line']) for m in lent)}",
-                           by))
-        else:
-            outcome = rng.choice(["feels_safer", "feels_safer", "no_further_incidents", "equipment_faulty"])
-            followups.append((story.case_id, done.isoformat(), outcome, "equipment review", by,
-                              f"{done.isoformat()}T14:00:00Z"))
-    stock_rng = random.Random(rng.random())
-    for holder, items in DEMO_HOLDERS:
-        for item in items:
-            # Enough from the start for every issue, with a few left (some at the reorder level).
-            left = stock_rng.choice([0, 1, 2, 3, 5, 8, 12])
-            opening = issued.get((item, holder), 0) + left
-            if opening:
-                movements.append((f"{start.isoformat()}T09:00:00Z", item, holder, opening, None, None, by))
-    movements.sort(key=lambda row: row[0])
-    with write(db):
-        db.conn.executemany(
-            "INSERT INTO measure_lines (id, case_id, line, code, quantity, unit_cost_pence, estimated_cost_pence, "
-            "kind, removable, status, fitted_on, stock_holder) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            new_lines)
-        db.conn.executemany("UPDATE measure_lines SET status = 'fitted', fitted_on = ?, stock_holder = ? "
-                            "WHERE id = ?", fitted_lines)
-        db.conn.executemany("UPDATE measure_lines SET status = 'removed', removed_on = ? WHERE id = ?", removals)
-        db.conn.executemany("INSERT INTO followups (case_id, done_on, outcome, note, by, at) VALUES (?, ?, ?, ?, ?, ?)",
-                            followups)
-        db.conn.executemany("INSERT INTO stock_movements (at, item, holder, quantity, case_id, line_id, by) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?)", movements)
-        db.conn.executemany("INSERT INTO events (case_id, at, kind, detail, by) VALUES (?, ?, ?, ?, ?)", events)

@@ -18,21 +18,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from thcli import audit, clock, codes, parse, screening, settings, targets, workflow
-from thcli.db import one, write
+from thcli import measures as measure_lines  # `measures` is record_survey's parameter
+from thcli.cases import case_row, event
+from thcli.db import Database, one, write
 from thcli.errors import BadInput, NotAllowed
-
-if TYPE_CHECKING:
-    from sqlite_utils import Database
 
 #: A measure as given on the command line: (code, quantity, unit cost in pence or None, where or None).
 #: Three-item tuples (no place given) are accepted too.
 MeasureSpec = tuple[str, int, int | None, str | None]
-
-#: The longest description of where a measure goes.
-MAX_WHERE = 80
 
 
 def parse_measure(db: Database | None, text: str) -> MeasureSpec:
@@ -48,8 +43,8 @@ def parse_measure(db: Database | None, text: str) -> MeasureSpec:
         if not where:
             raise BadInput(f"{text}: say where after the colon, e.g. {text.strip()}:front door, or leave the "
                            "colon out", "--measure")
-        if len(where) > MAX_WHERE:
-            raise BadInput(f"{text}: where it goes is at most {MAX_WHERE} characters", "--measure")
+        if len(where) > measure_lines.MAX_WHERE:
+            raise BadInput(f"{text}: where it goes is at most {measure_lines.MAX_WHERE} characters", "--measure")
     try:
         spec = parse.measure_spec(text)
     except BadInput as error:
@@ -68,8 +63,7 @@ def _open_survey(db: Database, case_id: int) -> dict | None:
 
 
 def _check_date(on: dt.date, case: dict, option: str, what: str) -> None:
-    if on > clock.today():
-        raise BadInput(f"{parse.format_date(on)} is in the future: {what}", option)
+    parse.not_future(on, what, option)
     if on < dt.date.fromisoformat(case["received_on"]):
         raise BadInput(f"{parse.format_date(on)} is before the referral was received "
                        f"({parse.format_date(case['received_on'])})", option)
@@ -77,12 +71,11 @@ def _check_date(on: dt.date, case: dict, option: str, what: str) -> None:
 
 def request_survey(db: Database, ref: str, *, surveyor: str, by: str, on: dt.date | None = None) -> dict:
     """Ask for a home security survey (``survey request``); returns the survey with its due date."""
-    from thcli import referrals
 
     surveyor = parse.name(surveyor)
     on = on or clock.today()
     with write(db):
-        case = referrals.case_row(db, ref)
+        case = case_row(db, ref)
         ref = case["ref"]
         _check_date(on, case, "--date", "record a request once it is made")
         if case["status"] == "survey":
@@ -102,10 +95,10 @@ def request_survey(db: Database, ref: str, *, surveyor: str, by: str, on: dt.dat
             "case_id": case["id"], "surveyor": surveyor, "requested_on": on.isoformat(),
             "created_at": clock.now_iso(),
         }).last_pk
-        referrals.event(db, case["id"], "survey", f"survey requested from {surveyor}", by=by)
+        event(db, case["id"], "survey", f"survey requested from {surveyor}", by=by)
         audit.record(db, by=by, action="survey.request", ref=ref)
         targets.refresh_due(db, case["id"])
-        case = referrals.case_row(db, ref)
+        case = case_row(db, ref)
     return {"ref": ref, "survey_id": survey_id, "surveyor": surveyor, "requested_on": on.isoformat(),
             "status": case["status"], "due_on": case["next_due_on"], "due_what": case["next_due_what"]}
 
@@ -117,16 +110,13 @@ def record_survey(db: Database, ref: str, *, surveyor: str, on: dt.date, measure
     Returns the survey, its new lines (as ``measures list`` shows them) and
     warnings that did not stop it (works recommended where works are not offered).
     """
-    from thcli import measures as measure_lines
-    from thcli import referrals
-
     surveyor = parse.name(surveyor)
     note = parse.text(note) if note else None
     if not measures:
         raise BadInput("give each measure the survey recommends: --measure CODE[xQTY][@COST][:WHERE], e.g. "
                        "--measure lock_change_doorx2 --measure \"window_alarmx3@12.50:ground-floor windows\"",
                        "--measure")
-    measures = [(*spec, None) if len(spec) == 3 else tuple(spec) for spec in measures]
+    measures = [(spec[0], spec[1], spec[2], spec[3] if len(spec) > 3 else None) for spec in measures]
     for code, quantity, cost, _where in measures:
         try:
             codes.require(db, "measure", code)
@@ -137,7 +127,7 @@ def record_survey(db: Database, ref: str, *, surveyor: str, on: dt.date, measure
         if cost is not None and cost < 0:
             raise BadInput(f"{code}: the cost cannot be negative", "--measure")
     with write(db):
-        case = referrals.case_row(db, ref)
+        case = case_row(db, ref)
         ref = case["ref"]
         _check_date(on, case, "--date", "record a survey once it is done")
         if case["status"] not in ("triage", "survey"):
@@ -175,11 +165,11 @@ def record_survey(db: Database, ref: str, *, surveyor: str, on: dt.date, measure
             })
             if item["kind"] == "works":
                 works.append(number)
-        referrals.event(db, case["id"], "survey",
+        event(db, case["id"], "survey",
                         f"survey by {surveyor}: {len(measures)} measure{'s' if len(measures) > 1 else ''} "
                         "recommended", by=by)
         if note:
-            referrals.event(db, case["id"], "note", note, by=by)
+            event(db, case["id"], "note", note, by=by)
         audit.record(db, by=by, action="survey.record", ref=ref, detail=f"{len(measures)} measures")
         workflow.move(db, ref, "approval", by=by, on=on)
         lines = [row for row in measure_lines.case_lines(db, case["id"]) if row["line"] >= first]
@@ -190,7 +180,7 @@ def record_survey(db: Database, ref: str, *, surveyor: str, on: dt.date, measure
             shown = ", ".join(str(n) for n in works)
             warnings.append(f"this scheme does not offer works (setting works_offered is no): line"
                             f"{'s' if len(works) > 1 else ''} {shown} can only be declined")
-        case = referrals.case_row(db, ref)
+        case = case_row(db, ref)
     return {"ref": ref, "survey_id": survey_id, "surveyor": surveyor, "surveyed_on": on.isoformat(),
             "status": case["status"], "lines": lines, "warnings": warnings}
 

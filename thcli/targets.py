@@ -30,13 +30,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from thcli import calendar, clock, settings
+from thcli import calendar, clock, codes, settings
+from thcli.db import Database, write
 from thcli.errors import BadInput
-
-if TYPE_CHECKING:
-    from sqlite_utils import Database
 
 #: What can be due, in the order a coordinator deals with them on the same day.
 WHAT_ORDER = ("first contact", "survey", "landlord permission to request", "landlord permission",
@@ -85,9 +82,8 @@ def load_rules(db: Database) -> Rules:
     )
 
 
-def fitted_target(db: Database, case: dict, rules: Rules | None = None) -> settings.Duration:
-    """The fitting target for this case: emergency, high risk, or standard."""
-    rules = rules or load_rules(db)
+def fitted_target(case: dict, rules: Rules) -> settings.Duration:
+    """The fitting target for this case (``emergency`` and ``risk_level``): emergency, high risk, or standard."""
     if case["emergency"]:
         return rules.emergency
     if case["risk_level"] == "high":
@@ -113,7 +109,7 @@ def case_targets(case: dict, rules: Rules) -> CaseTargets:
     """The due dates of a case (``case`` needs received_on, emergency, risk_level, landlord_permission and
     landlord_permission_on)."""
     received = dt.date.fromisoformat(case["received_on"])
-    target = fitted_target(None, case, rules)  # type: ignore[arg-type]
+    target = fitted_target(case, rules)
     asked = _d(case["landlord_permission_on"]) if case["landlord_permission"] == "requested" else None
     return CaseTargets(
         first_contact=due_date(received, rules.first_contact),
@@ -251,8 +247,6 @@ def refresh_all(db: Database, where: str = "", params: list | tuple = ()) -> int
     inside the caller's write transaction if there is one. Returns how many
     cases were looked at.
     """
-    from thcli.db import write
-
     rules = load_rules(db)
     with write(db):
         facts = case_facts(db, where, params)
@@ -266,6 +260,38 @@ def refresh_all(db: Database, where: str = "", params: list | tuple = ()) -> int
             updates.append((due_on, what, case["id"]))
         db.conn.executemany("UPDATE cases SET next_due_on = ?, next_due_what = ? WHERE id = ?", updates)
     return len(updates)
+
+
+class FitTargets:
+    """Each case's fitting target (:func:`fitted_target`) and whether it was met, for many cases at once.
+
+    Dates are ISO text, as stored: due dates are worked out once per referral
+    date and target, and compared as text (ISO dates sort as dates).
+    """
+
+    def __init__(self, db: Database, today: dt.date):
+        self.db = db
+        self.rules = load_rules(db)
+        self.today = today.isoformat()
+        self._due: dict[tuple, str] = {}
+
+    def due(self, received_on: str, emergency: int, risk: str) -> str:
+        """The ISO date by which the case's measures should be fitted."""
+        key = (received_on, emergency, risk)
+        found = self._due.get(key)
+        if found is None:
+            target = fitted_target({"emergency": emergency, "risk_level": risk}, self.rules)
+            found = self._due[key] = due_date(dt.date.fromisoformat(received_on), target).isoformat()
+        return found
+
+    def within(self, received_on: str, emergency: int, risk: str, fitted_on: str | None,
+               ended_on: str | None) -> str:
+        """``yes``: fitted by the target date; ``no``: fitted after it, or not fitted when it passed
+        (while the case was open); ``pending`` otherwise (not due yet, or the case ended first)."""
+        due = self.due(received_on, emergency, risk)
+        if fitted_on:
+            return "yes" if fitted_on <= due else "no"
+        return "no" if (ended_on or self.today) > due else "pending"
 
 
 # --- what is due ------------------------------------------------------------------
@@ -298,27 +324,19 @@ def due_list(db: Database, *, within: int = 5, today: dt.date | None = None,
     last = horizon(today, within)
     where, params = "next_due_on IS NOT NULL AND next_due_on <= ?", [today.isoformat(), last.isoformat()]
     if district:
-        from thcli import codes
-
         try:
             codes.require(db, "district", district, allow_retired=True)
         except BadInput as error:
             raise error.for_option("--district") from None
         where += " AND district = ?"
         params.append(district)
-    cursor = db.conn.execute(
+    rows = db.query(
         f"""SELECT ref, next_due_what AS what, next_due_on AS due_on,
                    CAST(julianday(?) - julianday(next_due_on) AS INTEGER) AS days_late,
                    status, district, risk_level, emergency
             FROM cases WHERE {where}
             ORDER BY next_due_on, emergency DESC, {_RISK_SQL}, {_WHAT_SQL}, ref""", params)
-    names = [d[0] for d in cursor.description]
-    rows = []
-    for values in cursor:
-        row = dict(zip(names, values, strict=True))
-        row["emergency"] = bool(row["emergency"])
-        rows.append(row)
-    return rows
+    return [{**row, "emergency": bool(row["emergency"])} for row in rows]
 
 
 #: The most-urgent-first order of due_list, as SQL.

@@ -24,13 +24,12 @@ Rules, each with a message that says how to put it right:
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
-from thcli import audit, clock, codes, settings
+from thcli import audit, clock, codes, settings, targets
+from thcli.cases import case_row, consent_state, event, is_rented
+from thcli.codes import REASON_LISTS
+from thcli.db import Database, write
 from thcli.errors import BadInput, NotAllowed
-
-if TYPE_CHECKING:
-    from sqlite_utils import Database
 
 STATUSES = (
     "new", "triage", "survey", "approval", "works", "fitted", "follow_up", "closed",
@@ -55,13 +54,8 @@ FORWARD = {
     "no_contact": ("triage",),
 }
 
-#: Which code list holds the reason for each status that needs one.
-REASON_LISTS = {
-    "declined": "decline_reason",
-    "withdrawn": "withdrawal_reason",
-    "no_contact": "no_contact_reason",
-    "closed": "outcome_reason",
-}
+#: Which code list holds the reason for each status that needs one: codes.REASON_LISTS (settings check
+#: moved_reasons against the same lists).
 
 
 def allowed_moves(status: str, status_before_hold: str | None = None) -> list[str]:
@@ -102,14 +96,17 @@ def eligibility_problems(db: Database, case: dict, *, documents: bool = True) ->
     return problems
 
 
-def _consent(db: Database, case_id: int, scope: str) -> bool:
-    from thcli.referrals import consent_state  # the one reading of "consent stands"
-
-    return consent_state(db, case_id)[scope]
+def require_not_read_only(case: dict) -> None:
+    """A closed or declined case is read-only except for notes (NotAllowed, naming the note command)."""
+    if case["status"] in READ_ONLY:
+        raise NotAllowed(
+            f"{case['ref']} is {case['status']}: a {case['status']} case is read-only except for notes "
+            "(`thcli referral note`)"
+        )
 
 
 def require_police_consent(db: Database, case: dict) -> None:
-    if not _consent(db, case["id"], "police"):
+    if not consent_state(db, case["id"])["police"]:
         raise NotAllowed(
             f"{case['ref']}: there is no consent to share with the police, so no survey can be "
             f"requested. Record it with `thcli referral consent {case['ref']} --scope police`."
@@ -119,7 +116,7 @@ def require_police_consent(db: Database, case: dict) -> None:
 def require_contractor_consent(db: Database, case: dict) -> None:
     """Anything ordered from a contractor (works or equipment) needs consent to share with them."""
     ref = case["ref"]
-    if not _consent(db, case["id"], "contractor"):
+    if not consent_state(db, case["id"])["contractor"]:
         raise NotAllowed(
             f"{ref}: there is no consent to share with the contractor. Record it with "
             f"`thcli referral consent {ref} --scope contractor`."
@@ -128,7 +125,6 @@ def require_contractor_consent(db: Database, case: dict) -> None:
 
 def require_works_allowed(db: Database, case: dict) -> None:
     """The rules for ordering works (DESIGN.md §3)."""
-    from thcli.referrals import is_rented
 
     ref = case["ref"]
     require_contractor_consent(db, case)
@@ -199,12 +195,11 @@ def end_address(db: Database, case: dict, *, by: str) -> bool:
 
     The address stays on record as a previous one: no letter goes to it, or mentions it (letters.py).
     """
-    from thcli import referrals
 
     gone = db.conn.execute("UPDATE addresses SET current = 0, ended_at = ? WHERE id = ? AND current = 1",
                            [clock.now_iso(), case["address_id"]]).rowcount
     if gone:
-        referrals.event(db, case["id"], "address", "the client has moved: this address is no longer current, "
+        event(db, case["id"], "address", "the client has moved: this address is no longer current, "
                         "and no letter goes to it", by=by)
         audit.record(db, by=by, action="referral.address_ended", ref=case["ref"])
     return bool(gone)
@@ -223,23 +218,16 @@ def move(
     checked that action's own rules (measures.py, stock.py, followups.py), so
     the manual move's checks are not repeated; the path itself still applies.
     """
-    from thcli import referrals, targets
-    from thcli.db import write
-
     if to not in STATUSES:
         raise BadInput(f"{to!r} is not a status: use one of {', '.join(STATUSES)}")
     on = on or clock.today()
     with write(db):
-        case = referrals.case_row(db, ref)
+        case = case_row(db, ref)
         ref = case["ref"]
         current = case["status"]
         if current == to:
             raise NotAllowed(f"{ref} is already {to}")
-        if current in READ_ONLY:
-            raise NotAllowed(
-                f"{ref} is {current}: a {current} case is read-only except for notes "
-                "(`thcli referral note`)"
-            )
+        require_not_read_only(case)
         if case.get("anonymised_on"):
             raise NotAllowed(
                 f"{ref} was anonymised under the retention schedule and cannot be reopened: "
@@ -292,11 +280,11 @@ def move(
             changes["fitted_on"] = on.isoformat()
         db["cases"].update(case["id"], changes)
         detail = f"{current} → {to}" + (f" ({reason})" if reason else "")
-        referrals.event(db, case["id"], "status", detail, by=by)
+        event(db, case["id"], "status", detail, by=by)
         if to in ENDED and reason and case["address_id"] and reason in settings.get(db, "moved_reasons"):
             end_address(db, case, by=by)
         if note:
-            referrals.event(db, case["id"], "note", note, by=by)
+            event(db, case["id"], "note", note, by=by)
         audit.record(db, by=by, action="referral.move", ref=ref, detail=f"{current}>{to}")
         targets.refresh_due(db, case["id"])
-        return referrals.case_row(db, ref)
+        return case_row(db, ref)

@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
-
-    from thcli.crypto import Key
+    from thcli.cipher import Key
+    from thcli.db import Database
 
 APP_NAME = "thcli"
 
@@ -59,32 +58,32 @@ class Session:
     def key(self) -> Key | None:
         """The database passphrase: THCLI_KEY, else asked once in a terminal; None when neither."""
         if self._key is None:
-            from thcli import crypto
+            from thcli import cipher
 
-            self._key = crypto.key_from_environment()
+            self._key = cipher.key_from_environment()
             if self._key is None and stdin_is_terminal():
-                self._key = crypto.Key(_ask_passphrase(f"Passphrase for {self.db_path}: "))
+                self._key = cipher.Key(_ask_passphrase(f"Passphrase for {self.db_path}: "))
         return self._key
 
     def key_for(self, path: Path | None = None) -> Key | None:
         """The key to open ``path`` (default: the database) with: None when it is a plain file."""
-        from thcli import crypto
+        from thcli import cipher
 
-        return self.key() if crypto.is_encrypted(path or self.db_path) else None
+        return self.key() if cipher.is_encrypted(path or self.db_path) else None
 
     def new_key(self, variable: str = "THCLI_KEY") -> Key:
         """A new passphrase: from ``variable``, else typed twice in a terminal; never an option."""
-        from thcli import crypto
+        from thcli import cipher
         from thcli.errors import BadInput
 
-        key = crypto.key_from_environment(variable)
+        key = cipher.key_from_environment(variable)
         if key is None:
             if not stdin_is_terminal():
                 raise BadInput(f"set {variable} to the new passphrase (thcli never takes a passphrase "
                                "on the command line), or run this in a terminal to be asked for it")
-            key = crypto.Key(_ask_passphrase("New passphrase: "))
-            crypto.require_strong(key)
-            if crypto.Key(_ask_passphrase("The same passphrase again: ")) != key:
+            key = cipher.Key(_ask_passphrase("New passphrase: "))
+            cipher.require_strong(key)
+            if cipher.Key(_ask_passphrase("The same passphrase again: ")) != key:
                 raise BadInput("the two passphrases differ: nothing was changed")
         return key
 
@@ -123,9 +122,9 @@ def session(ctx: typer.Context) -> Session:
     root = ctx.find_root()
     if not isinstance(root.obj, Session):
         root.obj = Session(default_db_path(), default_user())
-    if not getattr(root, "_thcli_closes_session", False):
+    if not root.meta.get("thcli.closes_session"):
         root.call_on_close(root.obj.close)
-        root._thcli_closes_session = True
+        root.meta["thcli.closes_session"] = True
     return root.obj
 
 
@@ -275,8 +274,26 @@ parse_search = _wrap(_search)
 parse_reference = _wrap(_reference)
 parse_year = _wrap(_year)
 
-DateOption = Annotated[dt.date | None, typer.Option(parser=parse_date, metavar="DATE")]
+# Options and arguments more than one command takes, each declared once.
 Ref = Annotated[str, typer.Argument(help="The case reference, e.g. TH-2026-0042.", metavar="REF")]
+OnDate = Annotated[dt.date | None, typer.Option("--date", parser=parse_date, metavar="DATE",
+                                                help="When (default today).")]
+NoteOption = Annotated[str | None, typer.Option("--note", parser=parse_text, metavar="TEXT",
+                                                help="A note for the timeline.")]
+CaseOption = Annotated[str | None, typer.Option("--ref", metavar="REF", parser=parse_reference,
+                                                help="Only this case.")]
+YesOption = Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")]
+OverspendOption = Annotated[str | None, typer.Option("--allow-overspend", parser=parse_text, metavar="REASON",
+                                                     help="Go ahead although the fund goes below zero (recorded).")]
+# The period of `export` and `report summary`.
+FromOption = Annotated[dt.date | None, typer.Option(
+    "--from", parser=parse_date, metavar="DATE", help="First day of the period (with --to).", show_default=False)]
+ToOption = Annotated[dt.date | None, typer.Option(
+    "--to", parser=parse_date, metavar="DATE", help="Last day of the period (with --from).", show_default=False)]
+QuarterOption = Annotated[str | None, typer.Option(
+    "--quarter", metavar="YYYYQN", help="A calendar quarter: 2026Q3 is July to September 2026.", show_default=False)]
+YearOption = Annotated[str | None, typer.Option(
+    "--year", metavar="YYYY/YY", help="A financial year: 2026/27 is April 2026 to March 2027.", show_default=False)]
 
 
 def out(text: str = "") -> None:

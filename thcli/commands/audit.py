@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from thcli.commands._common import FormatOption, out, parse_count, parse_date, parse_reference, session
+from thcli.commands._common import CaseOption, FormatOption, out, parse_count, parse_date, session
 
 app = typer.Typer(add_completion=False)
 
@@ -15,8 +15,7 @@ app = typer.Typer(add_completion=False)
 @app.command()
 def audit(
     ctx: typer.Context,
-    ref: Annotated[str | None, typer.Option("--ref", metavar="REF", parser=parse_reference,
-                                            help="Only this case.")] = None,
+    ref: CaseOption = None,
     since: Annotated[dt.date | None, typer.Option("--since", parser=parse_date, metavar="DATE",
                                                    help="Only from this date.")] = None,
     limit: Annotated[int, typer.Option("--limit", parser=parse_count, metavar="N",

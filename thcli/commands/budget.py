@@ -8,19 +8,21 @@ from typing import Annotated
 import typer
 
 from thcli.commands._common import (
+    CaseOption,
     FormatOption,
+    OverspendOption,
     Ref,
     out,
     parse_code,
     parse_date,
     parse_positive,
     parse_positive_money,
-    parse_reference,
     parse_text,
     parse_year,
     session,
     warn,
 )
+from thcli.parse import format_money
 
 app = typer.Typer(help="Funds, contributions, commitments and payments.", no_args_is_help=True,
                   add_completion=False)
@@ -32,22 +34,15 @@ Year = Annotated[str | None, typer.Option("--year", parser=parse_year, metavar="
                                           help="Financial year, e.g. 2026/27 (1 April to 31 March).")]
 Amount = Annotated[int, typer.Option("--amount", parser=parse_positive_money, metavar="MONEY",
                                      help="Amount, e.g. £1,234.50 or 85.")]
-OnDate = Annotated[dt.date | None, typer.Option("--date", parser=parse_date, metavar="DATE",
-                                                help="When the money moved (default today).")]
+#: Money's own --date: when it moved (the other commands' --date is _common.OnDate).
+MovedOn = Annotated[dt.date | None, typer.Option("--date", parser=parse_date, metavar="DATE",
+                                                 help="When the money moved (default today).")]
 Memo = Annotated[str | None, typer.Option("--memo", parser=parse_text, metavar="TEXT",
                                           help="A note on the ledger entry.")]
-Overspend = Annotated[str | None, typer.Option("--allow-overspend", parser=parse_text, metavar="REASON",
-                                               help="Go ahead although the fund goes below zero (recorded).")]
 Line = Annotated[int, typer.Argument(parser=parse_positive, metavar="LINE",
                                      help="The measure line number (see `thcli measures list REF`).")]
 FundOption = Annotated[str | None, typer.Option("--fund", metavar="FUND",
                                                 help="A fund code or number (see `thcli budget fund list`).")]
-
-
-def _money(pence: int) -> str:
-    from thcli import budget
-
-    return budget.money(pence)
 
 
 def _compact(table):
@@ -71,9 +66,9 @@ def _report(recorded, what: str) -> None:
     fund = recorded.fund
     numbers = ", ".join(str(e["id"]) for e in recorded.entries)
     out(f"{what} (ledger entr{'y' if len(recorded.entries) == 1 else 'ies'} {numbers}). "
-        f"{fund['code']} has {_money(recorded.remaining_pence)} left.")
+        f"{fund['code']} has {format_money(recorded.remaining_pence)} left.")
     if recorded.remaining_pence < 0:
-        warn(f"{fund['code']} is overspent by {_money(-recorded.remaining_pence)}.")
+        warn(f"{fund['code']} is overspent by {format_money(-recorded.remaining_pence)}.")
 
 
 # --- funds ----------------------------------------------------------------------------
@@ -106,7 +101,7 @@ def fund_add(
                            by=s.user)
     where = f"for {fund['district']}" if fund["district"] else "for every district"
     out(f"Added fund {fund['code']}: {fund['name']}, {fund['year']}, {fund['source']}, {where}, "
-        f"{_money(amount)} allocated. Use it with --fund {fund['code']}.")
+        f"{format_money(amount)} allocated. Use it with --fund {fund['code']}.")
 
 
 @fund_app.command("allocate")
@@ -114,7 +109,7 @@ def fund_allocate(
     ctx: typer.Context,
     fund: Annotated[str, typer.Argument(metavar="FUND", help="A fund code or number.")],
     amount: Amount,
-    on: OnDate = None,
+    on: MovedOn = None,
     memo: Memo = None,
 ) -> None:
     """Add money to a fund during its year (a grant top-up, donations received).
@@ -126,7 +121,7 @@ def fund_allocate(
     s = session(ctx)
     db = s.open()
     recorded = budget.allocate(db, fund, amount, by=s.user, on=on, memo=memo)
-    _report(recorded, f"Allocated {_money(amount)} to {recorded.fund['code']}")
+    _report(recorded, f"Allocated {format_money(amount)} to {recorded.fund['code']}")
 
 
 @fund_app.command("list")
@@ -147,7 +142,7 @@ def fund_list(ctx: typer.Context, year: Year = None, fmt: FormatOption = None) -
         render.Column("source", "Source"),
         render.Column("district", "District", lambda v, r: v or "all"),
         render.Column("allocated_pence", "Allocated", render.money, justify="right", no_wrap=True),
-        render.Column("remaining_pence", "Remaining", lambda v, r: _money(v), justify="right", no_wrap=True),
+        render.Column("remaining_pence", "Remaining", lambda v, r: format_money(v), justify="right", no_wrap=True),
     ]
     _emit(rows, fmt, columns, title="Funds",
                 csv_columns=["fund", "id", "name", "year", "source", "district", "allocated_pence",
@@ -169,7 +164,7 @@ def contribution(
     amount: Amount,
     pledged: Annotated[bool, typer.Option("--pledged", help="Promised, not yet received.")] = False,
     fund: FundOption = None,
-    on: OnDate = None,
+    on: MovedOn = None,
     memo: Memo = None,
 ) -> None:
     """Record a contribution towards a case's measures, received or pledged.
@@ -188,7 +183,7 @@ def contribution(
                                        fund_text=fund, on=on, memo=memo, by=s.user)
     entry = recorded.entries[0]
     what = "pledged by" if pledged else "received from"
-    _report(recorded, f"{_money(amount)} {what} the {contributor.replace('_', ' ')} for {entry['ref']}, "
+    _report(recorded, f"{format_money(amount)} {what} the {contributor.replace('_', ' ')} for {entry['ref']}, "
                       f"credited to {recorded.fund['code']}")
 
 
@@ -200,8 +195,8 @@ def pay(
     amount: Amount,
     invoice: Annotated[str, typer.Option("--invoice", parser=parse_text, metavar="NO",
                                          help="The invoice number (a payment needs one).")],
-    on: OnDate = None,
-    allow_overspend: Overspend = None,
+    on: MovedOn = None,
+    allow_overspend: OverspendOption = None,
 ) -> None:
     """Record an invoice paid on a measure line.
 
@@ -218,8 +213,8 @@ def pay(
                           allow_overspend=allow_overspend, by=s.user)
     payment = recorded.entries[0]
     released = sum(e["amount_pence"] for e in recorded.entries if e["kind"] == "release")
-    extra = f"; {_money(released)} of its commitment released" if released else ""
-    _report(recorded, f"Paid {_money(amount)} on {payment['ref']} line {payment['line']} (invoice "
+    extra = f"; {format_money(released)} of its commitment released" if released else ""
+    _report(recorded, f"Paid {format_money(amount)} on {payment['ref']} line {payment['line']} (invoice "
                       f"{payment['invoice']}) from {recorded.fund['code']}{extra}")
 
 
@@ -231,7 +226,7 @@ def refund(
     amount: Amount,
     invoice: Annotated[str | None, typer.Option("--invoice", parser=parse_text, metavar="NO",
                                                 help="The credit note or invoice number.")] = None,
-    on: OnDate = None,
+    on: MovedOn = None,
     memo: Memo = None,
 ) -> None:
     """Record money paid back on a measure line (a contractor's credit note).
@@ -244,7 +239,7 @@ def refund(
     db = s.open()
     recorded = budget.refund(db, ref, line, amount_pence=amount, invoice=invoice, on=on, memo=memo, by=s.user)
     entry = recorded.entries[0]
-    _report(recorded, f"Refund of {_money(amount)} on {entry['ref']} line {entry['line']} credited to "
+    _report(recorded, f"Refund of {format_money(amount)} on {entry['ref']} line {entry['line']} credited to "
                       f"{recorded.fund['code']}")
 
 
@@ -255,7 +250,7 @@ def correct(
                                          help="The ledger entry number (see `thcli budget ledger`).")],
     reason: Annotated[str, typer.Option("--reason", parser=parse_text, metavar="TEXT",
                                         help="Why the entry is wrong (recorded).")],
-    allow_overspend: Overspend = None,
+    allow_overspend: OverspendOption = None,
 ) -> None:
     """Reverse a wrong ledger entry with a correcting entry (entries are never changed).
 
@@ -267,7 +262,7 @@ def correct(
     db = s.open()
     recorded = budget.correct(db, entry, reason=reason, allow_overspend=allow_overspend, by=s.user)
     change = sum(e["amount_pence"] for e in recorded.entries if not e["pledged"])
-    effect = f": {'+' if change > 0 else ''}{_money(change)} on {recorded.fund['code']}" if change else ""
+    effect = f": {'+' if change > 0 else ''}{format_money(change)} on {recorded.fund['code']}" if change else ""
     _report(recorded, f"Entry {entry} corrected{effect}")
 
 
@@ -310,7 +305,7 @@ def _left(value: int, row: dict):
 
 def _figure_columns(render, first):
     def signed(value, row):
-        return _money(value)
+        return format_money(value)
 
     return [
         *first,
@@ -380,8 +375,7 @@ def ledger(
     ctx: typer.Context,
     year: Year = None,
     fund: FundOption = None,
-    ref: Annotated[str | None, typer.Option("--ref", metavar="REF", parser=parse_reference,
-                                            help="Only this case.")] = None,
+    ref: CaseOption = None,
     kind: Annotated[str | None, typer.Option("--kind", metavar="KIND",
                                              help="allocation, contribution, commitment, release, payment, "
                                                   "refund or correction.")] = None,
@@ -414,7 +408,7 @@ def ledger(
         render.Column("id", "#", justify="right"),
         render.Column("on_date", "Date", render.uk_date, no_wrap=True),
         render.Column("kind", "Kind", kind_shown, no_wrap=True),
-        render.Column("amount_pence", "Amount", lambda v, r: _money(v), justify="right", no_wrap=True),
+        render.Column("amount_pence", "Amount", lambda v, r: format_money(v), justify="right", no_wrap=True),
         render.Column("fund", "Fund", no_wrap=True),
         render.Column("ref", "Case", case_line, no_wrap=True),
         render.Column("invoice", "Invoice", no_wrap=True),

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from thcli.commands._common import FormatOption, out, parse_text, session, stdin_is_terminal, warn
+from thcli.commands._common import FormatOption, YesOption, out, parse_text, session, stdin_is_terminal, warn
 
 app = typer.Typer(help="Where the database is; check, back up, restore, encrypt.", no_args_is_help=True,
                   add_completion=False)
@@ -79,7 +79,7 @@ def backup(
 def restore(
     ctx: typer.Context,
     src: Annotated[Path, typer.Argument(help="The backup file to restore.", metavar="SRC")],
-    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    yes: YesOption = False,
     decrypt_ok: Annotated[str | None, typer.Option(
         "--decrypt-ok", metavar="REASON", parser=parse_text,
         help="Restore a backup that is not encrypted over an encrypted database (the reason is recorded in the "
@@ -94,7 +94,7 @@ def restore(
 
     Example: thcli db restore /media/usb/thcli-backup-20261122-093000.db --yes
     """
-    from thcli import case_files, crypto, maintenance
+    from thcli import case_files, cipher, maintenance
     from thcli.errors import BadInput
 
     s = session(ctx)
@@ -105,13 +105,13 @@ def restore(
         if not typer.confirm(f"Replace {s.db_path} with {src}?", default=False):
             out("Nothing was changed.")
             return
-    was_encrypted = crypto.is_encrypted(s.db_path)
-    needs_key = crypto.is_encrypted(src) or was_encrypted
+    was_encrypted = cipher.is_encrypted(s.db_path)
+    needs_key = cipher.is_encrypted(src) or was_encrypted
     done = maintenance.restore(s.db_path, src, by=s.user, key=s.key() if needs_key else None,
                                allow_network_share=s.allow_network_share, decrypt_ok=decrypt_ok)
     out(f"Restored {s.db_path} from {src}." + (f" The previous database is kept as {done.kept}." if done.kept
                                                 else ""))
-    if was_encrypted and not crypto.is_encrypted(s.db_path):
+    if was_encrypted and not cipher.is_encrypted(s.db_path):
         warn("the backup was not encrypted, so the database is not encrypted now: run `thcli db encrypt`")
     if done.letter_problems:
         warn(f"letter files the restored database recorded are {case_files.summary(done.letter_problems)}")
@@ -127,10 +127,10 @@ def encrypt(ctx: typer.Context) -> None:
 
     Example: thcli db encrypt
     """
-    from thcli import crypto
+    from thcli import cipher, crypto
 
     s = session(ctx)
-    crypto.sqlcipher()  # say so before asking for a passphrase when sqlcipher3 is missing
+    cipher.sqlcipher()  # say so before asking for a passphrase when sqlcipher3 is missing
     crypto.require_plain(s.db_path)
     key = s.new_key()
     crypto.encrypt_database(s.db_path, key, by=s.user, allow_network_share=s.allow_network_share)
@@ -148,14 +148,18 @@ def rekey(ctx: typer.Context) -> None:
 
     Example: thcli db rekey
     """
-    from thcli import crypto
+    from thcli import cipher, crypto
+    from thcli.errors import BadInput
 
     s = session(ctx)
-    crypto.sqlcipher()
+    cipher.sqlcipher()
     crypto.require_encrypted(s.db_path)
     s.open().close()  # the current passphrase must open it before a new one is asked for
-    new = s.new_key(crypto.NEW_KEY_VARIABLE)
-    crypto.rekey_database(s.db_path, s.key(), new, by=s.user, allow_network_share=s.allow_network_share)
+    old = s.key()
+    if old is None:  # pragma: no cover - opening it just above needed the passphrase
+        raise BadInput("give the current passphrase in THCLI_KEY, or run this in a terminal to be asked for it")
+    new = s.new_key(cipher.NEW_KEY_VARIABLE)
+    crypto.rekey_database(s.db_path, old, new, by=s.user, allow_network_share=s.allow_network_share)
     out(f"Changed the passphrase of {s.db_path} (checked). Backups made before still open with the old one.")
 
 

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from thcli.commands._common import note, out, parse_date, parse_positive, session
+from thcli.commands._common import (
+    FromOption,
+    QuarterOption,
+    ToOption,
+    YearOption,
+    note,
+    out,
+    parse_positive,
+    session,
+)
 
 app = typer.Typer(
     help="County partnership exports (CSV, spec thcli-county-1): the case extract and the aggregate return.",
@@ -17,15 +25,6 @@ app = typer.Typer(
     add_completion=False,
 )
 
-# The period options, shared with `report summary`.
-FromOption = Annotated[dt.date | None, typer.Option(
-    "--from", parser=parse_date, metavar="DATE", help="First day of the period (with --to).", show_default=False)]
-ToOption = Annotated[dt.date | None, typer.Option(
-    "--to", parser=parse_date, metavar="DATE", help="Last day of the period (with --from).", show_default=False)]
-QuarterOption = Annotated[str | None, typer.Option(
-    "--quarter", metavar="YYYYQN", help="A calendar quarter: 2026Q3 is July to September 2026.", show_default=False)]
-YearOption = Annotated[str | None, typer.Option(
-    "--year", metavar="YYYY/YY", help="A financial year: 2026/27 is April 2026 to March 2027.", show_default=False)]
 OutOption = Annotated[Path | None, typer.Option(
     "--out", "-o", metavar="FILE",
     help="Write to FILE (readable by you only, written in one step) instead of the screen.", show_default=False)]
@@ -64,10 +63,10 @@ def cases(
 
     Example: thcli export cases --year 2026/27 --out county-cases-2026-27.csv
     """
-    from thcli import county
+    from thcli import county, periods
 
     s = session(ctx)
-    chosen = county.period(start=start, end=end, quarter=quarter, year=year)
+    chosen = periods.period(start=start, end=end, quarter=quarter, year=year)
     db = s.open()
     done = county.export_cases(db, chosen, by=s.user, out=out_file, stream=None if out_file else _stdout(),
                                bom=not no_bom, force=force)
@@ -109,10 +108,10 @@ def summary(
 
     Example: thcli export summary --quarter 2026Q3 --round 5 --out county-summary-2026Q3.csv
     """
-    from thcli import county
+    from thcli import county, periods
 
     s = session(ctx)
-    chosen = county.period(start=start, end=end, quarter=quarter, year=year)
+    chosen = periods.period(start=start, end=end, quarter=quarter, year=year)
     db = s.open()
     done = county.export_summary(db, chosen, by=s.user, out=out_file, stream=None if out_file else _stdout(),
                                  bom=not no_bom, round_to=round_to, force=force)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from thcli.commands._common import Ref, out, parse_code, parse_date, parse_text, session
+from thcli.commands._common import NoteOption, Ref, out, parse_code, parse_date, session
 
 app = typer.Typer(help="Record follow-ups after fitting.", no_args_is_help=True, add_completion=False)
 
@@ -25,8 +25,7 @@ def record(
                                         help="When the survivor was contacted.")],
     outcome: Annotated[str, typer.Option("--outcome", parser=parse_code, metavar="CODE",
                                          help="What was found (`thcli codes list followup_outcome`).")],
-    note: Annotated[str | None, typer.Option("--note", parser=parse_text, metavar="TEXT",
-                                              help="A note for the timeline.")] = None,
+    note: NoteOption = None,
 ) -> None:
     """Record a follow-up (3 and 6 months after fitting by default; closed cases too).
 

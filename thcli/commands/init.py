@@ -37,9 +37,9 @@ def init(
     """
     import os
 
-    from thcli import crypto
+    from thcli import cipher
     from thcli import scheme as scheme_domain
-    from thcli.db import database_exists
+    from thcli.dbfile import database_exists
     from thcli.errors import BadInput, NotAllowed
 
     s = session(ctx)
@@ -58,9 +58,9 @@ def init(
         )
     key = None
     if encrypt:
-        crypto.sqlcipher()  # say so before asking for a passphrase when sqlcipher3 is missing
+        cipher.sqlcipher()  # say so before asking for a passphrase when sqlcipher3 is missing
         key = s.new_key()
-        crypto.require_strong(key)
+        cipher.require_strong(key)
     db = s.open(create=True, key=key)
     try:
         scheme_domain.init_scheme(db, by=s.user, name=scheme, code=code, prefix=prefix,
@@ -85,7 +85,7 @@ def init(
         out("want to hurt them, on a laptop that can be lost: encrypting it is strongly recommended:")
         out("  pip install 'thcli[encrypted]'   # once")
         out("  thcli db encrypt                 # asks for a passphrase (or reads THCLI_KEY)")
-        if os.environ.get(crypto.KEY_VARIABLE):
+        if os.environ.get(cipher.KEY_VARIABLE):
             out("(THCLI_KEY is set, but --encrypt was not given, so it was not used.)")
         out("")
     out("Next steps:")

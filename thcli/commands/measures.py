@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from thcli.commands._common import (
     FormatOption,
+    OnDate,
+    OverspendOption,
     Ref,
     out,
     parse_code,
@@ -20,6 +22,9 @@ from thcli.commands._common import (
     warn,
 )
 
+if TYPE_CHECKING:
+    from thcli.db import Database
+
 app = typer.Typer(help="Approve, order and record fitted measures.", no_args_is_help=True, add_completion=False)
 
 Lines = Annotated[list[int] | None, typer.Argument(
@@ -27,10 +32,6 @@ Lines = Annotated[list[int] | None, typer.Argument(
     help="Line numbers from `thcli measures list REF` (none: every line in the right state).", show_default=False)]
 RequiredLines = Annotated[list[int], typer.Argument(
     parser=parse_positive, metavar="LINE...", help="Line numbers from `thcli measures list REF`.")]
-OnDate = Annotated[dt.date | None, typer.Option("--date", parser=parse_date, metavar="DATE",
-                                                help="When (default today).")]
-Overspend = Annotated[str | None, typer.Option("--allow-overspend", parser=parse_text, metavar="REASON",
-                                               help="Go ahead although the fund goes below zero (recorded).")]
 
 STATUS_STYLE = {"recommended": "yellow", "approved": "cyan", "ordered": "blue", "fitted": "green",
                 "declined": "dim", "removed": "dim"}
@@ -94,7 +95,7 @@ def approve(
     over_cap_reason: Annotated[str | None, typer.Option("--over-cap-reason", parser=parse_text, metavar="TEXT",
                                                         help="Why the household cap may be passed (recorded).")]
     = None,
-    allow_overspend: Overspend = None,
+    allow_overspend: OverspendOption = None,
     on: OnDate = None,
 ) -> None:
     """Approve recommended lines against a fund (their estimate is committed).
@@ -165,7 +166,7 @@ def fitted(
     cost: Annotated[int | None, typer.Option("--cost", parser=parse_money, metavar="MONEY",
                                              help="The actual cost of the one line given (default: its estimate).")]
     = None,
-    allow_overspend: Overspend = None,
+    allow_overspend: OverspendOption = None,
 ) -> None:
     """Record ordered lines as fitted, with the actual cost; the case is fitted once all are.
 
@@ -225,10 +226,11 @@ def where(
         warn(message)
 
 
-def _status_after(db, ref: str, moved_to: str | None = None) -> None:
-    from thcli import parse, referrals
+def _status_after(db: Database, ref: str, moved_to: str | None = None) -> None:
+    from thcli import parse
+    from thcli.cases import case_row
 
-    case = referrals.case_row(db, ref)
+    case = case_row(db, ref)
     if moved_to:
         out(f"Every approved measure is fitted: {case['ref']} is now {case['status']}.")
     else:

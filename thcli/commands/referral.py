@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from thcli.commands._common import (
     FormatOption,
+    NoteOption,
+    OnDate,
     Ref,
     out,
     parse_code,
@@ -24,6 +26,9 @@ from thcli.commands._common import (
     stdin_is_terminal,
     warn,
 )
+
+if TYPE_CHECKING:
+    from thcli.db import Database
 
 app = typer.Typer(help="Log, find, read and move referrals (cases).", no_args_is_help=True,
                   add_completion=False)
@@ -248,7 +253,7 @@ def add(
     _report_added(db, result, fmt)
 
 
-def _report_added(db, result, fmt) -> None:
+def _report_added(db: Database, result, fmt) -> None:
     from thcli import referrals, render
 
     if render.resolve_format(fmt) == "json" and fmt is not None:
@@ -319,13 +324,13 @@ def list_(
     """
     from rich.text import Text
 
-    from thcli import audit, clock, referrals, render
+    from thcli import audit, case_view, clock, render
 
     s = session(ctx)
     db = s.open()
-    filters = referrals.ListFilters(status=status, district=district, risk=risk, route=route, overdue=overdue,
+    filters = case_view.ListFilters(status=status, district=district, risk=risk, route=route, overdue=overdue,
                                     search=search, since=since, limit=limit or None)
-    rows, total = referrals.list_cases(db, filters)
+    rows, total = case_view.list_cases(db, filters)
     audit.record_view(db, by=s.user, action="referral.list", cases=len(rows), shown_as=render.resolve_format(fmt),
                       filters={"status": status, "district": district, "risk": risk, "route": route,
                                "overdue": overdue, "search": search, "since": since, "limit": limit})
@@ -349,7 +354,7 @@ def list_(
         render.Column("next_due_what", "For"),
     ]
     caption = f"{len(rows)} of {total} cases" + (" (use --limit 0 for all)" if len(rows) < total else "")
-    render.emit(rows, fmt, columns, csv_columns=referrals.LIST_COLUMNS, caption=caption,
+    render.emit(rows, fmt, columns, csv_columns=case_view.LIST_COLUMNS, caption=caption,
                 empty="No cases match.")
 
 
@@ -367,7 +372,7 @@ def show(
 
     Example: thcli referral show TH-2026-0042
     """
-    from thcli import referrals, render
+    from thcli import case_view, render
     from thcli.errors import BadInput
 
     if render.resolve_format(fmt) == "csv":  # one case, with its timeline and money, is not one table
@@ -375,7 +380,7 @@ def show(
                        "gives cases as rows", "--format")
     s = session(ctx)
     db = s.open()
-    case = referrals.show_case(db, ref, by=s.user, with_perpetrator=with_perpetrator)
+    case = case_view.show_case(db, ref, by=s.user, with_perpetrator=with_perpetrator)
     if render.resolve_format(fmt) == "json":
         render.print_json(case)
         return
@@ -437,8 +442,7 @@ def move(
     status: Annotated[str, typer.Argument(help="The new status.", metavar="STATUS")],
     reason: Annotated[str | None, typer.Option("--reason", parser=parse_code, metavar="CODE",
                                                 help="Reason code (declined, withdrawn, no_contact, closed).")] = None,
-    note: Annotated[str | None, typer.Option("--note", parser=parse_text, metavar="TEXT",
-                                              help="A note for the timeline.")] = None,
+    note: NoteOption = None,
 ) -> None:
     """Move a case to another status, following the lifecycle.
 
@@ -485,8 +489,7 @@ def consent(
     scope: Annotated[str, typer.Option("--scope", metavar="SCOPES",
                                        help="police, contractor, landlord, county (comma-separated).")],
     withdraw: Annotated[bool, typer.Option("--withdraw", help="Record consent withdrawn.")] = False,
-    on: Annotated[dt.date | None, typer.Option("--date", parser=parse_date, metavar="DATE",
-                                                help="When (default today).")] = None,
+    on: OnDate = None,
 ) -> None:
     """Record the client's consent to share (or its withdrawal).
 
@@ -508,8 +511,7 @@ def landlord(
     ref: Ref,
     permission: Annotated[str, typer.Option("--permission", metavar="STATE",
                                             help="requested, granted, refused or not_needed.")],
-    on: Annotated[dt.date | None, typer.Option("--date", parser=parse_date, metavar="DATE",
-                                                help="When (default today).")] = None,
+    on: OnDate = None,
 ) -> None:
     """Record the landlord's permission for works on a rented home.
 

@@ -7,8 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from thcli.commands._common import session
-from thcli.commands.export import FromOption, QuarterOption, ToOption, YearOption
+from thcli.commands._common import FromOption, QuarterOption, ToOption, YearOption, session
 
 app = typer.Typer(help="Operational figures at a glance.", no_args_is_help=True, add_completion=False)
 
@@ -50,9 +49,9 @@ def summary(
 
     Example: thcli report summary --quarter 2026Q3
     """
-    from thcli import county, render, report
+    from thcli import periods, render, report
 
-    chosen = county.period(start=start, end=end, quarter=quarter, year=year, required=False)
+    chosen = periods.period(start=start, end=end, quarter=quarter, year=year, required=False)
     shown = render.resolve_format(fmt)
     db = session(ctx).open()
     data = report.summary(db, chosen)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from thcli.commands._common import FormatOption, out, session, stdin_is_terminal, warn
+from thcli.commands._common import FormatOption, YesOption, out, session, stdin_is_terminal, warn
 
 app = typer.Typer(help="Review and apply the retention schedule.", no_args_is_help=True, add_completion=False)
 
@@ -43,7 +43,7 @@ def review(ctx: typer.Context, fmt: FormatOption = None) -> None:
 def apply(
     ctx: typer.Context,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be done, and change nothing.")] = False,
-    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    yes: YesOption = False,
 ) -> None:
     """Anonymise the cases past their retention (not those on legal hold).
 

@@ -40,9 +40,9 @@ def set_(
 
     Example: thcli settings set eligible_risks high
     """
-    from thcli import settings
+    from thcli import scheme, settings
 
     s = session(ctx)
     db = s.open()
-    typed = settings.set_from_text(db, key.strip(), value, by=s.user)
+    typed = scheme.set_from_text(db, key.strip(), value, by=s.user)
     out(f"{key.strip()} = {settings.display(settings.setting(key.strip()), typed)}")

@@ -9,7 +9,7 @@ coordinator reads a case.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.panel import Panel
@@ -17,6 +17,9 @@ from rich.table import Table
 from rich.text import Text
 
 from thcli import parse, render
+
+if TYPE_CHECKING:
+    from thcli.db import Database
 
 
 def _yes(value: Any) -> str:
@@ -39,7 +42,7 @@ def _pairs(rows: list[tuple[str, Any]]) -> Table:
     return t
 
 
-def header(db, case: dict) -> Any:
+def header(db: Database, case: dict) -> Any:
     status = case["status"] + (f" ({case['reason']})" if case["reason"] else "")
     if case["status"] == "on_hold":
         status += f", returns to {case['status_before_hold']}"
@@ -65,7 +68,7 @@ def header(db, case: dict) -> Any:
     return Panel(_pairs(rows), title=Text(case["ref"], style="bold"), title_align="left")
 
 
-def client(db, case: dict) -> Any:
+def client(db: Database, case: dict) -> Any:
     c = case["client"]
     address = c["address"] or ""
     where = Text(", ".join(filter(None, [address, c["postcode"]])))
@@ -89,7 +92,7 @@ def client(db, case: dict) -> Any:
     return Panel(_pairs(rows), title="Client", title_align="left")
 
 
-def contact(db, case: dict) -> Any:
+def contact(db: Database, case: dict) -> Any:
     safe = case["safe_contact"]
     k = case["contact"]
     rows = [
@@ -103,7 +106,7 @@ def contact(db, case: dict) -> Any:
     return Panel(_pairs(rows), title="Safe contact", title_align="left")
 
 
-def referral(db, case: dict) -> Any:
+def referral(db: Database, case: dict) -> Any:
     r = case["referrer"]
     h = case["household"]
     l = case["landlord"]
@@ -133,7 +136,7 @@ def referral(db, case: dict) -> Any:
     return Panel(_pairs(rows), title="Referral", title_align="left")
 
 
-def perpetrator(db, case: dict) -> Any:
+def perpetrator(db: Database, case: dict) -> Any:
     p = case.get("perpetrator")
     if p is None:
         return None
@@ -143,7 +146,7 @@ def perpetrator(db, case: dict) -> Any:
                  title_align="left", border_style="red")
 
 
-def timeline(db, case: dict) -> Any:
+def timeline(db: Database, case: dict) -> Any:
     t = Table(title="Timeline", title_justify="left", header_style="bold", expand=False)
     t.add_column("When")
     t.add_column("What")
@@ -155,7 +158,7 @@ def timeline(db, case: dict) -> Any:
     return t
 
 
-def money(db, case: dict) -> Any:
+def money(db: Database, case: dict) -> Any:
     m = case.get("money")
     if not m or not m["funds"]:
         return None
@@ -183,7 +186,7 @@ def line_status(m: dict) -> str:
     return text
 
 
-def measures(db, case: dict) -> Any:
+def measures(db: Database, case: dict) -> Any:
     """The surveys, every measure line with its status, and the follow-ups."""
     surveys, lines, followups = case.get("surveys") or [], case.get("measures") or [], case.get("followups") or []
     if not (surveys or lines or followups):
@@ -215,7 +218,7 @@ def measures(db, case: dict) -> Any:
     return Panel(Group(*parts), title="Survey and measures", title_align="left")
 
 
-def due(db, case: dict) -> Any:
+def due(db: Database, case: dict) -> Any:
     items = case.get("due") or []
     if not items:
         return None
@@ -233,7 +236,7 @@ def due(db, case: dict) -> Any:
     return Panel(_pairs(rows), title="Due", title_align="left")
 
 
-def letters(db, case: dict) -> Any:
+def letters(db: Database, case: dict) -> Any:
     """The letters made for the case: what, to whom, when, by whom, and the file."""
     from thcli import letters as letters_domain
 
@@ -254,6 +257,6 @@ SECTIONS: list[Callable[[Any, dict], Any]] = [header, client, contact, referral,
                                               letters, timeline]
 
 
-def print_case(db, case: dict) -> None:
+def print_case(db: Database, case: dict) -> None:
     parts = [section(db, case) for section in SECTIONS]
     render.console.print(Group(*[p for p in parts if p is not None]))

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import typer
 
-from thcli.commands._common import FormatOption, Ref, out, parse_code, parse_date, parse_positive, session, warn
+from thcli.commands._common import FormatOption, OnDate, Ref, out, parse_code, parse_positive, session, warn
 
 app = typer.Typer(help="Equipment held in stock by IDVAs and officers.", no_args_is_help=True, add_completion=False)
 
 Item = Annotated[str, typer.Argument(parser=parse_code, metavar="ITEM",
                                      help="An equipment code from the measures catalogue, e.g. personal_alarm.")]
-OnDate = Annotated[dt.date | None, typer.Option("--date", parser=parse_date, metavar="DATE",
-                                                help="When (default today).")]
 
 
 @app.command("list")

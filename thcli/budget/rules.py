@@ -1,0 +1,240 @@
+"""The money rules (DESIGN.md §5), and the money interface of measures (approve, decline, fitted).
+
+- approving a measure (a **commitment** at its estimate), paying more than was
+  committed, or correcting money away must not take a fund below zero, unless
+  the coordinator gives an ``--allow-overspend`` reason (recorded):
+  :func:`check_overspend`;
+- a fund's year must cover the approval date; a district's fund pays only for
+  that district's cases;
+- the **household cap** (setting ``household_cap``): the scheme's spend on one
+  case (committed and paid, less the contributions of others) above the cap
+  needs an ``--over-cap-reason`` (recorded on the line, the ledger, the case
+  timeline and the audit log);
+- the **contribution rule** (setting ``contribution_cap``, East Lindsey's "up
+  to £200 towards works"): the scheme's share of a household's *works* (less
+  the contributions of the survivor, landlord or others) above it needs the
+  same reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from thcli import audit, parse, settings
+from thcli.budget.funds import fund_by_id, fund_label, remaining, year_span
+from thcli.budget.ledger import FIGURES, PLEDGES, append, effective
+from thcli.cases import event
+from thcli.db import Database, write
+from thcli.errors import BadInput, NotAllowed, WouldOverspend
+from thcli.parse import format_money
+
+
+def line_figures(db: Database, line_id: int) -> dict[int, dict]:
+    """Per fund: the line's open commitment and what was paid on it (net of refunds)."""
+    rows = db.query(
+        f"""WITH effective AS ({effective("l.line_id = ?")})
+            SELECT fund_id, {FIGURES} FROM effective GROUP BY fund_id""", [line_id])
+    return {r["fund_id"]: r for r in rows}
+
+
+def _case_share(db: Database, case_id: int, *, works_only: bool) -> int:
+    """The scheme's spend on a case (committed and paid), less others' contributions.
+
+    With ``works_only``, only lines of kind ``works`` count. Contributions
+    count when received or pledged (a pledge not yet received).
+    """
+    works = ("AND line_id IN (SELECT id FROM measure_lines WHERE case_id = :case AND kind = 'works')"
+             if works_only else "")
+    spend = db.conn.execute(
+        f"""WITH effective AS ({effective("l.case_id = :case")})
+            SELECT -coalesce(sum(amount_pence), 0) FROM effective
+            WHERE counts_as IN ('commitment', 'release', 'payment', 'refund') {works}""",
+        {"case": case_id}).fetchone()[0]
+    return spend - _case_contributions(db, case_id, with_pledges=True)
+
+
+def _case_contributions(db: Database, case_id: int, *, with_pledges: bool) -> int:
+    received = db.conn.execute(
+        f"""WITH effective AS ({effective("l.case_id = ?")})
+            SELECT coalesce(sum(amount_pence), 0) FROM effective
+            WHERE counts_as = 'contribution' AND pledged = 0""", [case_id]).fetchone()[0]
+    if not with_pledges:
+        return received
+    return received + _case_pledged(db, case_id)
+
+
+def _case_pledged(db: Database, case_id: int) -> int:
+    return db.conn.execute(
+        f"""WITH effective AS ({effective("l.case_id = ?")})
+            SELECT coalesce(sum(outstanding), 0) FROM ({PLEDGES.format(where='')})""",
+        [case_id]).fetchone()[0]
+
+
+def check_overspend(db: Database, fund: dict, effect: int, doing: str, allow_overspend: str | None) -> None:
+    """Refuse an ``effect`` that would take the fund below zero, unless a reason is given."""
+    if effect >= 0:
+        return
+    left = remaining(db, fund["id"])
+    after = left + effect
+    if after >= 0 or (allow_overspend and allow_overspend.strip()):
+        return
+    raise WouldOverspend(
+        f"{doing} would take {fund_label(fund)} below zero by {format_money(-after)}: it has "
+        f"{format_money(left)} left. "
+        "Choose another fund, add money to it (`thcli budget fund allocate`), or go ahead with "
+        "--allow-overspend REASON (recorded)"
+    )
+
+
+def _require_covers(fund: dict, on: dt.date) -> None:
+    start, end = year_span(fund["year"])
+    if not start <= on <= end:
+        raise NotAllowed(
+            f"{fund_label(fund)} is for {fund['year']} ({parse.format_date(start)} to "
+            f"{parse.format_date(end)}), and {parse.format_date(on)} falls in "
+            f"{parse.financial_year_of(on)}: use a {parse.financial_year_of(on)} fund "
+            f"(`thcli budget fund list --year {parse.financial_year_of(on)}`)"
+        )
+
+
+def require_district(fund: dict, case: dict) -> None:
+    if fund["district"] and fund["district"] != case["district"]:
+        raise NotAllowed(
+            f"{fund_label(fund)} is for cases in {fund['district']}, and {case['ref']} is in "
+            f"{case['district']}: use a county-wide fund or one for {case['district']}"
+        )
+
+
+def _over_cap(db: Database, case: dict, line: dict, amount: int) -> list[str]:
+    """The caps (household, contribution rule) that approving ``amount`` would pass."""
+    passed = []
+    cap = settings.get(db, "household_cap")
+    if cap and amount > 0:
+        share = _case_share(db, case["id"], works_only=False)
+        if share + amount > cap:
+            passed.append(
+                f"the household cap is {format_money(cap)} (setting household_cap) and approving line "
+                f"{line['line']} ({format_money(amount)}) would bring the scheme's spend on {case['ref']} to "
+                f"{format_money(share + amount)}"
+            )
+    works_cap = settings.get(db, "contribution_cap")
+    if works_cap and amount > 0 and line["kind"] == "works":
+        share = _case_share(db, case["id"], works_only=True)
+        if share + amount > works_cap:
+            passed.append(
+                f"the scheme contributes at most {format_money(works_cap)} towards works per household (setting "
+                f"contribution_cap) and approving line {line['line']} ({format_money(amount)}) would bring its share "
+                f"of {case['ref']}'s works to {format_money(share + amount)}, after contributions from others; record "
+                f"the survivor's or landlord's contribution first (`thcli budget contribution {case['ref']} "
+                f"--from landlord --amount {parse.pounds(share + amount - works_cap)} --pledged`)"
+            )
+    return passed
+
+
+def line_fund(db: Database, line: dict, case: dict) -> dict:
+    """The fund a line is charged to (set when it was approved)."""
+    fund_id = line.get("fund_id")
+    if not fund_id:
+        row = db.conn.execute("SELECT fund_id FROM ledger WHERE line_id = ? AND kind = 'commitment' "
+                              "ORDER BY id DESC LIMIT 1", [line["id"]]).fetchone()
+        fund_id = row[0] if row else None
+    if not fund_id:
+        raise NotAllowed(f"{case['ref']} line {line['line']} has not been approved against a fund: approve it "
+                         f"first with `thcli measures approve {case['ref']} {line['line']} --fund FUND`")
+    return fund_by_id(db, fund_id)
+
+
+def note_override(db: Database, case: dict, *, by: str, action: str, text: str) -> None:
+    event(db, case["id"], "money", text, by=by)
+    audit.record(db, by=by, action=action, ref=case["ref"])
+
+
+def commit_line(db: Database, case: dict, line: dict, fund: dict, *, by: str, on: dt.date,
+                allow_overspend: str | None = None, over_cap_reason: str | None = None) -> None:
+    """Commit a measure line's estimated cost to a fund (``measures approve``).
+
+    Runs inside the caller's write transaction (or its own). Enforces the
+    fund's year and district, the household cap and the contribution rule
+    (``over_cap_reason``), and the overspend rule (``allow_overspend``). Writes
+    the commitment and sets the line's ``fund_id`` (and ``over_cap_reason`` when
+    a cap was passed); the line's status is the caller's.
+    """
+    amount = int(line["estimated_cost_pence"])
+    with write(db):
+        _require_covers(fund, on)
+        require_district(fund, case)
+        for fund_id, figures in line_figures(db, line["id"]).items():
+            if figures["committed_pence"] > 0:
+                other = fund_by_id(db, fund_id)
+                raise NotAllowed(f"{case['ref']} line {line['line']} is already approved against "
+                                 f"{fund_label(other)} ({format_money(figures['committed_pence'])} committed)")
+        caps = _over_cap(db, case, line, amount)
+        reason = (over_cap_reason or "").strip()
+        if caps and not reason:
+            raise NotAllowed(f"{case['ref']}: " + "; and ".join(caps) + ". Approve with --over-cap-reason "
+                             "REASON (recorded), or leave the line out")
+        doing = f"approving {format_money(amount)} for {case['ref']} line {line['line']}"
+        check_overspend(db, fund, -amount, doing, allow_overspend)
+        overspending = amount > 0 and remaining(db, fund["id"]) - amount < 0
+        memo = f"approved: {line['code']} x{line['quantity']}"
+        if caps:
+            memo += f"; over cap: {reason}"
+        if overspending:
+            memo += f"; overspend allowed: {(allow_overspend or '').strip()}"
+        append(db, kind="commitment", amount=-amount, fund_id=fund["id"], on=on, by=by, case_id=case["id"],
+                line_id=line["id"], memo=memo)
+        changes: dict[str, Any] = {"fund_id": fund["id"]}
+        if caps:
+            changes["over_cap_reason"] = reason
+        db["measure_lines"].update(line["id"], changes)
+        if caps:
+            note_override(db, case, by=by, action="budget.over_cap",
+                           text=f"line {line['line']} approved over the cap: {reason}")
+        if overspending:
+            note_override(db, case, by=by, action="budget.overspend",
+                           text=f"line {line['line']} approved although {fund['code']} goes below zero: "
+                                f"{(allow_overspend or '').strip()}")
+
+
+def release_line(db: Database, line: dict, *, by: str, on: dt.date, memo: str) -> None:
+    """Give back a line's whole open commitment (``measures decline`` or remove)."""
+    with write(db):
+        for fund_id, figures in line_figures(db, line["id"]).items():
+            if figures["committed_pence"] > 0:
+                append(db, kind="release", amount=figures["committed_pence"], fund_id=fund_id, on=on, by=by,
+                        case_id=line["case_id"], line_id=line["id"], memo=memo)
+
+
+def settle_fitted(db: Database, case: dict, line: dict, actual_cost_pence: int, *, by: str, on: dt.date,
+                  allow_overspend: str | None = None) -> None:
+    """Bring a fitted line's charge to its actual cost (``measures fitted --cost``).
+
+    Fitted for less: the difference is released. Fitted for more: the
+    difference is drawn from the line's fund, and the overspend rule applies.
+    """
+    if actual_cost_pence < 0:
+        raise BadInput("the cost cannot be negative", "--cost")
+    with write(db):
+        fund = line_fund(db, line, case)
+        figures = line_figures(db, line["id"]).get(fund["id"], {"committed_pence": 0, "paid_pence": 0})
+        open_ = figures["committed_pence"]
+        charged = open_ + figures["paid_pence"]
+        difference = actual_cost_pence - charged
+        if difference < 0 and open_ > 0:
+            append(db, kind="release", amount=min(-difference, open_), fund_id=fund["id"], on=on, by=by,
+                    case_id=case["id"], line_id=line["id"],
+                    memo=f"fitted for {format_money(actual_cost_pence)}, under the estimate")
+        elif difference > 0:
+            doing = f"fitting {case['ref']} line {line['line']} for {format_money(difference)} more than committed"
+            check_overspend(db, fund, -difference, doing, allow_overspend)
+            memo = f"fitted for {format_money(actual_cost_pence)}, over the estimate"
+            overspending = remaining(db, fund["id"]) - difference < 0
+            if overspending:
+                memo += f"; overspend allowed: {(allow_overspend or '').strip()}"
+            append(db, kind="commitment", amount=-difference, fund_id=fund["id"], on=on, by=by,
+                    case_id=case["id"], line_id=line["id"], memo=memo)
+            if overspending:
+                note_override(db, case, by=by, action="budget.overspend",
+                               text=f"line {line['line']} fitted for more although {fund['code']} goes below "
+                                    f"zero: {(allow_overspend or '').strip()}")

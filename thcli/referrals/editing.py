@@ -1,0 +1,202 @@
+"""Changing what a case records: details (``referral edit``), notes, consent and the landlord's permission.
+
+A closed or declined case is read-only except for notes, and an anonymised
+one can no longer be changed. Free text a landlord, contractor or surveyor
+would read is screened as it is saved (screening.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from thcli import audit, clock, parse, screening, targets, workflow
+from thcli.cases import CONSENT_SCOPES, case_row, consent_state, event, is_rented, name_key
+from thcli.db import Database, one, write
+from thcli.errors import BadInput, NotAllowed
+from thcli.referrals.fields import (
+    CASE_FIELDS,
+    CLIENT_FIELDS,
+    CODED_FIELDS,
+    CONTACT_FIELDS,
+    LANDLORD_PERMISSIONS,
+    PERPETRATOR_FIELDS,
+    ReferralInput,
+    check,
+    current_address,
+    sql_value,
+)
+
+
+def _writable(db: Database, ref: str) -> dict:
+    case = case_row(db, ref)
+    workflow.require_not_read_only(case)
+    if case.get("anonymised_on"):
+        raise NotAllowed(
+            f"{case['ref']} was anonymised under the retention schedule: its details can no longer be changed"
+        )
+    return case
+
+
+EDITABLE = (
+    {"name", "address", "postcode", "do_not_disclose"}
+    | set(CLIENT_FIELDS) | set(CASE_FIELDS) | set(CONTACT_FIELDS) | set(PERPETRATOR_FIELDS)
+) - {"received_on"}
+
+
+class Edited(list):
+    """The names of the fields an edit changed, with ``warnings`` that did not stop it."""
+
+    def __init__(self, changed: list[str], warnings: list[str]):
+        super().__init__(changed)
+        self.warnings = warnings
+
+
+def edit_referral(db: Database, ref: str, changes: dict[str, Any], *, by: str) -> Edited:
+    """Change recorded details of a case; returns the names of the fields changed (with warnings).
+
+    A new address moves the old one to the client's previous addresses (never
+    written to again). Changing the tenure re-checks whether landlord
+    permission is needed. Free text a landlord, contractor or surveyor would
+    read (safe times, the safe third party...) is screened as it is saved
+    (screening.py): a hit is a warning, so that it can be reworded now.
+    """
+    unknown = set(changes) - EDITABLE - {"received_on"}
+    if unknown:
+        raise BadInput(f"cannot edit {', '.join(sorted(unknown))}")
+    if not changes:
+        raise BadInput("nothing to change: give the options to edit (see `thcli referral edit --help`)")
+    if "received_on" in changes:
+        raise BadInput("--received cannot be changed: the reference is numbered by it")
+    with write(db):
+        case = _writable(db, ref)
+        merged = _input_from_case(db, case)
+        for key, value in changes.items():
+            setattr(merged, key, value)
+        check(db, merged, kept=frozenset(CODED_FIELDS) - set(changes))
+        now = clock.now_iso()
+        client_changes = {k: sql_value(v) for k, v in changes.items() if k in CLIENT_FIELDS}
+        if "name" in changes:
+            client_changes.update(name=changes["name"], name_key=name_key(changes["name"]))
+        if client_changes:
+            db["clients"].update(case["client_id"], client_changes)
+        case_changes = {k: sql_value(v) for k, v in changes.items() if k in CASE_FIELDS}
+        if "tenure" in changes and case["landlord_permission"] in (None, "not_needed"):
+            case_changes["landlord_permission"] = None if is_rented(db, changes["tenure"]) else "not_needed"
+        if {"address", "postcode"} & set(changes):
+            address_id = current_address(db, case["client_id"], merged, now)
+            case_changes["address_id"] = address_id
+        elif "do_not_disclose" in changes and case["address_id"]:
+            db["addresses"].update(case["address_id"], {"do_not_disclose": int(changes["do_not_disclose"])})
+        case_changes["updated_at"] = now
+        db["cases"].update(case["id"], case_changes)
+        contact_changes = {CONTACT_FIELDS[k]: sql_value(v) for k, v in changes.items() if k in CONTACT_FIELDS}
+        if contact_changes:
+            db["contacts"].upsert({"case_id": case["id"], **contact_changes}, pk="case_id")
+        perp_changes = {PERPETRATOR_FIELDS[k]: v for k, v in changes.items() if k in PERPETRATOR_FIELDS}
+        if perp_changes:
+            db["perpetrators"].upsert({"case_id": case["id"], **perp_changes}, pk="case_id")
+        changed = sorted(changes)
+        event(db, case["id"], "edit", "changed: " + ", ".join(changed), by=by)
+        audit.record(db, by=by, action="referral.edit", ref=case["ref"], detail=",".join(changed))
+        targets.refresh_due(db, case["id"])
+        # A new perpetrator name can make text typed earlier unsafe: then every field is screened again.
+        renamed = "perpetrator_name" in changes
+        warnings = screening.case_warnings(db, case, None if renamed else changes, lines=renamed)
+    return Edited(changed, warnings)
+
+
+def _input_from_case(db: Database, case: dict) -> ReferralInput:
+    """The case as a ReferralInput, so an edit is checked by the same rules as add."""
+    client = one(db, "SELECT * FROM clients WHERE id = ?", [case["client_id"]]) or {}
+    address = one(db, "SELECT * FROM addresses WHERE id = ?", [case["address_id"]]) or {}
+    contact = one(db, "SELECT * FROM contacts WHERE case_id = ?", [case["id"]]) or {}
+    perp = one(db, "SELECT * FROM perpetrators WHERE case_id = ?", [case["id"]]) or {}
+    values: dict[str, Any] = {}
+    types = {f.name: f.type for f in dataclasses.fields(ReferralInput)}
+    sources = [(f, case.get(f)) for f in CASE_FIELDS] + [(f, client.get(f)) for f in CLIENT_FIELDS]
+    sources += [(f, contact.get(col)) for f, col in CONTACT_FIELDS.items()]
+    sources += [(f, perp.get(col)) for f, col in PERPETRATOR_FIELDS.items()]
+    for name, value in sources:
+        kind = str(types[name])
+        if value is not None and "date" in kind:
+            value = dt.date.fromisoformat(value)
+        elif value is not None and "bool" in kind:
+            value = bool(value)
+        values[name] = value
+    for name in ("emergency", "referral_form", "safe_call", "safe_text", "safe_voicemail",
+                 "safe_email", "safe_post"):
+        values[name] = bool(values.get(name))
+    return ReferralInput(
+        name=client.get("name") or "", postcode=address.get("postcode") or "",
+        address=address.get("address") or None, do_not_disclose=bool(address.get("do_not_disclose")),
+        **{k: v for k, v in values.items() if k not in ("name", "postcode", "address", "do_not_disclose")},
+    )
+
+
+def add_note(db: Database, ref: str, text: str, *, by: str) -> None:
+    """A note on the timeline: allowed on every case, closed ones included."""
+    text = parse.text(text)
+    with write(db):
+        case = case_row(db, ref)
+        event(db, case["id"], "note", text, by=by)
+        db["cases"].update(case["id"], {"updated_at": clock.now_iso()})
+        audit.record(db, by=by, action="referral.note", ref=case["ref"])
+
+
+def record_consent(
+    db: Database, ref: str, scopes: list[str], *, by: str, withdraw: bool = False,
+    on: dt.date | None = None,
+) -> dict[str, bool]:
+    """Record consent given (or withdrawn) for each scope; returns the new state."""
+    if not scopes:
+        raise BadInput("--scope: give one or more of " + ", ".join(CONSENT_SCOPES))
+    for scope in scopes:
+        if scope not in CONSENT_SCOPES:
+            raise BadInput(f"{scope!r} is not a consent scope: use {', '.join(CONSENT_SCOPES)}", "--scope")
+    on = on or clock.today()
+    with write(db):
+        case = _writable(db, ref)
+        state = consent_state(db, case["id"])
+        for scope in dict.fromkeys(scopes):
+            if withdraw:
+                if not state[scope]:
+                    raise NotAllowed(f"{case['ref']}: there is no {scope} consent to withdraw")
+                db.conn.execute(
+                    "UPDATE consents SET withdrawn_on = ?, withdrawn_by = ? "
+                    "WHERE case_id = ? AND scope = ? AND withdrawn_on IS NULL",
+                    [on.isoformat(), by, case["id"], scope],
+                )
+            elif not state[scope]:
+                db["consents"].insert(
+                    {"case_id": case["id"], "scope": scope, "given_on": on.isoformat(), "given_by": by}
+                )
+        what = "withdrawn" if withdraw else "given"
+        event(db, case["id"], "consent", f"consent {what}: {', '.join(dict.fromkeys(scopes))}", by=by)
+        audit.record(db, by=by, action="referral.consent", ref=case["ref"],
+                     detail=f"{what}:{','.join(dict.fromkeys(scopes))}")
+        return consent_state(db, case["id"])
+
+
+def set_landlord_permission(
+    db: Database, ref: str, permission: str, *, by: str, on: dt.date | None = None
+) -> None:
+    """Record where the landlord's permission for works stands."""
+    if permission not in LANDLORD_PERMISSIONS:
+        raise BadInput(f"{permission!r}: use one of {', '.join(LANDLORD_PERMISSIONS)}", "--permission")
+    on = on or clock.today()
+    with write(db):
+        case = _writable(db, ref)
+        if permission != "not_needed" and not is_rented(db, case["tenure"]):
+            raise NotAllowed(
+                f"{case['ref']}: the home is not rented (tenure {case['tenure'] or 'unknown'}), so no "
+                "landlord permission is needed; set the tenure first with `thcli referral edit --tenure`"
+            )
+        db["cases"].update(case["id"], {
+            "landlord_permission": permission, "landlord_permission_on": on.isoformat(),
+            "updated_at": clock.now_iso(),
+        })
+        event(db, case["id"], "landlord", f"landlord permission {permission.replace('_', ' ')}", by=by)
+        audit.record(db, by=by, action="referral.landlord", ref=case["ref"], detail=permission)
+        targets.refresh_due(db, case["id"])
