@@ -77,4 +77,4 @@ def test_golden_files_are_what_the_county_expects():
         assert data.startswith(b"\xef\xbb\xbfspec_version,")
         lines = data[3:].split(b"\r\n")
         assert lines[-1] == b"" and all(b"\n" not in line for line in lines)
-        assert all(line.startswith(b"thcli-county-1,") for line in lines[1:-1])
+        assert all(line.startswith(b"thcli-county-2,") for line in lines[1:-1])

@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "letter": ("thcli.commands.letter", "Word letters from the scheme's templates."),
     "report": ("thcli.commands.report", "Operational figures at a glance."),
     "export": ("thcli.commands.export", "County partnership exports (CSV)."),
+    "county": ("thcli.commands.county", "The county partnership's side: county key, combine districts."),
     "person": ("thcli.commands.person", "Subject access: everything held about a client."),
     "retention": ("thcli.commands.retention", "Review and apply the retention schedule."),
     "audit": ("thcli.commands.audit", "Who did what, and when."),

@@ -1,4 +1,4 @@
-"""The county partnership export (COUNTY_EXPORT.md, version ``thcli-county-1``).
+"""The county partnership export (COUNTY_EXPORT.md, version ``thcli-county-2``).
 
 Two CSV files, the same from every district so that the county can add them up:
 
@@ -9,8 +9,16 @@ Two CSV files, the same from every district so that the county can add them up:
   a name. It never holds a name, date of birth, address, postcode, phone,
   email, free text, perpetrator or referrer detail: it is read by one SQL
   statement (:data:`CASE_COLUMNS_SQL`) that selects none of them (but the
-  date of birth, which only becomes an age band), streamed a row at a time,
-  so 100,000 cases take no more memory than ten.
+  date of birth, which only becomes an age band, and the name, which only
+  goes into the county-key pseudonym), streamed a row at a time, so 100,000
+  cases take no more memory than ten.
+- **version 2** (issue 17): where the scheme holds the partnership's county
+  key, a client with a date of birth is keyed on the person instead
+  (:class:`CountyPseudonymiser`: HMAC-SHA256 of the normalised ``NAME|DOB``
+  under the county key), so that one survivor has one pseudonym in every
+  district's file; the ``pseudonym_scope`` column says which (``county`` or
+  ``scheme``). Both files say ``thcli-county-2``: the contract versions them
+  together, and the summary's columns are unchanged.
 - the **aggregate return** (``export summary``): counts, money, medians and
   percentages for a period, with small-number suppression so that it can be
   published (the rules are in :func:`protect`).
@@ -48,7 +56,9 @@ import dataclasses
 import datetime as dt
 import hashlib
 import io
+import re
 import statistics
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -63,7 +73,9 @@ from thcli.files import head, may_replace, os_problem, place, printable, sync_fo
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-SPEC_VERSION = "thcli-county-1"
+SPEC_VERSION = "thcli-county-2"
+#: Every version a reader accepts (COUNTY_EXPORT.md: readers accept both).
+SPEC_VERSIONS = ("thcli-county-1", "thcli-county-2")
 
 # --- periods --------------------------------------------------------------------------
 
@@ -186,6 +198,51 @@ def client_pseudonym(db: Database, client_id: int) -> str:
     return pseudonymiser(db).client(client_id)
 
 
+# --- the county key (COUNTY_EXPORT.md version 2; issue 17) ---------------------------------
+
+#: The name of the county key in the ``secrets`` table (64 hex digits), set by ``thcli county key use``.
+COUNTY_KEY_SECRET = "county_key"
+
+
+def person_key(name: str, dob: str) -> str:
+    """``NAME|DOB`` exactly as COUNTY_EXPORT.md v2 says every district must write it.
+
+    NAME: the full name, Unicode NFKC, case-folded, every character that is
+    not a letter removed but for single spaces between words. DOB: the date
+    of birth as ``YYYY-MM-DD``.
+    """
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    kept = "".join(ch if unicodedata.category(ch).startswith("L") else " " if ch.isspace() else ""
+                   for ch in folded)
+    return " ".join(kept.split()) + "|" + dob
+
+
+class CountyPseudonymiser(Pseudonymiser):
+    """The client pseudonym under the partnership's county key: the same person, the same pseudonym everywhere."""
+
+    def person(self, name: str | None, dob: str | None) -> str | None:
+        """The pseudonym of ``NAME|DOB``; None without a full date of birth or a letter in the name."""
+        if not name or not dob or not _FULL_DATE.fullmatch(dob):
+            return None
+        key = person_key(name, dob)
+        return self(key) if not key.startswith("|") else None
+
+
+def county_key(db: Database) -> bytes | None:
+    """The county key the scheme holds (32 bytes), or None."""
+    row = db.conn.execute("SELECT value FROM secrets WHERE name = ?", [COUNTY_KEY_SECRET]).fetchone()
+    if row is None or not row[0]:
+        return None
+    try:
+        return bytes.fromhex(row[0])
+    except ValueError:
+        raise DatabaseProblem("the county key stored in the database is damaged: import the partnership's key "
+                              "file again with `thcli county key use FILE --force`") from None
+
+
+_FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def scheme_code(db: Database) -> str:
     """The scheme's code as stored (setting scheme_code), as the exports write it (defused, never refused).
 
@@ -235,12 +292,15 @@ def _number(value: float | int) -> str:
 # --- the case extract ---------------------------------------------------------------------
 
 CASE_COLUMNS = (
-    "spec_version", "scheme_code", "district", "case_pseudonym", "client_pseudonym", "referral_month",
+    "spec_version", "scheme_code", "district", "case_pseudonym", "client_pseudonym", "pseudonym_scope",
+    "referral_month",
     "referral_route", "risk_level", "marac", "emergency", "repeat_referral", "tenure", "adults", "children",
     "age_band", "gender", "ethnicity", "disabled", "lgbt", "mental_health_needs", "substance_use_needs", "nrpf",
     "interpreter_needed", "status", "outcome_reason", "days_to_survey", "days_to_fit", "within_target",
     "measures_fitted", "cost_total", "contributions_total", "funds", "closed_month",
 )
+#: Version 1's columns: version 2 without ``pseudonym_scope`` (readers still accept it).
+CASE_COLUMNS_V1 = tuple(column for column in CASE_COLUMNS if column != "pseudonym_scope")
 
 
 def _yes_no(column: str) -> str:
@@ -272,7 +332,7 @@ _CASE_SELECT = f"""SELECT
     CASE WHEN EXISTS (SELECT 1 FROM case_repeats r WHERE r.case_id = c.id) THEN 'yes' ELSE 'no' END
         AS repeat_referral,
     coalesce(tenure.county_code, 'unknown') AS tenure,
-    c.adults, c.children, cl.dob,
+    c.adults, c.children, cl.dob, cl.name,
     coalesce(gender.county_code, 'not_stated') AS gender,
     coalesce(ethnicity.county_code, 'not_stated') AS ethnicity,
     {_yes_no('cl.disabled')} AS disabled,
@@ -434,22 +494,31 @@ def _case_records(db: Database, where: str, params: dict, *, today: dt.date | No
     text, lists, money_cells = _Defused(quote), _CodeLists(quote), _Money()
     scheme = text[scheme_code(db)]
     pseudonym = pseudonymiser(db)
+    key = county_key(db)
+    person = CountyPseudonymiser(key) if key is not None else None
     fit = FitTargets(db, today)
     days = WorkingDays()
     age_band = parse.age_band
     rows = db.conn.execute(_CASE_SELECT.replace("{where}", where), params)  # a cursor: one row at a time
     for (case_id, ref, client_id, stored_client, district, referral_month, route, risk, marac, emergency, repeat,
-         tenure, adults, children, dob, gender, ethnicity, disabled, lgbt, mental_health, substance_use, nrpf,
+         tenure, adults, children, dob, name, gender, ethnicity, disabled, lgbt, mental_health, substance_use, nrpf,
          interpreter, status, reason, received_on, surveyed_on, fitted_on, closed_on, emergency_flag, scheme_risk,
          measures, money, funds, closed_month) in rows:
         ended_on = closed_on if status != "open" else None
+        scope = "scheme"
         if client_id is not None:
-            client = pseudonym.client(client_id)
+            # COUNTY_EXPORT.md v2: keyed on the person under the county key where the scheme holds
+            # one and the client has a date of birth; else the scheme's own pseudonym, and the row says so.
+            client = person.person(name, dob) if person is not None else None
+            if client is None:
+                client = pseudonym.client(client_id)
+            else:
+                scope = "county"
         else:
             client = stored_client or pseudonym(f"client-of:{ref}")
         cost, contributions = money_cells[money]
         row = [
-            SPEC_VERSION, scheme, text[district], pseudonym(ref), client, text[referral_month],
+            SPEC_VERSION, scheme, text[district], pseudonym(ref), client, scope, text[referral_month],
             text[route], text[risk], marac, emergency, repeat, text[tenure],
             "" if adults is None else adults, "" if children is None else children,
             age_band(dob, received_on) if dob else "unknown", text[gender], text[ethnicity],
@@ -473,6 +542,11 @@ def case_rows(db: Database, chosen: Period, *, today: dt.date | None = None,
     """
     today = today or clock.today()
     return _case_records(db, _EXTRACT, {**chosen.params(), "today": today.isoformat()}, today=today, quote=quote)
+
+
+def period_case_rows(db: Database, chosen: Period, *, today: dt.date | None = None) -> Iterator[list]:
+    """Every case referred in the period, consent or not, as extract rows (the scheme's own board report)."""
+    return _case_records(db, _REFERRED, chosen.params(), today=today)
 
 
 def left_out(db: Database, chosen: Period, *, today: dt.date | None = None) -> dict[str, int]:
@@ -857,7 +931,7 @@ def _write_atomically(db: Database, path: Path, fill: Callable[[IO[str]], int],
 def _export(db: Database, *, action: str, chosen: Period, header: Iterable[str], rows: Iterable[list],
             out: Path | None, stream: IO[bytes] | None, bom: bool, by: str, note: str = "",
             fill: Callable[[IO[str], Iterable[str], Iterable[list], bool], int] = _fill,
-            force: bool = False, what: str = "export") -> Exported:
+            force: bool = False, what: str = "export", earlier: tuple[tuple[str, ...], ...] = ()) -> Exported:
     def record(count: int, where: str, stopped: bool = False) -> None:
         detail = (f"period {chosen.label} ({chosen.start.isoformat()} to {chosen.end.isoformat()}); "
                   f"{count} rows{note}; to {where}{' (stopped early)' if stopped else ''}")
@@ -868,7 +942,8 @@ def _export(db: Database, *, action: str, chosen: Period, header: Iterable[str],
         header = tuple(header)
         # Never over the database, a backup or another kind of file; an earlier export of this kind
         # only with --force (files.may_replace).
-        replacing = may_replace(path, what=what, is_earlier=lambda p: is_export(p, header), force=force,
+        replacing = may_replace(path, what=what, force=force,
+                                is_earlier=lambda p: any(is_export(p, h) for h in (header, *earlier)),
                                 database=getattr(db, "path", None), option="--out")
         count = _write_atomically(db, path, lambda f: fill(f, header, rows, bom),
                                   lambda n: record(n, str(path)), replace=replacing)
@@ -919,7 +994,7 @@ def export_cases(db: Database, chosen: Period, *, by: str, out: Path | None = No
     note = f"; {sum(missing.values())} left out without county consent" if sum(missing.values()) else ""
     done = _export(db, action="export.cases", chosen=chosen, header=CASE_COLUMNS, rows=rows, out=out,
                    stream=stream, bom=bom, by=by, note=note, fill=_fill_lines, force=force,
-                   what="county case extract")
+                   what="county case extract", earlier=(CASE_COLUMNS_V1,))
     return dataclasses.replace(done, left_out=missing)
 
 
