@@ -203,12 +203,12 @@ def _working(rng: random.Random, start: dt.date, low: int, high: int) -> dt.date
 
 
 def _story(rng: random.Random, index: int, received: dt.date, today: dt.date, client_key: int,
-           force: dict | None = None) -> Story:
+           force: dict | None = None, districts: list[str] = DISTRICTS) -> Story:
     force = force or {}
     risk = force.get("risk") or RISKS.pick(rng)
     story = Story(
         index=index, received=received,
-        district=force.get("district") or rng.choice(DISTRICTS),
+        district=force.get("district") or rng.choice(districts),
         route=force.get("route") or ROUTES.pick(rng),
         risk=risk,
         tenure=force.get("tenure") or TENURES.pick(rng),
@@ -342,8 +342,14 @@ def _measures(rng: random.Random, story: Story, stages: list[str], today: dt.dat
 
 
 def build_demo(db: Database, *, cases: int = 150, seed: int = 2026, today: dt.date | None = None,
-               by: str = "demo", letters_dir: Path | None = None) -> DemoContext:
-    """Fill a new database with a made-up scheme of ``cases`` cases over 18 months."""
+               by: str = "demo", letters_dir: Path | None = None, profile: dict | None = None) -> DemoContext:
+    """Fill a new database with a made-up scheme of ``cases`` cases over 18 months.
+
+    ``profile`` (issue 17: the county demo's district schemes) is a scheme
+    like :data:`SCHEME` (name, code, prefix, districts among its four).
+    """
+    profile = profile or SCHEME
+    districts = [code for code, _ in profile["districts"]]
     if has_real_cases(db):
         raise NotAllowed("this database holds real cases: the demo never touches one. Use --db NEW_FILE.")
     today = today or clock.today()
@@ -351,8 +357,8 @@ def build_demo(db: Database, *, cases: int = 150, seed: int = 2026, today: dt.da
     # A demo is made to be thrown away: trade durability for speed while it is built.
     db.conn.execute("PRAGMA synchronous = OFF")
     db.conn.execute("PRAGMA cache_size = -262144")
-    scheme.init_scheme(db, by=by, name=SCHEME["name"], code=SCHEME["code"], prefix=SCHEME["prefix"],
-                       districts=SCHEME["districts"], demo=True)
+    scheme.init_scheme(db, by=by, name=profile["name"], code=profile["code"], prefix=profile["prefix"],
+                       districts=profile["districts"], demo=True)
     with write(db):
         for key, value in {
             "scheme_address": "Example Vale Council, Civic Offices, 1 Sample Square, Millbrook, ZZ1 1AA",
@@ -371,7 +377,7 @@ def build_demo(db: Database, *, cases: int = 150, seed: int = 2026, today: dt.da
                         "('secure_homes', 0, 'Unit 4, Sample Industrial Estate, Fenwick, ZZ2 7QQ', "
                         "'0113 496 0555', 'orders@secure-homes.example.org')")
     with _no_garbage_collection():
-        stories = _stories(rng, cases, today)
+        stories = _stories(rng, cases, today, districts)
         context = DemoContext(db, rng, today, stories, by, letters_dir)
         with _bulk_load(db):
             _write_cases(context)
@@ -431,13 +437,13 @@ def _bulk_load(db: Database):
         raise DatabaseProblem(f"the demo wrote rows that point nowhere (table, row, parent): {broken}")
 
 
-def _stories(rng: random.Random, count: int, today: dt.date) -> list[Story]:
+def _stories(rng: random.Random, count: int, today: dt.date, districts: list[str] = DISTRICTS) -> list[Story]:
     start = today - dt.timedelta(days=548)
     span = (today - start).days
     # The first stories cover every district, route, risk level and tenure.
     forced: list[dict] = []
     for i, route in enumerate(ROUTE_WEIGHTS):
-        forced.append({"route": route, "district": list(DISTRICT_OUTWARD)[i % 4],
+        forced.append({"route": route, "district": districts[i % len(districts)],
                        "risk": list(RISK_WEIGHTS)[i % 3], "tenure": list(TENURE_WEIGHTS)[i % 6]})
     forced += [{"exit": "declined"}, {"exit": "withdrawn"}, {"exit": "no_contact"}]
     # Most referrals spread over eighteen months; a busier last month keeps every stage of the
@@ -466,8 +472,8 @@ def _stories(rng: random.Random, count: int, today: dt.date) -> list[Story]:
             client_key = stories[rng.choice(range(max(1, len(stories) - 10)))].client_key
         else:
             client_key, clients = clients, clients + 1
-        stories.append(_story(rng, index, received, today, client_key, force))
-    _cover_every_status(rng, stories, today)
+        stories.append(_story(rng, index, received, today, client_key, force, districts))
+    _cover_every_status(rng, stories, today, districts)
     return stories
 
 
@@ -494,7 +500,8 @@ def _hold_at_stage(rng: random.Random, d: dict, stage: str, today: dt.date) -> N
             d[key] += shift if shift.days > 0 else dt.timedelta(0)
 
 
-def _cover_every_status(rng: random.Random, stories: list[Story], today: dt.date) -> None:
+def _cover_every_status(rng: random.Random, stories: list[Story], today: dt.date,
+                        districts: list[str] = DISTRICTS) -> None:
     """Make sure each status appears at least once (small demos too)."""
     # Recent open cases first; in a small demo, older ones (then ended ones) when those run out.
     later = [s for s in reversed(stories[13:]) if s.status != "new"]
@@ -510,7 +517,7 @@ def _cover_every_status(rng: random.Random, stories: list[Story], today: dt.date
             old = usable[0]
             spare.remove(old)
             stories[old.index] = story = _story(rng, old.index, old.received, today, old.client_key,
-                                                {"exit": "none", "stage": stage})
+                                                {"exit": "none", "stage": stage}, districts)
             counts[old.status] -= 1
             counts[story.status] += 1
     present = set(+counts)

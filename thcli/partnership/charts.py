@@ -90,13 +90,14 @@ def time_to_fit(groups: list[tuple[str, Bar, Bar, str]], target_days: int | None
     rows = range(len(groups))
     medians = [g[1].value if g[1].value is not None else 0 for g in groups]
     p90s = [g[2].value if g[2].value is not None else 0 for g in groups]
-    axes.barh([y + 0.2 for y in rows], medians, height=0.38, color=_BLUE, label="Median")
-    axes.barh([y - 0.2 for y in rows], p90s, height=0.38, color=_GREY, label="90th percentile")
+    # The y axis is turned upside down below (first district on top): the median's bar sits above its p90.
+    axes.barh([y - 0.2 for y in rows], medians, height=0.38, color=_BLUE, label="Median")
+    axes.barh([y + 0.2 for y in rows], p90s, height=0.38, color=_GREY, label="90th percentile")
     most = max(medians + p90s + [target_days or 0, 1])
     for y, (_, median_bar, p90_bar, within) in zip(rows, groups, strict=True):
-        axes.text((median_bar.value or 0) + most * 0.01, y + 0.2, median_bar.text, va="center", fontsize=6.5,
+        axes.text((median_bar.value or 0) + most * 0.01, y - 0.2, median_bar.text, va="center", fontsize=6.5,
                   color=_ORANGE if median_bar.value is None else "#333333")
-        axes.text((p90_bar.value or 0) + most * 0.01, y - 0.2, p90_bar.text, va="center", fontsize=6.5,
+        axes.text((p90_bar.value or 0) + most * 0.01, y + 0.2, p90_bar.text, va="center", fontsize=6.5,
                   color=_ORANGE if p90_bar.value is None else "#333333")
         axes.text(most * 1.32, y, within, va="center", ha="right", fontsize=7)
     if target_days:
