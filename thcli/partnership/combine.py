@@ -126,13 +126,23 @@ class _Reader:
                     self.line = reader.line_num
                     yield row
         except UnicodeDecodeError:
-            raise NotAllowed(f"{printable(self.path)} is not UTF-8 text (near line {self.line + 1}): ask the "
+            raise NotAllowed(f"{printable(self.path)} is not UTF-8 text (line {self._first_undecodable()}): ask the "
                              "district for the file thcli wrote, or in Excel save it as \"CSV UTF-8\"") from None
         except csv.Error as error:
             raise NotAllowed(f"{printable(self.path)} line {self.line + 1} is not valid CSV ({error}): the file is "
                              "damaged; ask the district to export it again") from None
         except OSError as error:
             raise os_problem(error, self.path, doing="read") from None
+
+    def _first_undecodable(self) -> int:
+        """The number of the first line that is not UTF-8 (the decoder reads ahead, so its place is no guide)."""
+        with open(self.path, "rb") as raw:
+            for number, line in enumerate(raw, start=1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError:
+                    return number
+        return self.line + 1
 
     @property
     def sha256(self) -> str:

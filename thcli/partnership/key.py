@@ -91,6 +91,8 @@ def read_key_file(path: Path) -> bytes:
     try:
         if path.is_dir():
             raise BadInput(f"{where} is a folder: give the county key file (e.g. county.key)")
+        if not path.exists():
+            raise BadInput(f"{where} does not exist: give the file the partnership made with `thcli county key new`")
         with open(path, "rb") as handle:
             data = handle.read(_MOST + 1)
     except OSError as error:
