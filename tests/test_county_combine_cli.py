@@ -48,7 +48,8 @@ def test_key_new_writes_a_private_file_and_replaces_only_an_earlier_key_with_for
     assert result.exit_code == 0, result.stderr
     secret = path.read_text().splitlines()[1]
     code = result.stdout.split("check code ")[1][:9]
-    assert result.stdout.splitlines()[0] == f"Wrote a new county key to {path} (check code {code}), readable by you only."
+    assert result.stdout.splitlines()[0] == (f"Wrote a new county key to {path} (check code {code}), readable by "
+                                             "you only.")
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert secret not in result.stdout
     refused(cli("county", "key", "new", "--out", path),
@@ -61,8 +62,8 @@ def test_key_new_writes_a_private_file_and_replaces_only_an_earlier_key_with_for
     refused(cli("county", "key", "new", "--out", other, "--force"),
             f"{other} is not an earlier county key file (it is something else), so it is not replaced, even with "
             "--force: choose another name")
-    refused(cli("county", "key", "new", "--out", tmp_path), f"--out: {tmp_path} is a folder: give a file name inside it",
-            2)
+    refused(cli("county", "key", "new", "--out", tmp_path),
+            f"--out: {tmp_path} is a folder: give a file name inside it", 2)
 
 
 def test_the_same_person_has_one_pseudonym_in_two_databases_with_the_key_and_two_without(cli, db, tmp_path,

@@ -21,12 +21,11 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from tests.test_county import add_case, add_client, set_secret
 from thcli import county
 from thcli.errors import BadInput, NotAllowed
 from thcli.partnership import combine, figures, key
 from thcli.partnership.figures import Totals
-
-from tests.test_county import add_case, add_client, set_secret
 
 
 @pytest.fixture(autouse=True)

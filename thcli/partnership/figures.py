@@ -40,7 +40,7 @@ import datetime as dt
 import io
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -151,8 +151,8 @@ class Totals:
         # Months after today cannot hold a referral: a year still running shows the months so far.
         last = f"{today.year:04d}-{today.month:02d}"
         self.months = [m for m in chosen.months() if m <= last] or chosen.months()[:1]
-        self.counts: Counter = Counter()
-        self.cases: Counter = Counter()
+        self.counts: defaultdict[tuple[str, str, str], float] = defaultdict(float)
+        self.cases: defaultdict[tuple[str, str, str], int] = defaultdict(int)
         self.days: dict[tuple[str, str, str], Counter] = defaultdict(Counter)
         self.seen_categories: dict[str, set[str]] = defaultdict(set)
         self.rows = 0
@@ -372,8 +372,12 @@ def destinations(folder: Path, *, force: bool) -> tuple[Path, dict[Path, bool]]:
         path = folder / name
         header = SOURCE_COLUMNS if name == SOURCES_FILE else COLUMNS
         plan[path] = may_replace(path, what="county figures file", force=force, option="--out",
-                                 is_earlier=lambda p, h=header: is_export(p, h))
+                                 is_earlier=_is_earlier(header))
     return folder, plan
+
+
+def _is_earlier(header: tuple[str, ...]) -> Callable[[Path], bool]:
+    return lambda path: is_export(path, header)
 
 
 def write_folder(folder: Path, plan: dict[Path, bool], chosen: Period, cells: list[Cell], sources: list[Source],
