@@ -102,6 +102,8 @@ KINDS = {"median_days_to_survey": "median", "p90_days_to_survey": "median", "med
          "p90_days_to_fit": "median", "percent_within_target": "percent", "spend": "money",
          "contributions": "money", "spend_per_household": "mean_money"}
 COLUMNS = ("period", "measure", "breakdown", "category", "value")
+#: Measures whose value is not a count of cases: how many cases each figure is made of is kept apart.
+_COUNTED = frozenset(m for m, kind in KINDS.items() if kind in ("percent", "money", "mean_money"))
 #: The list of files written (kept apart from the figures: it names files and counts their rows).
 SOURCES_FILE = "sources.csv"
 SOURCE_COLUMNS = ("file", "kind", "spec_version", "scheme_code", "period", "rows", "pseudonym_scope_county",
@@ -154,7 +156,6 @@ class Totals:
         self.counts: defaultdict[tuple[str, str, str], float] = defaultdict(float)
         self.cases: defaultdict[tuple[str, str, str], int] = defaultdict(int)
         self.days: dict[tuple[str, str, str], Counter] = defaultdict(Counter)
-        self.seen_categories: dict[str, set[str]] = defaultdict(set)
         self.rows = 0
         self.scopes: Counter = Counter()
         #: survivor -> the district index they were referred in, or a frozenset of several
@@ -166,13 +167,19 @@ class Totals:
 
     # --- adding rows -----------------------------------------------------------------------------
 
-    def _add(self, measure: str, categories: Mapping[str, str], value: float = 1, cases: int = 1) -> None:
-        for breakdown in ("all", *MEASURES[measure]):
-            category = "all" if breakdown == "all" else categories[breakdown]
-            key = (measure, breakdown, category)
-            self.counts[key] += value
-            self.cases[key] += cases
-            self.seen_categories[breakdown].add(category)
+    def _add(self, measure: str, categories: Mapping[str, str], value: float = 1) -> None:
+        # The hot loop of a combine (about ten calls a row): plain dict updates, nothing more. How many
+        # cases a figure is made of is kept only where suppression reads it (a count is its own).
+        counts = self.counts
+        counts[(measure, "all", "all")] += value
+        keys = [(measure, breakdown, categories[breakdown]) for breakdown in MEASURES[measure]]
+        for key in keys:
+            counts[key] += value
+        if measure in _COUNTED:
+            cases = self.cases
+            cases[(measure, "all", "all")] += 1
+            for key in keys:
+                cases[key] += 1
 
     def _sample(self, measure: str, categories: Mapping[str, str], days: int) -> None:
         for breakdown in ("all", *MEASURES[f"median_{measure}"]):
@@ -241,7 +248,6 @@ class Totals:
             places = place_or_places if isinstance(place_or_places, frozenset) else (place_or_places,)
             for place in places:
                 self.counts[("survivors", "district", names[place])] += 1
-                self.seen_categories["district"].add(names[place])
                 if len(places) > 1:
                     self.counts[("survivors_in_more_than_one_district", "district", names[place])] += 1
             self.counts[("survivors", "all", "all")] += 1
@@ -251,9 +257,6 @@ class Totals:
         self.counts[("survivors_referred_again_in_district", "all", "all")] = len(again)
         for _, place in self._again:
             self.counts[("survivors_referred_again_in_district", "district", names[place])] += 1
-        for key in list(self.counts):
-            if key[0].startswith("survivors"):
-                self.cases[key] = int(self.counts[key])
 
     # --- figures ---------------------------------------------------------------------------------
 
@@ -264,12 +267,16 @@ class Totals:
             fixed = self.months
         else:
             fixed = FIXED.get(breakdown, [])
-        extra = sorted(self.seen_categories.get(breakdown, set()) - set(fixed) - {"all"})
+        extra = sorted(self._seen.get(breakdown, set()) - set(fixed))
         return [*fixed, *extra]
 
     def figures(self, *, threshold: int = DEFAULT_THRESHOLD) -> list[Cell]:
         """Every county figure, suppressed (county.protect) and ready to write."""
         self._count_survivors()
+        self._seen: dict[str, set[str]] = defaultdict(set)
+        for _, breakdown, category in self.counts:
+            if breakdown != "all":
+                self._seen[breakdown].add(category)
         cells: list[Cell] = []
         for measure, breakdowns in MEASURES.items():
             kind = KINDS.get(measure, "count")
@@ -286,7 +293,7 @@ class Totals:
             histogram = self.days.get((what, breakdown, category), Counter())
             value = median(histogram) if measure.startswith("median") else percentile(histogram, 0.9)
             return Cell(measure, breakdown, category, value, sum(histogram.values()), kind)
-        cases = self.cases.get(key, 0)
+        cases = self.cases.get(key, 0) if measure in _COUNTED else int(self.counts.get(key, 0))
         if kind == "percent":
             return Cell(measure, breakdown, category, 100 * self.counts[key] / cases if cases else None, cases, kind)
         if kind == "mean_money":
