@@ -188,7 +188,7 @@ def test_a_file_of_an_unknown_version_is_refused(cli, tmp_path, files):
     future = tmp_path / "future.csv"
     future.write_bytes(files["a_summary"].read_bytes().replace(b"thcli-county-2", b"thcli-county-3"))
     refused(run(cli, tmp_path, files["a_cases"], future),
-            f"{future} line 2: it is thcli-county-3, which this thcli cannot read (it reads thcli-county-1 and "
+            f"{future} line 2 is thcli-county-3, which this thcli cannot read (it reads thcli-county-1 and "
             "thcli-county-2): update thcli (pip install -U thcli)")
 
 
@@ -201,7 +201,7 @@ def test_a_header_that_is_not_the_contracts_is_refused(cli, tmp_path, files):
     mixed = tmp_path / "mixed.csv"
     mixed.write_bytes(files["a_cases"].read_bytes().replace(b"\r\nthcli-county-2,a,a", b"\r\nthcli-county-1,a,a", 1))
     refused(cli("county", "combine", mixed, "--year", "2026/27", "--out", tmp_path / "m"),
-            f"{mixed} line 2: says thcli-county-1 where the file is thcli-county-2: the file is damaged or two files "
+            f"{mixed} line 2 says thcli-county-1 where the file is thcli-county-2: the file is damaged or two files "
             "were joined; ask the district for it again")
 
 
@@ -209,28 +209,28 @@ def test_a_scheme_sent_twice_is_refused(cli, tmp_path, files):
     again = tmp_path / "a-cases-again.csv"
     again.write_bytes(files["a_cases"].read_bytes())
     refused(run(cli, tmp_path, files["a_cases"], again),
-            f"{again}: is a second case extract from scheme 'a' (the first is {files['a_cases']}): give each "
+            f"{again} is a second case extract from scheme 'a' (the first is {files['a_cases']}): give each "
             "district's files once")
     refused(run(cli, tmp_path, files["a_cases"], files["a_cases"]),
-            f"{files['a_cases']}: is given twice: give each district's files once")
+            f"{files['a_cases']} is given twice: give each district's files once")
 
 
 def test_mixed_periods_are_refused(cli, tmp_path, files):
     quarter = write_summary(tmp_path / "b-q3.csv", "b", period="2026Q3")
     refused(run(cli, tmp_path, files["a_cases"], files["b_cases"], files["a_summary"], quarter),
-            f"{quarter}: is for 2026Q3 but {files['a_summary']} is for 2026/27: combine one period at a time")
+            f"{quarter} is for 2026Q3 but {files['a_summary']} is for 2026/27: combine one period at a time")
     refused(cli("county", "combine", files["a_cases"], files["a_summary"], "--quarter", "2026Q3", "--out",
                 tmp_path / "q"),
-            f"{files['a_summary']}: is for 2026/27 but --quarter asks for 2026Q3: combine one period at a time")
+            f"{files['a_summary']} is for 2026/27 but --quarter asks for 2026Q3: combine one period at a time")
     early = write_extract(tmp_path / "early.csv", [extract_row("c", referral_month="2026-03")])
     refused(cli("county", "combine", early, "--year", "2026/27", "--out", tmp_path / "e"),
-            f"{early} line 2: is a referral of 2026-03, outside 2026/27 (01/04/2026 to 31/03/2027): it is not the "
+            f"{early} line 2 is a referral of 2026-03, outside 2026/27 (01/04/2026 to 31/03/2027): it is not the "
             "extract of this period (the district makes it with thcli export cases --year 2026/27)")
 
 
 def test_a_summary_without_its_extract_is_refused(cli, tmp_path, files):
     refused(run(cli, tmp_path, files["a_cases"], files["a_summary"], files["b_summary"]),
-            f"{files['b_summary']}: is the summary of scheme 'b', but no case extract from 'b' was given: add its "
+            f"{files['b_summary']} is the summary of scheme 'b', but no case extract from 'b' was given: add its "
             "case extract (thcli export cases), or leave the summary out")
 
 
@@ -281,16 +281,16 @@ def test_a_damaged_row_is_refused_naming_its_line(cli, tmp_path, files):
     short = tmp_path / "short.csv"
     short.write_bytes(files["a_cases"].read_bytes() + b"thcli-county-2,a,a\r\n")
     refused(run(cli, tmp_path, short, files["a_summary"]),
-            f"{short} line 4: has 3 cells where the header has 34: the file is damaged; ask the district for it again")
+            f"{short} line 4 has 3 cells where the header has 34: the file is damaged; ask the district for it again")
     bad = write_extract(tmp_path / "bad.csv", [extract_row("a"), extract_row("a", days_to_fit="ten")])
     refused(run(cli, tmp_path, bad, files["a_summary"], out="y"),
-            f"{bad} line 3: days_to_fit 'ten' is not a whole number of working days: the file is damaged or was "
-            "edited; ask the district to export it again")
+            f"{bad} line 3 has days_to_fit 'ten', which is not a whole number of working days: the file is damaged "
+            "or was edited; ask the district to export it again")
     code = write_extract(tmp_path / "code.csv", [extract_row("a", referral_route="=HYPERLINK(x)")])
     refused(run(cli, tmp_path, code, files["a_summary"], out="z"),
-            f"{code} line 2: referral_route '=HYPERLINK(x)' is not one of court, health, housing, idva, marac, "
-            "other_professional, police, self, social_care, unknown: the file is damaged or was edited; ask the "
-            "district to export it again")
+            f"{code} line 2 has referral_route '=HYPERLINK(x)', which is not one of court, health, housing, idva, "
+            "marac, other_professional, police, self, social_care, unknown: the file is damaged or was edited; ask "
+            "the district to export it again")
 
 
 def test_nothing_is_written_when_a_file_is_refused(cli, tmp_path, files):

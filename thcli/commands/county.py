@@ -179,9 +179,9 @@ def _show(result) -> None:
         f"{totals.rows:,} case{'s' if totals.rows != 1 else ''}.")
     words = Words(Board(name="", period=combined.period, cells=result.cells, threshold=result.threshold,
                         marking="", by="", county=True, made_from="", round_to=result.round_to))
-    table = Table(title="Headline figures (suppressed as published)", title_justify="left", header_style="bold")
-    for name in ("District", "Referrals", "Fitted", "Median days to fit", "Within target", "Spend",
-                 "In another district"):
+    table = Table(title="Headline figures, suppressed as published (days to fit: median working days)",
+                  title_justify="left", header_style="bold")
+    for name in ("District", "Referrals", "Fitted", "Days to fit", "In target", "Spend", "In 2+ districts"):
         table.add_column(name, justify="left" if name == "District" else "right")
     for district in [*words.categories("referrals", "district"), "all"]:
         breakdown = "all" if district == "all" else "district"

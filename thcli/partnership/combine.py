@@ -151,7 +151,7 @@ class _Reader:
 
 def _problem(file: DistrictFile | Path, line: int | None, message: str) -> NotAllowed:
     where = printable(file.path if isinstance(file, DistrictFile) else file)
-    return NotAllowed(f"{where}{f' line {line}' if line else ''}: {message}")
+    return NotAllowed(f"{where}{f' line {line}' if line else ''} {message}")
 
 
 def open_file(path: Path) -> DistrictFile:
@@ -217,9 +217,9 @@ def _unknown_header(path: Path, header: tuple[str, ...]) -> NotAllowed:
 
 def _unknown_version(found: str) -> str:
     if re.fullmatch(r"thcli-county-\d+", found):
-        return (f"it is {found}, which this thcli cannot read (it reads {' and '.join(SPEC_VERSIONS)}): "
+        return (f"is {found}, which this thcli cannot read (it reads {' and '.join(SPEC_VERSIONS)}): "
                 "update thcli (pip install -U thcli)")
-    return f"spec_version is {found!r}, not a thcli county version: ask the district to export it again"
+    return f"has spec_version {found!r}, which is not a thcli county version: ask the district to export it again"
 
 
 # --- periods ------------------------------------------------------------------------------------------
@@ -343,12 +343,13 @@ def _read_extract(file: DistrictFile, chosen: Period, totals: Totals) -> None:
         if scope_at is not None and row[scope_at] == "county":
             file.county_rows += 1
     file.sha256 = reader.sha256
+    file.period = chosen.label  # an extract does not say its period: its months kept to this one
 
 
 def _bad(file: DistrictFile, line: int, column: str, value: str, what: str) -> NotAllowed:
     shown = value if len(value) <= 40 else value[:37] + "..."
-    return _problem(file, line, f"{column} {shown!r} is not {what}: the file is damaged or was edited; ask the "
-                                "district to export it again")
+    return _problem(file, line, f"has {column} {shown!r}, which is not {what}: the file is damaged or was edited; "
+                                "ask the district to export it again")
 
 
 def combine(paths: list[Path], *, chosen: Period | None = None, period_given: str | None = None) -> Combined:
