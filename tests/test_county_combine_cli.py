@@ -129,6 +129,9 @@ def test_key_show_use_again_and_forget(cli, db, tmp_path):
         f"This scheme already holds this county key (check code {code}): nothing changed.\n")
     assert cli("county", "key", "show").stdout.splitlines()[0] == (
         f"This scheme holds the county key with check code {code}, imported on 20/11/2026 by test.coordinator.")
+    exported = cli("export", "cases", "--year", "2026/27", "--out", tmp_path / "cases.csv")
+    assert exported.stdout.splitlines()[-1] == (f"Clients with a date of birth are keyed on the county key (check code "
+                                                f"{code}); the others on the scheme's own secret.")
     refused(cli("county", "key", "use", other),
             f"this scheme already holds another county key (check code {code}); {other} has check code "
             f"{other_code}. Replacing it changes every client pseudonym in later extracts, so the county can no "
