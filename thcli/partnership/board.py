@@ -383,7 +383,7 @@ def _table(doc, words: Words, header: list[str], rows: list[list[str]], *, total
     table = doc.add_table(rows=1, cols=len(header))
     table.style = "Light List Accent 1"
     table.autofit = False
-    first = 8.0 if len(header) == 2 else 4.2 if len(header) > 5 else 5.0
+    first = 8.0 if len(header) == 2 else 3.2 if len(header) > 6 else 4.2 if len(header) > 5 else 5.0
     others = 3.0 if len(header) == 2 else (16.6 - first) / (len(header) - 1)
     for cell, text in zip(table.rows[0].cells, header, strict=True):
         cell.text = text

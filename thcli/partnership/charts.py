@@ -107,7 +107,7 @@ def time_to_fit(groups: list[tuple[str, Bar, Bar, str]], target_days: int | None
     axes.invert_yaxis()
     axes.set_xlim(0, most * 1.34)
     axes.set_xlabel("Working days from referral to measures fitted (right: share fitted within target)")
-    axes.legend(fontsize=7, frameon=False, loc="lower right")
+    axes.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=3)
     return _png(figure)
 
 
