@@ -31,7 +31,7 @@ from pathlib import Path
 
 from thcli import clock, codes, parse
 from thcli.county import Cell, Period
-from thcli.errors import NotAllowed
+from thcli.errors import BadInput, NotAllowed
 from thcli.files import may_replace, printable, write_atomically
 from thcli.partnership import charts
 from thcli.partnership.figures import MORE_THAN_ONE, figure_text, lookup
@@ -479,14 +479,10 @@ def check_report_path(path: Path, *, force: bool, option: str, database: Path | 
     """Where the report may go (before any work is done), and whether it replaces an earlier one."""
     path = Path(path).expanduser()
     if path.suffix.lower() != ".docx":
-        from thcli.errors import BadInput
-
         raise BadInput(f"{printable(path)}: a board report is a Word file: give a name ending in .docx", option)
     replacing = may_replace(path, what="board report", is_earlier=is_board_report, force=force, option=option,
                             database=database)
     if not path.parent.is_dir():
-        from thcli.errors import BadInput
-
         raise BadInput(f"the folder {printable(path.parent)} does not exist: create it first or choose another",
                        option)
     return path, replacing

@@ -23,6 +23,7 @@ because they say the period the extracts must keep to.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
 import re
@@ -233,8 +234,6 @@ def period_of_label(label: str) -> Period:
         return county.period(year=label)
     match = re.fullmatch(r"(\d{4}-\d{2}-\d{2})/(\d{4}-\d{2}-\d{2})", label)
     if match:
-        import datetime as dt
-
         return county.period(start=dt.date.fromisoformat(match[1]), end=dt.date.fromisoformat(match[2]))
     raise BadInput(f"{label!r} is not a period thcli writes")
 

@@ -36,6 +36,7 @@ case extracts), followed to the day each district exported them:
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import math
@@ -46,7 +47,7 @@ from pathlib import Path
 
 from thcli import clock, codes, parse
 from thcli.county import Cell, Period, cell_text, defuse, is_export, protect
-from thcli.errors import NotAllowed
+from thcli.errors import BadInput, NotAllowed
 from thcli.files import may_replace, printable, private_folder, write_atomically
 
 #: The suppression threshold when nobody says otherwise (the district setting's default).
@@ -352,8 +353,6 @@ def _rows(chosen: Period, cells: list[Cell], measures: Iterable[str], round_to: 
 
 
 def _csv(header: Iterable[str], rows: Iterable[list[str]]) -> str:
-    import csv
-
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -371,8 +370,6 @@ def destinations(folder: Path, *, force: bool) -> tuple[Path, dict[Path, bool]]:
     """
     folder = Path(folder).expanduser()
     if folder.exists() and not folder.is_dir():
-        from thcli.errors import BadInput
-
         raise BadInput(f"{printable(folder)} is a file: give a folder for the county figures (made if new)", "--out")
     plan: dict[Path, bool] = {}
     for name in [*FILES, SOURCES_FILE]:
