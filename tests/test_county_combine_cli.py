@@ -324,3 +324,20 @@ def test_the_county_demo_runs_the_whole_flow(cli, tmp_path):
     assert moved.split(",")[-1] not in ("0", "<5")
     again = cli("demo", "--county", folder, "--cases", "60")  # a second run replaces only its own files
     assert again.exit_code == 0, again.stderr
+
+
+def test_threshold_and_rounding_are_the_county_officers_to_choose(cli, tmp_path):
+    rows = [extract_row("m", client=f"c{n}") for n in range(11)]
+    rows += [extract_row("m", client=f"p{n}", referral_route="police") for n in range(3)]
+    many = write_extract(tmp_path / "many.csv", rows)
+    assert cli("county", "combine", many, "--year", "2026/27", "--out", tmp_path / "plain").exit_code == 0
+    assert cli("county", "combine", many, "--year", "2026/27", "--out", tmp_path / "rounded", "--round", "5",
+               "--threshold", "2").exit_code == 0
+
+    def referrals(folder):
+        lines = (tmp_path / folder / "referrals.csv").read_text(encoding="utf-8-sig").splitlines()
+        return [dict((tuple(line.split(",")[2:4]), line.split(",")[4]) for line in lines[1:])[key]
+                for key in (("all", "all"), ("referral_route", "police"), ("referral_route", "idva"))]
+
+    assert referrals("plain") == ["14", "<5", "suppressed"]  # default threshold 5, and secondary suppression
+    assert referrals("rounded") == ["15", "5", "10"]         # threshold 2: 3 is shown, and rounded to 5
