@@ -341,3 +341,13 @@ def test_threshold_and_rounding_are_the_county_officers_to_choose(cli, tmp_path)
 
     assert referrals("plain") == ["14", "<5", "suppressed"]  # default threshold 5, and secondary suppression
     assert referrals("rounded") == ["15", "5", "10"]         # threshold 2: 3 is shown, and rounded to 5
+
+
+def test_a_code_with_control_characters_is_refused_and_markup_is_shown_as_text(cli, tmp_path):
+    odd = write_extract(tmp_path / "odd.csv", [extract_row("a", district="x\x1b[2J")])
+    refused(cli("county", "combine", odd, "--year", "2026/27", "--out", tmp_path / "o"),
+            f"{odd} line 2 has district 'x\\x1b[2J', which is not a code (no control characters, at most 120 "
+            "characters): the file is damaged or was edited; ask the district to export it again")
+    markup = write_extract(tmp_path / "markup.csv", [extract_row("b", district="[bold]x[/bold]")])
+    result = cli("county", "combine", markup, "--year", "2026/27", "--out", tmp_path / "m")
+    assert result.exit_code == 0 and "[bold]x[/bold]" in result.stdout

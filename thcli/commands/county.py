@@ -167,6 +167,7 @@ def combine(
 
 def _show(result) -> None:
     from rich.table import Table
+    from rich.text import Text  # codes from the districts' files: shown as text, never as markup
 
     from thcli import render
     from thcli.partnership.board import Board, Words
@@ -185,7 +186,7 @@ def _show(result) -> None:
         table.add_column(name, justify="left" if name == "District" else "right")
     for district in [*words.categories("referrals", "district"), "all"]:
         breakdown = "all" if district == "all" else "district"
-        table.add_row("All" if district == "all" else district, *[
+        table.add_row(Text("All" if district == "all" else district), *[
             words.of(m, breakdown, district) for m in ("referrals", "households_fitted", "median_days_to_fit",
                                                        "percent_within_target", "spend",
                                                        "survivors_in_more_than_one_district")],

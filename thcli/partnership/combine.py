@@ -194,6 +194,9 @@ def open_file(path: Path) -> DistrictFile:
             raise _problem(path, 2, _unknown_version(found))
         version = version or found
         scheme = first[1]
+        if _ODD_CODE.search(scheme) or not scheme:
+            raise _problem(path, 2, f"has scheme_code {scheme[:40]!r}, which is not a scheme code: ask the district "
+                                    "to export it again")
     else:
         scheme = None
     return DistrictFile(path, kind, header, version, scheme)
@@ -289,6 +292,8 @@ _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 _PSEUDONYM = re.compile(r"[0-9a-f]{16}")
 _WHOLE = re.compile(r"\d{1,5}")
 _MONEY = re.compile(r"-?\d{1,12}\.\d{2}")
+#: Free codes (district, fund, measure, reason) reach a terminal and a report: no control characters, no essays.
+_ODD_CODE = re.compile(r"[\x00-\x1f\x7f-\x9f]|.{121}", re.DOTALL)
 #: What a checked extract cell may hold (the columns the figures use).
 _ALLOWED = {
     "referral_route": set(FIXED["referral_route"]),
@@ -313,6 +318,8 @@ def _read_extract(file: DistrictFile, chosen: Period, totals: Totals) -> None:
     days = [(index[c], c) for c in ("days_to_survey", "days_to_fit")]
     money = [(index[c], c) for c in ("cost_total", "contributions_total")]
     month_at, client_at = index["referral_month"], index["client_pseudonym"]
+    codes = [(index[c], c) for c in ("district", "outcome_reason", "measures_fitted", "funds")]
+    odd = _ODD_CODE.search
     scope_at = index.get("pseudonym_scope")
     fullmatch_month, fullmatch_pseudonym = _MONTH.fullmatch, _PSEUDONYM.fullmatch
     fullmatch_whole, fullmatch_money = _WHOLE.fullmatch, _MONEY.fullmatch
@@ -331,6 +338,9 @@ def _read_extract(file: DistrictFile, chosen: Period, totals: Totals) -> None:
         for at, column, values in allowed:
             if row[at] not in values:
                 raise _bad(file, line, column, row[at], f"one of {', '.join(sorted(values))}")
+        for at, column in codes:
+            if odd(row[at]):
+                raise _bad(file, line, column, row[at], "a code (no control characters, at most 120 characters)")
         for at, column in days:
             if row[at] and not fullmatch_whole(row[at]):
                 raise _bad(file, line, column, row[at], "a whole number of working days")
