@@ -36,7 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "due": ("thcli.commands.due", "What needs doing, most urgent first."),
     "budget": ("thcli.commands.budget", "Funds, contributions, commitments and payments."),
     "letter": ("thcli.commands.letter", "Word letters from the scheme's templates."),
-    "report": ("thcli.commands.report", "Operational figures at a glance."),
+    "report": ("thcli.commands.report", "Operational figures at a glance, and the board report."),
     "export": ("thcli.commands.export", "County partnership exports (CSV)."),
     "county": ("thcli.commands.county", "The county partnership's side: county key, combine districts."),
     "person": ("thcli.commands.person", "Subject access: everything held about a client."),
