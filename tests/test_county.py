@@ -272,7 +272,10 @@ def scheme(db):
 
 
 def test_the_extract_has_the_columns_of_the_contract_in_order():
-    assert county.CASE_COLUMNS == (
+    # Version 2 (issue 17): pseudonym_scope straight after client_pseudonym, nothing else changed.
+    assert county.CASE_COLUMNS_V1 == tuple(c for c in county.CASE_COLUMNS if c != "pseudonym_scope")
+    assert county.CASE_COLUMNS.index("pseudonym_scope") == county.CASE_COLUMNS.index("client_pseudonym") + 1
+    assert county.CASE_COLUMNS_V1 == (
         "spec_version", "scheme_code", "district", "case_pseudonym", "client_pseudonym", "referral_month",
         "referral_route", "risk_level", "marac", "emergency", "repeat_referral", "tenure", "adults", "children",
         "age_band", "gender", "ethnicity", "disabled", "lgbt", "mental_health_needs", "substance_use_needs", "nrpf",
@@ -290,8 +293,9 @@ def test_one_row_per_case_referred_in_the_period_in_referral_order(db, scheme):
 def test_a_completed_case_with_money_refunds_and_corrections(db, scheme):
     row = extract(db)[1]
     assert row == {
-        "spec_version": "thcli-county-1", "scheme_code": "test", "district": "northmoor",
+        "spec_version": "thcli-county-2", "scheme_code": "test", "district": "northmoor",
         "case_pseudonym": mac("TH-2026-0001"), "client_pseudonym": mac(f"client:{scheme['client']}"),
+        "pseudonym_scope": "scheme",
         "referral_month": "2026-05", "referral_route": "idva", "risk_level": "medium", "marac": "yes",
         "emergency": "no", "repeat_referral": "no", "tenure": "private_rented", "adults": 2, "children": 3,
         "age_band": "35-44", "gender": "woman", "ethnicity": "asian", "disabled": "yes", "lgbt": "unknown",
@@ -391,7 +395,7 @@ def test_the_extract_is_streamed_from_a_cursor(db, scheme):
     rows = county.case_rows(db, county.period(year="2026/27"))
     assert inspect.isgenerator(rows)
     first = next(rows)
-    assert first[0] == "thcli-county-1"
+    assert first[0] == "thcli-county-2"
     rows.close()
 
 
@@ -501,7 +505,7 @@ def test_no_exported_text_cell_starts_with_a_formula_trigger(db, tmp_path, texts
     buffer = io.BytesIO()
     county.export_cases(db, period, by="tester", stream=buffer)
     rows = _parse(buffer.getvalue())
-    assert [len(r) for r in rows] == [33, 33]
+    assert [len(r) for r in rows] == [34, 34]
     cells = dict(zip(rows[0], rows[1], strict=True))
     for column, cell in cells.items():
         if column in CASE_NUMBERS:
@@ -575,7 +579,7 @@ def test_the_summary_rows_have_the_contract_columns(db, scheme):
     rows = county.summary_rows(db, county.period(quarter="2026Q2"))
     assert county.SUMMARY_COLUMNS == ("spec_version", "scheme_code", "period", "measure", "breakdown", "category",
                                       "value")
-    assert rows[0] == ["thcli-county-1", "test", "2026Q2", "referrals", "all", "all", "<5"]
+    assert rows[0] == ["thcli-county-2", "test", "2026Q2", "referrals", "all", "all", "<5"]
 
 
 def cell(measure, breakdown, category, value, cases=None, kind="count"):

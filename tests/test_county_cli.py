@@ -92,7 +92,7 @@ def test_without_out_the_csv_goes_to_standard_output_and_is_audited(cases, cli):
     assert result.stdout_bytes.startswith(BOM + b"spec_version,")
     lines = result.stdout_bytes.split(b"\r\n")
     assert len(lines) == 3 and lines[-1] == b""
-    assert lines[1].startswith(b"thcli-county-1,test,southvale," + mac("TH-2026-0002").encode())
+    assert lines[1].startswith(b"thcli-county-2,test,southvale," + mac("TH-2026-0002").encode())
     assert audit_rows(cases)[-1][3] == "period 2026Q3 (2026-07-01 to 2026-09-30); 1 rows; to standard output"
 
 
@@ -102,7 +102,7 @@ def test_export_summary_writes_the_return_and_audits_rounding(cases, cli, tmp_pa
     assert result.exit_code == 0, result.stderr
     rows = list(csv.reader(io.StringIO(out.read_bytes()[3:].decode("utf-8"), newline="")))
     assert rows[0] == list(county.SUMMARY_COLUMNS)
-    assert rows[1] == ["thcli-county-1", "test", "2026-04-01/2026-09-30", "referrals", "all", "all", "<5"]
+    assert rows[1] == ["thcli-county-2", "test", "2026-04-01/2026-09-30", "referrals", "all", "all", "<5"]
     assert len(rows) - 1 == int(result.stdout.split("(")[2].split()[0])
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
     assert audit_rows(cases)[-1][1:] == (
@@ -156,7 +156,7 @@ def test_a_failed_export_leaves_the_old_file_no_temporary_file_and_no_audit(case
     last = out.read_bytes()
 
     def broken(*args, **kwargs):
-        yield ["thcli-county-1", "half", "a", "row"]
+        yield ["thcli-county-2", "half", "a", "row"]
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(county, "case_rows", broken)

@@ -220,7 +220,7 @@ def test_golden_files_are_what_the_county_expects():
         assert data.startswith(b"\xef\xbb\xbfspec_version,")
         lines = data[3:].split(b"\r\n")
         assert lines[-1] == b"" and all(b"\n" not in line for line in lines)
-        assert all(line.startswith(b"thcli-county-1,") for line in lines[1:-1])
+        assert all(line.startswith(b"thcli-county-2,") for line in lines[1:-1])
 
 
 def test_the_extract_holds_the_consenting_cases_of_the_year(exported):
@@ -228,5 +228,5 @@ def test_the_extract_holds_the_consenting_cases_of_the_year(exported):
     one withdrew it); the case referred in 2025/26 is not in the 2026/27 extract."""
     rows = exported["county_cases_2026-27.csv"].decode("utf-8-sig").split("\r\n")[1:-1]
     assert len(rows) == 10
-    months = sorted(row.split(",")[5] for row in rows)
+    months = sorted(row.split(",")[6] for row in rows)
     assert months[0] == "2026-04" and "2026-03" not in months

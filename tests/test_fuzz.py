@@ -15,6 +15,7 @@ of cases: a few seconds.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from pathlib import Path
@@ -44,6 +45,8 @@ ACCEPTED: set[tuple[str, str, str]] = {
     ("letter batch", "out_dir", "a folder"),             # the letters in that folder
     ("letter templates export", "dest", "a folder"),     # KIND.docx in that folder
     ("person export", "out_dir", "a folder"),            # the two files in that folder
+    ("county combine", "out_dir", "a folder"),           # the county figures in that folder
+    ("demo", "county", "a folder"),                      # the county demo in that folder
 }
 
 #: Good values for the arguments and required options of each command, by parameter name.
@@ -80,7 +83,7 @@ def leaf_commands() -> list[tuple[list[str], object]]:
 EXTRA = {
     "export cases": ["--year", "2026/27"], "export summary": ["--year", "2026/27"],
     "report summary": ["--year", "2026/27"], "letter make": ["--to", "referrer"], "db restore": ["--yes"],
-    "retention apply": ["--yes"],
+    "retention apply": ["--yes"], "county combine": ["--year", "2026/27"], "report board": ["--year", "2026/27"],
 }
 
 
@@ -91,6 +94,8 @@ def _is_path(param) -> bool:
 
 def _good_path(name: str, param, folder: Path, template: Path) -> str:
     """A file or folder the command can use."""
+    if name.startswith("county ") or name == "report board":  # issue 17: its own kinds of file
+        return _county_path(name, param, folder, template)
     if param.name == "src":
         return str(template.with_name("backup.db"))
     if param.name == "file":
@@ -100,6 +105,21 @@ def _good_path(name: str, param, folder: Path, template: Path) -> str:
     if param.name == "out_file":
         return str(folder / f"{name.replace(' ', '-')}.csv")
     return str(folder / "out")
+
+
+_FRESH = itertools.count()
+
+
+def _county_path(name: str, param, folder: Path, template: Path) -> str:
+    if name == "county key use":
+        return str(template.with_name("county.key"))
+    if name == "county combine" and param.name == "files":
+        return str(template.with_name("district-cases.csv"))
+    if param.name == "report" or name == "report board":
+        return str(folder / f"{name.replace(' ', '-')}.docx")
+    if name == "county combine":
+        return str(folder / f"figures-{next(_FRESH)}")  # a new folder each run: never over earlier figures
+    return str(folder / "county.key")
 
 
 def _invocation(name, path, command, target, value, folder, template) -> list[str]:
@@ -159,7 +179,9 @@ def template(tmp_path_factory):
                  ["budget", "fund", "add", "Example OPCC", "--year", "2026/27", "--source", "opcc", "--amount", "5000"],
                  ["codes", "add", "contractor", "acme", "Acme Locks"],
                  ["letter", "templates", "export", "acknowledgement", str(folder / "template.docx")],
-                 ["db", "backup", str(folder / "backup.db")]):
+                 ["db", "backup", str(folder / "backup.db")],
+                 ["county", "key", "new", "--out", str(folder / "county.key")],
+                 ["export", "cases", "--year", "2026/27", "--out", str(folder / "district-cases.csv")]):
         result = runner.invoke(app, args, env=env, catch_exceptions=False)
         assert result.exit_code == 0, (args, result.stderr)
     return path

@@ -34,7 +34,9 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("views", ["thcli.case_view", "thcli.person", "thcli.report"]),
     ("nouns", ["thcli.referrals", "thcli.workflow", "thcli.targets", "thcli.surveys", "thcli.measures",
                "thcli.budget", "thcli.letters", "thcli.county", "thcli.stock", "thcli.followups", "thcli.retention",
-               "thcli.screening", "thcli.templating", "thcli.scheme", "thcli.maintenance", "thcli.crypto"]),
+               "thcli.screening", "thcli.templating", "thcli.scheme", "thcli.maintenance", "thcli.crypto",
+               # The county officer's side: reads the districts' files, or a scheme's own figures.
+               "thcli.partnership"]),
     # What every noun needs about a case.
     ("case primitives", ["thcli.cases"]),
     # The scheme's code lists and settings, and the audit log, which every noun writes to.
@@ -58,6 +60,7 @@ LAZY: dict[str, str] = {
     "sqlcipher3": "optional (thcli[encrypted]): only for an encrypted database",
     "holidays": "a test dependency: only to regenerate the bank holidays table",
     "ctypes": "Windows only: a mapped network drive's type",
+    "matplotlib": "optional (thcli[reports]) and slow: only when a board report draws its charts",
 }
 
 

@@ -27,15 +27,24 @@ def demo(
                                        help="How many made-up cases (spread over 18 months).")] = 150,
     seed: Annotated[int, typer.Option("--seed", parser=parse_count, metavar="S",
                                       help="Seed for the made-up data (same seed, same scheme).")] = 2026,
+    county: Annotated[Path | None, typer.Option(
+        "--county", metavar="DIR", show_default=False,
+        help="Instead: three district demo schemes sharing a county key, and their files for the county, "
+             "in DIR (--cases each).")] = None,
 ) -> None:
     """Build a realistic made-up scheme in a demo database and show where to start.
 
     Uses demo.db in the app folder, or the --db/THCLI_DB file when it is new or
     already a demo; it never touches a database with real cases. Every name and
-    address in it is invented.
+    address in it is invented. With --county DIR: three district schemes that
+    share a county key, some survivors referred in two of them, and each
+    district's case extract and summary, to try `thcli county combine` on.
 
     Example: thcli demo --cases 300
     """
+    if county is not None:
+        _county_demo(ctx, county, cases=cases, seed=seed)
+        return
     from thcli import demo as demo_domain
     from thcli.db import open_db
 
@@ -72,3 +81,30 @@ def demo(
 def summary_ref(context) -> str:
     open_stories = [s for s in context.stories if s.status in ("approval", "works")]
     return (open_stories[-1] if open_stories else context.stories[-1]).ref
+
+
+# --- issue 17: the county demo (thcli/demo/county.py) -----------------------------------------------
+
+
+def _county_demo(ctx: typer.Context, folder: Path, *, cases: int, seed: int) -> None:
+    from thcli.demo import county as demo_county
+
+    s = session(ctx)
+    made = demo_county.build_county_demo(folder, cases=cases, seed=seed, by=s.user)
+    stem = made.period.label.replace("/", "-")
+    where = made.folder
+    out(f"Built three made-up district schemes in {where}, {cases} cases each, sharing the county key "
+        f"{made.key_file.name} (check code {made.check_code}); {made.movers} survivors were referred in two of them.")
+    out("")
+    for database in made.databases:
+        out(f"  {database.name:<14} the district's database (thcli --db {database} ...)")
+    for file in made.files:
+        out(f"  {file.name}")
+    out("")
+    out(f"Each district exported its case extract and summary for {made.period.describe()}. Now be the county:")
+    out(f"  thcli county combine {where / ('*-cases-' + stem + '.csv')} {where / ('*-summary-' + stem + '.csv')} "
+        f"--out {where / ('county-' + stem)} --report {where / ('board-' + stem + '.docx')}")
+    out("Or be a district:")
+    out(f"  thcli --db {made.databases[0]} county key show")
+    out(f"  thcli --db {made.databases[0]} report board --year {made.period.label} "
+        f"--out {where / ('millbrook-board-' + stem + '.docx')}")

@@ -20,7 +20,7 @@ from thcli.commands._common import (
 )
 
 app = typer.Typer(
-    help="County partnership exports (CSV, spec thcli-county-1): the case extract and the aggregate return.",
+    help="County partnership exports (CSV, spec thcli-county-2): the case extract and the aggregate return.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -59,7 +59,10 @@ def cases(
     text or perpetrator details: cases and clients are keyed pseudonyms
     (HMAC under the scheme's own secret), ages are bands and dates are
     months. Still personal data in law: share it under the
-    information-sharing agreement only. Audited.
+    information-sharing agreement only. Audited. Where the scheme holds the
+    partnership's county key (`thcli county key use`), clients with a date
+    of birth are keyed on it instead, the same in every district
+    (pseudonym_scope county).
 
     Example: thcli export cases --year 2026/27 --out county-cases-2026-27.csv
     """
@@ -73,6 +76,13 @@ def cases(
     if done.path is not None:
         out(f"Wrote {done.rows} case{'s' if done.rows != 1 else ''} referred in {chosen.describe()} "
             f"to {done.path}.")
+        # issue 17: say which key the client pseudonyms are under (the check code, never the key)
+        from thcli.partnership import key
+
+        held = key.state(db)
+        if held.held:
+            out(f"Clients with a date of birth are keyed on the county key (check code {held.check_code}); "
+                "the others on the scheme's own secret.")
     missing = sum(done.left_out.values())
     if missing:
         why = [f"{n} never consented" for n in [done.left_out["never_given"]] if n]

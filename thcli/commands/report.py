@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -24,10 +25,52 @@ SummaryFormatOption = Annotated[SummaryFormat | None, typer.Option(
 
 @app.callback()
 def report() -> None:
-    """Operational figures at a glance (the county's CSV files are `thcli export`).
+    """Operational figures at a glance, and the board report (the county's CSV files are `thcli export`).
 
     Example: thcli report summary --year 2026/27
     """
+
+
+# --- issue 17: the board report (thcli/partnership/) ------------------------------------------------
+
+
+@app.command("board")
+def board(
+    ctx: typer.Context,
+    out_file: Annotated[Path, typer.Option("--out", "-o", metavar="FILE.docx", show_default=False,
+                                           help="The Word file to write (readable by you only).")],
+    start: FromOption = None,
+    end: ToOption = None,
+    quarter: QuarterOption = None,
+    year: YearOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an earlier board report made by thcli.")] = False,
+) -> None:
+    """The board report for the period: a Word document with the figures, tables and charts.
+
+    Counts every case referred in the period, with small numbers suppressed
+    as in the county summary (setting suppression_threshold), the protective
+    marking in the header and footer (setting protective_marking), and the
+    same sections as the county's report. Charts need matplotlib (pip
+    install 'thcli[reports]'); without it the report says how to add them.
+    Without a period: the current financial year. Audited.
+
+    Example: thcli report board --year 2026/27 --out board-2026-27.docx
+    """
+    from thcli import county
+    from thcli.commands._common import out
+    from thcli.partnership import charts, reports
+
+    s = session(ctx)
+    chosen = county.period(start=start, end=end, quarter=quarter, year=year, required=False)
+    db = s.open()
+    path, _ = reports.scheme_board(db, chosen, out_file, by=s.user, force=force)
+    out(f"Wrote the board report for {chosen.describe()} to {path}.")
+    if not charts.available():
+        out("It has no charts: install the reports extra (pip install 'thcli[reports]') and make it again to add "
+            "them.")
+
+
+# --- end of issue 17 -------------------------------------------------------------------------------
 
 
 @app.command("summary")

@@ -59,9 +59,25 @@ from typing import IO
 
 from thcli import audit, clock
 from thcli.county import extract
-from thcli.county.cells import SPEC_VERSION, csv_cell, csv_writer, defuse, scheme_code
-from thcli.county.extract import CASE_COLUMNS, CASE_COLUMNS_SQL, case_rows, fill_lines, left_out
-from thcli.county.pseudonyms import Pseudonymiser, client_pseudonym, pseudonymiser
+from thcli.county.cells import SPEC_VERSION, SPEC_VERSIONS, csv_cell, csv_writer, defuse, scheme_code
+from thcli.county.extract import (
+    CASE_COLUMNS,
+    CASE_COLUMNS_SQL,
+    CASE_COLUMNS_V1,
+    case_rows,
+    fill_lines,
+    left_out,
+    period_case_rows,
+)
+from thcli.county.pseudonyms import (
+    COUNTY_KEY_SECRET,
+    CountyPseudonymiser,
+    Pseudonymiser,
+    client_pseudonym,
+    county_key,
+    person_key,
+    pseudonymiser,
+)
 from thcli.county.summary import MEASURES, SUMMARY_COLUMNS, Cell, cell_text, protect, summary_cells, summary_rows
 from thcli.db import Database, write
 from thcli.errors import BadInput, NotAllowed, ThcliError
@@ -69,10 +85,11 @@ from thcli.files import head, may_replace, os_problem, place, printable, sync_fo
 from thcli.periods import PERIOD_HINT, Period, period
 
 __all__ = [
-    "CASE_COLUMNS", "CASE_COLUMNS_SQL", "MEASURES", "PERIOD_HINT", "SPEC_VERSION", "SUMMARY_COLUMNS", "Cell",
-    "Exported", "Period", "Pseudonymiser", "case_rows", "cell_text", "check_destination", "client_pseudonym",
-    "csv_cell", "defuse", "export_cases", "export_summary", "extract", "is_export", "left_out", "period", "protect",
-    "pseudonymiser", "scheme_code", "summary_cells", "summary_rows",
+    "CASE_COLUMNS", "CASE_COLUMNS_SQL", "CASE_COLUMNS_V1", "COUNTY_KEY_SECRET", "MEASURES", "PERIOD_HINT",
+    "SPEC_VERSION", "SPEC_VERSIONS", "SUMMARY_COLUMNS", "Cell", "CountyPseudonymiser", "Exported", "Period",
+    "Pseudonymiser", "case_rows", "cell_text", "check_destination", "client_pseudonym", "county_key", "csv_cell",
+    "defuse", "export_cases", "export_summary", "extract", "is_export", "left_out", "period", "period_case_rows",
+    "person_key", "protect", "pseudonymiser", "scheme_code", "summary_cells", "summary_rows",
 ]
 
 # --- writing the files -----------------------------------------------------------------
@@ -151,7 +168,7 @@ def _write_atomically(db: Database, path: Path, fill: Callable[[IO[str]], int],
 def _export(db: Database, *, action: str, chosen: Period, header: Iterable[str], rows: Iterable[list],
             out: Path | None, stream: IO[bytes] | None, bom: bool, by: str, note: str = "",
             fill: Callable[[IO[str], Iterable[str], Iterable[list], bool], int] = _fill,
-            force: bool = False, what: str = "export") -> Exported:
+            force: bool = False, what: str = "export", earlier: tuple[tuple[str, ...], ...] = ()) -> Exported:
     def record(count: int, where: str, stopped: bool = False) -> None:
         detail = (f"period {chosen.label} ({chosen.start.isoformat()} to {chosen.end.isoformat()}); "
                   f"{count} rows{note}; to {where}{' (stopped early)' if stopped else ''}")
@@ -162,7 +179,8 @@ def _export(db: Database, *, action: str, chosen: Period, header: Iterable[str],
         header = tuple(header)
         # Never over the database, a backup or another kind of file; an earlier export of this kind
         # only with --force (files.may_replace).
-        replacing = may_replace(path, what=what, is_earlier=lambda p: is_export(p, header), force=force,
+        replacing = may_replace(path, what=what, force=force,
+                                is_earlier=lambda p: any(is_export(p, h) for h in (header, *earlier)),
                                 database=getattr(db, "path", None), option="--out")
         count = _write_atomically(db, path, lambda f: fill(f, header, rows, bom),
                                   lambda n: record(n, str(path)), replace=replacing)
@@ -215,7 +233,7 @@ def export_cases(db: Database, chosen: Period, *, by: str, out: Path | None = No
     note = f"; {sum(missing.values())} left out without county consent" if sum(missing.values()) else ""
     done = _export(db, action="export.cases", chosen=chosen, header=CASE_COLUMNS, rows=rows, out=out,
                    stream=stream, bom=bom, by=by, note=note, fill=fill_lines, force=force,
-                   what="county case extract")
+                   what="county case extract", earlier=(CASE_COLUMNS_V1,))
     return dataclasses.replace(done, left_out=missing)
 
 

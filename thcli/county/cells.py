@@ -9,7 +9,10 @@ from typing import IO
 from thcli import settings
 from thcli.db import Database
 
-SPEC_VERSION = "thcli-county-1"
+#: The contract version both files say (COUNTY_EXPORT.md): version 2 added ``pseudonym_scope`` to the extract.
+SPEC_VERSION = "thcli-county-2"
+#: Every version a reader accepts (COUNTY_EXPORT.md: readers accept both).
+SPEC_VERSIONS = ("thcli-county-1", "thcli-county-2")
 
 
 def scheme_code(db: Database) -> str:

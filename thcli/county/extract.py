@@ -3,7 +3,8 @@
 It never holds a name, date of birth, address, postcode, phone, email, free
 text, perpetrator or referrer detail: it is read by one SQL statement
 (:data:`CASE_COLUMNS_SQL`) that selects none of them (but the date of birth,
-which only becomes an age band), streamed a row at a time, so 100,000 cases
+which only becomes an age band, and the name, which only goes into the
+county-key pseudonym of version 2), streamed a row at a time, so 100,000 cases
 take no more memory than ten. Only the cases whose client's consent to share
 with the county partnership stands on the day of the export are in it.
 """
@@ -19,18 +20,21 @@ from thcli.budget import COUNTS_AS
 from thcli.calendar import WorkingDays
 from thcli.cases import consent_given_sql, consent_stands_sql
 from thcli.county.cells import SPEC_VERSION, csv_cell, defuse, scheme_code
-from thcli.county.pseudonyms import pseudonymiser
+from thcli.county.pseudonyms import CountyPseudonymiser, county_key, pseudonymiser
 from thcli.db import Database
 from thcli.periods import Period
 from thcli.targets import FitTargets
 
 CASE_COLUMNS = (
-    "spec_version", "scheme_code", "district", "case_pseudonym", "client_pseudonym", "referral_month",
-    "referral_route", "risk_level", "marac", "emergency", "repeat_referral", "tenure", "adults", "children",
+    "spec_version", "scheme_code", "district", "case_pseudonym", "client_pseudonym", "pseudonym_scope",
+    "referral_month", "referral_route", "risk_level", "marac", "emergency", "repeat_referral", "tenure", "adults",
+    "children",
     "age_band", "gender", "ethnicity", "disabled", "lgbt", "mental_health_needs", "substance_use_needs", "nrpf",
     "interpreter_needed", "status", "outcome_reason", "days_to_survey", "days_to_fit", "within_target",
     "measures_fitted", "cost_total", "contributions_total", "funds", "closed_month",
 )
+#: Version 1's columns: version 2 without ``pseudonym_scope`` (readers still accept it).
+CASE_COLUMNS_V1 = tuple(column for column in CASE_COLUMNS if column != "pseudonym_scope")
 
 
 def _yes_no(column: str) -> str:
@@ -58,7 +62,7 @@ _CASE_SELECT = f"""SELECT
     CASE WHEN EXISTS (SELECT 1 FROM case_repeats r WHERE r.case_id = c.id) THEN 'yes' ELSE 'no' END
         AS repeat_referral,
     coalesce(tenure.county_code, 'unknown') AS tenure,
-    c.adults, c.children, cl.dob,
+    c.adults, c.children, cl.dob, cl.name,
     coalesce(gender.county_code, 'not_stated') AS gender,
     coalesce(ethnicity.county_code, 'not_stated') AS ethnicity,
     {_yes_no('cl.disabled')} AS disabled,
@@ -166,22 +170,31 @@ def case_records(db: Database, where: str, params: dict, *, today: dt.date | Non
     text, lists, money_cells = _Defused(quote), _CodeLists(quote), _Money()
     scheme = text[scheme_code(db)]
     pseudonym = pseudonymiser(db)
+    key = county_key(db)
+    person = CountyPseudonymiser(key) if key is not None else None
     fit = FitTargets(db, today)
     days = WorkingDays()
     age_band = parse.age_band
     rows = db.conn.execute(_CASE_SELECT.replace("{where}", where), params)  # a cursor: one row at a time
     for (case_id, ref, client_id, stored_client, district, referral_month, route, risk, marac, emergency, repeat,
-         tenure, adults, children, dob, gender, ethnicity, disabled, lgbt, mental_health, substance_use, nrpf,
+         tenure, adults, children, dob, name, gender, ethnicity, disabled, lgbt, mental_health, substance_use, nrpf,
          interpreter, status, reason, received_on, surveyed_on, fitted_on, closed_on, emergency_flag, scheme_risk,
          measures, money, funds, closed_month) in rows:
         ended_on = closed_on if status != "open" else None
+        scope = "scheme"
         if client_id is not None:
-            client = pseudonym.client(client_id)
+            # COUNTY_EXPORT.md v2: keyed on the person under the county key where the scheme holds
+            # one and the client has a date of birth; else the scheme's own pseudonym, and the row says so.
+            client = person.person(name, dob) if person is not None else None
+            if client is None:
+                client = pseudonym.client(client_id)
+            else:
+                scope = "county"
         else:
             client = stored_client or pseudonym(f"client-of:{ref}")
         cost, contributions = money_cells[money]
         row = [
-            SPEC_VERSION, scheme, text[district], pseudonym(ref), client, text[referral_month],
+            SPEC_VERSION, scheme, text[district], pseudonym(ref), client, scope, text[referral_month],
             text[route], text[risk], marac, emergency, repeat, text[tenure],
             "" if adults is None else adults, "" if children is None else children,
             age_band(dob, received_on) if dob else "unknown", text[gender], text[ethnicity],
@@ -205,6 +218,11 @@ def case_rows(db: Database, chosen: Period, *, today: dt.date | None = None,
     """
     today = today or clock.today()
     return case_records(db, _EXTRACT, {**chosen.params(), "today": today.isoformat()}, today=today, quote=quote)
+
+
+def period_case_rows(db: Database, chosen: Period, *, today: dt.date | None = None) -> Iterator[list]:
+    """Every case referred in the period, consent or not, as extract rows (the scheme's own board report)."""
+    return case_records(db, _REFERRED, chosen.params(), today=today)
 
 
 def left_out(db: Database, chosen: Period, *, today: dt.date | None = None) -> dict[str, int]:

@@ -3,11 +3,19 @@
 The secret (``secrets.county_hmac``) never leaves the database, so the county
 can count a client's repeat referrals without ever learning who they are,
 and nobody without the secret can go from a pseudonym back to a case.
+
+Version 2 (issue 17): where the scheme holds the partnership's **county key**
+(``thcli county key use``), a client with a date of birth is keyed on the
+person instead (:class:`CountyPseudonymiser`: HMAC-SHA256 of the normalised
+``NAME|DOB`` under the county key), so one survivor has one pseudonym in
+every district's file; the extract's ``pseudonym_scope`` says which.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 
 from thcli.db import Database
 from thcli.errors import DatabaseProblem
@@ -58,6 +66,50 @@ def client_pseudonym(db: Database, client_id: int) -> str:
     so a client's repeat referrals still count as one person after anonymisation.
     """
     return pseudonymiser(db).client(client_id)
+
+
+# --- the county key (COUNTY_EXPORT.md version 2; issue 17) ---------------------------------
+
+#: The name of the county key in the ``secrets`` table (64 hex digits), set by ``thcli county key use``.
+COUNTY_KEY_SECRET = "county_key"
+
+_FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def person_key(name: str, dob: str) -> str:
+    """``NAME|DOB`` exactly as COUNTY_EXPORT.md v2 says every district must write it.
+
+    NAME: the full name, Unicode NFKC, case-folded, every character that is
+    not a letter removed but for single spaces between words. DOB: the date
+    of birth as ``YYYY-MM-DD``.
+    """
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    kept = "".join(ch if unicodedata.category(ch).startswith("L") else " " if ch.isspace() else ""
+                   for ch in folded)
+    return " ".join(kept.split()) + "|" + dob
+
+
+class CountyPseudonymiser(Pseudonymiser):
+    """The client pseudonym under the partnership's county key: the same person, the same pseudonym everywhere."""
+
+    def person(self, name: str | None, dob: str | None) -> str | None:
+        """The pseudonym of ``NAME|DOB``; None without a full date of birth or a letter in the name."""
+        if not name or not dob or not _FULL_DATE.fullmatch(dob):
+            return None
+        key = person_key(name, dob)
+        return self(key) if not key.startswith("|") else None
+
+
+def county_key(db: Database) -> bytes | None:
+    """The county key the scheme holds (32 bytes), or None."""
+    row = db.conn.execute("SELECT value FROM secrets WHERE name = ?", [COUNTY_KEY_SECRET]).fetchone()
+    if row is None or not row[0]:
+        return None
+    try:
+        return bytes.fromhex(row[0])
+    except ValueError:
+        raise DatabaseProblem("the county key stored in the database is damaged: import the partnership's key "
+                              "file again with `thcli county key use FILE --force`") from None
 
 
 def _hmac_pads(key: bytes):

@@ -80,8 +80,14 @@ def has_real_cases(db: Database) -> bool:
 
 
 def build_demo(db: Database, *, cases: int = 150, seed: int = 2026, today: dt.date | None = None,
-               by: str = "demo", letters_dir: Path | None = None) -> DemoContext:
-    """Fill a new database with a made-up scheme of ``cases`` cases over 18 months."""
+               by: str = "demo", letters_dir: Path | None = None, profile: dict | None = None) -> DemoContext:
+    """Fill a new database with a made-up scheme of ``cases`` cases over 18 months.
+
+    ``profile`` (the county demo's district schemes) is a scheme like
+    :data:`SCHEME` (name, code, prefix, districts among its four).
+    """
+    profile = profile or SCHEME
+    districts = [code for code, _ in profile["districts"]]
     if has_real_cases(db):
         raise NotAllowed("this database holds real cases: the demo never touches one. Use --db NEW_FILE.")
     today = today or clock.today()
@@ -89,8 +95,8 @@ def build_demo(db: Database, *, cases: int = 150, seed: int = 2026, today: dt.da
     # A demo is made to be thrown away: trade durability for speed while it is built.
     db.conn.execute("PRAGMA synchronous = OFF")
     db.conn.execute("PRAGMA cache_size = -262144")
-    scheme.init_scheme(db, by=by, name=SCHEME["name"], code=SCHEME["code"], prefix=SCHEME["prefix"],
-                       districts=SCHEME["districts"], demo=True)
+    scheme.init_scheme(db, by=by, name=profile["name"], code=profile["code"], prefix=profile["prefix"],
+                       districts=profile["districts"], demo=True)
     with write(db):
         for key, value in {
             "scheme_address": "Example Vale Council, Civic Offices, 1 Sample Square, Millbrook, ZZ1 1AA",
@@ -109,7 +115,7 @@ def build_demo(db: Database, *, cases: int = 150, seed: int = 2026, today: dt.da
                         "('secure_homes', 0, 'Unit 4, Sample Industrial Estate, Fenwick, ZZ2 7QQ', "
                         "'0113 496 0555', 'orders@secure-homes.example.org')")
     with _no_garbage_collection():
-        context = DemoContext(db, rng, today, make_stories(rng, cases, today), by, letters_dir)
+        context = DemoContext(db, rng, today, make_stories(rng, cases, today, districts), by, letters_dir)
         # Money and stock are written in bulk while the indexes are down...
         with _bulk_load(db):
             write_cases(context)

@@ -141,12 +141,12 @@ def _working(rng: random.Random, start: dt.date, low: int, high: int) -> dt.date
 
 
 def _story(rng: random.Random, index: int, received: dt.date, today: dt.date, client_key: int,
-           force: dict | None = None) -> Story:
+           force: dict | None = None, districts: list[str] = DISTRICTS) -> Story:
     force = force or {}
     risk = force.get("risk") or RISKS.pick(rng)
     story = Story(
         index=index, received=received,
-        district=force.get("district") or rng.choice(DISTRICTS),
+        district=force.get("district") or rng.choice(districts),
         route=force.get("route") or ROUTES.pick(rng),
         risk=risk,
         tenure=force.get("tenure") or TENURES.pick(rng),
@@ -279,13 +279,13 @@ def _measures(rng: random.Random, story: Story, stages: list[str], today: dt.dat
         story.measures[0].pop("fitted_on", None)
 
 
-def make_stories(rng: random.Random, count: int, today: dt.date) -> list[Story]:
+def make_stories(rng: random.Random, count: int, today: dt.date, districts: list[str] = DISTRICTS) -> list[Story]:
     start = today - dt.timedelta(days=548)
     span = (today - start).days
     # The first stories cover every district, route, risk level and tenure.
     forced: list[dict] = []
     for i, route in enumerate(ROUTE_WEIGHTS):
-        forced.append({"route": route, "district": list(DISTRICT_OUTWARD)[i % 4],
+        forced.append({"route": route, "district": districts[i % len(districts)],
                        "risk": list(RISK_WEIGHTS)[i % 3], "tenure": list(TENURE_WEIGHTS)[i % 6]})
     forced += [{"exit": "declined"}, {"exit": "withdrawn"}, {"exit": "no_contact"}]
     # Most referrals spread over eighteen months; a busier last month keeps every stage of the
@@ -314,8 +314,8 @@ def make_stories(rng: random.Random, count: int, today: dt.date) -> list[Story]:
             client_key = stories[rng.choice(range(max(1, len(stories) - 10)))].client_key
         else:
             client_key, clients = clients, clients + 1
-        stories.append(_story(rng, index, received, today, client_key, force))
-    _cover_every_status(rng, stories, today)
+        stories.append(_story(rng, index, received, today, client_key, force, districts))
+    _cover_every_status(rng, stories, today, districts)
     return stories
 
 
@@ -342,7 +342,8 @@ def _hold_at_stage(rng: random.Random, d: dict, stage: str, today: dt.date) -> N
             d[key] += shift if shift.days > 0 else dt.timedelta(0)
 
 
-def _cover_every_status(rng: random.Random, stories: list[Story], today: dt.date) -> None:
+def _cover_every_status(rng: random.Random, stories: list[Story], today: dt.date,
+                        districts: list[str] = DISTRICTS) -> None:
     """Make sure each status appears at least once (small demos too)."""
     # Recent open cases first; in a small demo, older ones (then ended ones) when those run out.
     later = [s for s in reversed(stories[13:]) if s.status != "new"]
@@ -358,7 +359,7 @@ def _cover_every_status(rng: random.Random, stories: list[Story], today: dt.date
             old = usable[0]
             spare.remove(old)
             stories[old.index] = story = _story(rng, old.index, old.received, today, old.client_key,
-                                                {"exit": "none", "stage": stage})
+                                                {"exit": "none", "stage": stage}, districts)
             counts[old.status] -= 1
             counts[story.status] += 1
     present = set(+counts)
