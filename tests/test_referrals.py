@@ -166,7 +166,8 @@ def test_audit_rows_hold_no_personal_values(db):
     ref = referrals.add_referral(db, make(name="Zebedee Uniquename", address="77 Secretplace Road",
                                           phone="020 7946 0777", note="Uniquenote"), by="tester").ref
     referrals.edit_referral(db, ref, {"safe_times": "Uniquetimes"}, by="tester")
-    text = " ".join(str(v) for row in db.conn.execute("SELECT * FROM audit") for v in row)
+    # Every column but the chain's hex digests, where "0777" turns up by chance now and then.
+    text = " ".join(str(v) for row in db.conn.execute("SELECT at, by, action, ref, detail FROM audit") for v in row)
     for secret in ("Zebedee", "Secretplace", "0777", "Uniquenote", "Uniquetimes", "ZZ1"):
         assert secret not in text
 
