@@ -386,9 +386,12 @@ def _checked_details(db: Database, list_name: str, given: dict) -> dict:
         details["category"] = parse.name(details["category"])
     if "unit_cost_pence" in details and details["unit_cost_pence"] < 0:
         raise BadInput("a unit cost cannot be negative", "--cost")
-    for field in ("address", "email", "phone"):
-        if field in details:
-            details[field] = {"address": parse.text, "email": parse.email, "phone": parse.phone}[field](details[field])
+    if "address" in details:
+        details["address"] = parse.text(details["address"])
+    if "email" in details:
+        details["email"] = parse.email(details["email"])
+    if "phone" in details:
+        details["phone"] = parse.phone(details["phone"])
     return details
 
 
