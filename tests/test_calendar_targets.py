@@ -84,7 +84,7 @@ def test_overdue_after_the_holidays(cli, db):
     ref = new_case(db, risk_level="standard", received_on=D(2026, 12, 24))
     assert cli.json("due", "--within", "0") == [
         {"ref": ref, "what": "first contact", "due_on": "2026-12-29", "days_late": 7, "status": "new",
-         "district": "northmoor", "risk_level": "standard", "emergency": False}]
+         "district": "northmoor", "risk_level": "standard", "emergency": False, "due_at": None, "hours_late": None}]
 
 
 @freeze_time("2026-04-02")
@@ -101,6 +101,7 @@ def test_high_risk_targets_in_hours_and_a_changed_setting(db):
     with freeze_time("2026-12-22"):
         ref = surveyed_case(db, received_on=D(2026, 12, 21), requested=D(2026, 12, 21),
                             surveyed=D(2026, 12, 22))  # high risk: 48 hours
+    # 48 hours from Monday 21/12 (logged on a later day, without the time): Wednesday 23/12.
     assert targets.case_due(db, case(db, ref))[0] == {"what": "measures fitted", "due_on": "2026-12-23",
                                                       "days_late": 1}
     settings.put(db, "target_fitted_high", settings.parse_duration("3 working days"))
@@ -116,7 +117,7 @@ def test_due_settings_are_settings():
 
 def test_changing_a_target_setting_moves_the_stored_due_date_of_open_cases(db):
     with freeze_time("2026-11-16"):
-        ref = new_case(db)  # received Monday 16/11/2026: first contact due the next working day
+        ref = new_case(db, risk_level="standard")  # received Monday 16/11/2026: first contact due the next working day
     assert (case(db, ref)["next_due_on"], case(db, ref)["next_due_what"]) == ("2026-11-17", "first contact")
     scheme.set_from_text(db, "target_first_contact", "3 working days", by="t")
     assert case(db, ref)["next_due_on"] == "2026-11-19"

@@ -202,7 +202,8 @@ def test_referral_show_unknown_case_exit_1(cli, scheme):
 def test_referral_move_and_its_messages(cli, scheme):
     cli("referral", "add", *referral_args())
     result = cli("referral", "move", "TH-2026-0001", "triage")
-    assert result.stdout == "TH-2026-0001 is now triage.\nNext due: survey by 25/11/2026.\n"
+    # A high-risk case: its fitting target (48 hours from 18/11) shows from the start, before the survey's.
+    assert result.stdout == "TH-2026-0001 is now triage.\nNext due: measures fitted by 20/11/2026.\n"
     refused = cli("referral", "move", "TH-2026-0001", "survey")
     assert refused.exit_code == 1
     assert "no consent to share with the police" in refused.stderr

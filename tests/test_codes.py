@@ -54,9 +54,11 @@ def test_edit_with_nothing_new_changes_nothing_and_audits_nothing(db):
 
 @pytest.mark.parametrize(("list_name", "options", "message"), [
     ("route", {"unit_cost_pence": 100}, "--cost: it applies only to the measure list, not to route"),
-    ("measure", {"address": "1 Road"}, "--address: it applies only to the contractor list, not to measure"),
-    ("district", {"kind": "works"}, "--kind: it applies only to the measure list (equipment or works) and the "
-                                    "contractor list (external or in_house), not to district"),
+    ("measure", {"address": "1 Road"}, "--address: it applies only to the contractor list and the assessor list, "
+                                       "not to measure"),
+    ("district", {"kind": "works"}, "--kind: it applies only to the measure list (equipment or works), the "
+                                    "contractor list (external or in_house) and the assessor list (police, scheme "
+                                    "or contractor), not to district"),
     ("measure", {"county_code": "idva"}, "--county: it applies only to the lists route, risk, tenure, gender, "
                                          "ethnicity, not to measure"),
     ("measure", {"kind": "gadget"}, "--kind: 'gadget' is not a kind of measure: use equipment or works"),
@@ -157,7 +159,7 @@ def test_cli_edit_says_what_changed(cli, db):
 @pytest.mark.parametrize(("args", "code", "message"), [
     (["route", "police", "--cost", "10"], 2, "Error: --cost: it applies only to the measure list, not to route\n"),
     (["measure", "door_viewer", "--address", "x"], 2,
-     "Error: --address: it applies only to the contractor list, not to measure\n"),
+     "Error: --address: it applies only to the contractor list and the assessor list, not to measure\n"),
     (["route", "police"], 2, "Error: nothing to change: give --label or --county\n"),
     (["route", "bus", "--label", "Bus"], 1,
      "Error: there is no route code 'bus' (see `thcli codes list route`); add it with `thcli codes add route bus "

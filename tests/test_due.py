@@ -65,12 +65,13 @@ def test_due_json_contract(cli, db, mixed):
     a, b, *_ = mixed
     data = cli.json("due", "--within", "0")
     assert data[0] == {"ref": b, "what": "first contact", "due_on": "2026-11-19", "days_late": 1, "status": "new",
-                       "district": "northmoor", "risk_level": "high", "emergency": True}
+                       "district": "northmoor", "risk_level": "high", "emergency": True, "due_at": None,
+                       "hours_late": None}
     assert [list(item)[:4] for item in data] == [["ref", "what", "due_on", "days_late"]] * 4
     assert data[2]["ref"] == a
     csv = cli("due", "--format", "csv").stdout.splitlines()
-    assert csv[0] == "ref,what,due_on,days_late,status,district,risk_level,emergency"
-    assert csv[1] == f"{b},first contact,2026-11-19,1,new,northmoor,high,yes"
+    assert csv[0] == "ref,what,due_on,days_late,status,district,risk_level,emergency,due_at,hours_late"
+    assert csv[1] == f"{b},first contact,2026-11-19,1,new,northmoor,high,yes,,"
 
 
 @freeze_time(TODAY)
@@ -223,21 +224,31 @@ def test_follow_up_rules(db):
 @freeze_time(TODAY)
 def test_cli_followup(cli, db):
     ref = fitted_case(db)
+    early = cli("followup", "record", ref, "--date", "20/11/2026", "--outcome", "feels_safer")
+    assert (early.exit_code, early.stderr) == (1, (
+        f"Error: {ref}: the 3-month follow-up is due on 20/02/2027, and its window opens on 20/01/2027, a month "
+        f"before: 20/11/2026 is too early to count as it. Record it from 20/01/2027, note the contact with "
+        f"`thcli referral note {ref} TEXT`, or add --early REASON (recorded).\n"))
     result = cli("followup", "record", ref, "--date", "20/11/2026", "--outcome", "feels_safer", "--note",
-                 "Feels safer at night")
+                 "Feels safer at night", "--early", "Moving abroad next week")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == (f"Follow-up of {ref} recorded (feels_safer, 20/11/2026): 1 of 2 done. {ref} is "
                              "follow_up.\nNext due: 6-month follow-up by 20/05/2027.\n")
-    result = cli("followup", "record", ref, "--date", "20/11/2026", "--outcome", "feels_safer")
+    result = cli("followup", "record", ref, "--date", "20/11/2026", "--outcome", "feels_safer", "--early",
+                 "Moving abroad next week")
     assert result.stdout.endswith(f"Every follow-up is done: close it with `thcli referral move {ref} closed "
                                   "--reason completed`.\n")
     result = cli("followup", "record", ref, "--outcome", "feels_safer")
     assert (result.exit_code, result.stderr) == (2, "Error: Missing option '--date'. (see `thcli followup record "
                                                     "--help`)\n")
     shown = cli.json("referral", "show", ref)
-    assert [f["outcome"] for f in shown["followups"]] == ["feels_safer", "feels_safer"]
+    assert [(f["outcome"], f["early_reason"]) for f in shown["followups"]] == [
+        ("feels_safer", "Moving abroad next week")] * 2
+    assert [e["detail"] for e in shown["timeline"] if e["kind"] == "followup"] == [
+        "follow-up: Feels safer at home (recorded before its window opened: Moving abroad next week)"] * 2
     assert shown["due"] == [{"what": "close the case", "due_on": "2026-11-20", "days_late": 0},
                             {"what": "equipment review", "due_on": "2027-11-20", "days_late": -365}]
     assert [m["status"] for m in shown["measures"]] == ["fitted", "fitted"]
-    assert shown["surveys"] == [{"surveyor": "PC Sam Surveyexample", "requested_on": "2026-11-17",
-                                 "surveyed_on": "2026-11-18", "notes": None}]
+    assert shown["surveys"] == [{"surveyor": "PC Sam Surveyexample", "assessor": "police_cro",
+                                 "assessor_label": "Police Crime Reduction Officer", "assessor_kind": "police",
+                                 "requested_on": "2026-11-17", "surveyed_on": "2026-11-18", "notes": None}]

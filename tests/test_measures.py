@@ -142,12 +142,20 @@ def test_equipment_only_scheme_refuses_to_approve_works(db):
     with pytest.raises(NotAllowed) as caught:
         measures.approve(db, ref, [], fund=fund, by="t")
     assert caught.value.message == (
-        f"{ref}: this scheme does not offer works (setting works_offered is no), and line 1 (lock_change_door) is a "
-        f"works measure: decline it with `thcli measures decline {ref} 1 --reason CODE`, or approve the equipment "
-        "lines by number")
+        f'{ref}: approving measures is refused by the eligibility rule "works offered" (setting works_offered): this '
+        "scheme offers equipment only, and line 1 (lock_change_door) is a works measure. Decline it with "
+        f"`thcli measures decline {ref} 1 --reason CODE`, approve or order the equipment lines by number, or go ahead "
+        "with --override REASON (recorded on the case and in the audit log).")
     assert statuses(db, ref) == ["recommended", "recommended"]
     measures.approve(db, ref, [2], fund=fund, by="t")
     assert statuses(db, ref) == ["recommended", "approved"]
+    with pytest.raises(NotAllowed, match='approving measures is refused by the eligibility rule "works offered"'):
+        measures.approve(db, ref, [1], fund=fund, by="t")
+    measures.approve(db, ref, [1], fund=fund, override="Landlord pays; lock fitted by the council", by="t")
+    assert statuses(db, ref) == ["approved", "approved"]
+    # Overridden on the case, the rule does not stop the order that follows.
+    measures.order(db, ref, [], contractor="in_house", on=D20, by="t")
+    assert statuses(db, ref) == ["ordered", "ordered"]
 
 
 @freeze_time(TODAY)

@@ -136,8 +136,9 @@ def test_eligibility_problems_are_warned_at_add(db):
     scheme.set_from_text(db, "eligible_risks", "high", by="tester")
     result = referrals.add_referral(db, make(risk_level="medium", perpetrator_lives_there=True), by="tester")
     assert result.warnings == [
-        "eligibility: risk level medium is not one this scheme helps (setting eligible_risks: high)",
-        "eligibility: the perpetrator lives at the home",
+        'eligibility rule "eligible risk levels" (setting eligible_risks): risk level medium is not one this scheme '
+        "helps (it helps high)",
+        'eligibility rule "perpetrator lives elsewhere": the perpetrator lives at the home',
     ]
 
 

@@ -74,14 +74,17 @@ def test_request_needs_police_consent_and_saves_nothing_without_it(db):
 def test_request_moves_a_new_case_through_triage_to_survey(db):
     ref = new_case(db)
     result = surveys.request_survey(db, ref, surveyor=SURVEYOR, on=dt.date(2026, 11, 17), by="Jo Coordinator")
+    # High risk: the fitting target (48 hours from 16/11) is due before the survey's.
     assert result == {"ref": ref, "survey_id": 1, "surveyor": SURVEYOR, "requested_on": "2026-11-17",
-                      "status": "survey", "due_on": "2026-11-23", "due_what": "survey"}
+                      "assessor": "police_cro", "assessor_kind": "police",
+                      "status": "survey", "due_on": "2026-11-18", "due_what": "measures fitted"}
     row = case(db, ref)
     assert (row["status"], row["first_contact_on"]) == ("survey", "2026-11-17")
-    assert db.conn.execute("SELECT surveyor, requested_on, surveyed_on FROM surveys").fetchall() == [
-        (SURVEYOR, "2026-11-17", None)]
+    assert db.conn.execute("SELECT surveyor, assessor, requested_on, surveyed_on FROM surveys").fetchall() == [
+        (SURVEYOR, "police_cro", "2026-11-17", None)]
     details = [r[0] for r in db.conn.execute("SELECT detail FROM events WHERE kind IN ('status', 'survey')")]
-    assert details == ["new → triage", "triage → survey", f"survey requested from {SURVEYOR}"]
+    assert details == ["new → triage", "triage → survey",
+                       f"survey requested from {SURVEYOR} (Police Crime Reduction Officer)"]
     assert db.conn.execute("SELECT by, detail FROM audit WHERE action = 'survey.request'").fetchall() == [
         ("Jo Coordinator", "")]
 
@@ -113,7 +116,8 @@ def test_request_dates(db, on, message):
 @freeze_time(TODAY)
 def test_request_refused_while_not_eligible(db):
     ref = new_case(db, perpetrator_lives_there=True)
-    with pytest.raises(NotAllowed, match="is not eligible: the perpetrator lives at the home"):
+    with pytest.raises(NotAllowed, match='the survey is refused by the eligibility rule "perpetrator lives '
+                                         'elsewhere": the perpetrator lives at the home'):
         surveys.request_survey(db, ref, surveyor=SURVEYOR, by="t")
     assert case(db, ref)["status"] == "new"
 
@@ -196,7 +200,8 @@ def test_equipment_only_scheme_is_warned_about_works_recommended(db):
     result = surveys.record_survey(db, ref, surveyor=SURVEYOR, on=dt.date(2026, 11, 18), by="t",
                                    measures=[("door_alarm", 1, None), ("lock_change_door", 1, None)])
     assert result["warnings"] == [
-        "this scheme does not offer works (setting works_offered is no): line 2 can only be declined"]
+        'eligibility rule "works offered" (setting works_offered): this scheme offers equipment only, and line 2 '
+        f"(lock_change_door) is a works measure: decline it with `thcli measures decline {ref} 2 --reason CODE`"]
 
 
 # --- the command line -----------------------------------------------------------------------
@@ -217,7 +222,7 @@ def test_cli_request_and_record(cli, db):
     result = cli("survey", "request", ref, "--surveyor", SURVEYOR, "--date", "17/11/2026")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == (f"Survey of {ref} requested from {SURVEYOR} on 17/11/2026. {ref} is now survey.\n"
-                             "Next due: survey by 23/11/2026.\n")
+                             "Next due: measures fitted by 18/11/2026.\n")
     result = cli("survey", "record", ref, "--surveyor", SURVEYOR, "--date", "2026-11-18",
                  "--measure", "lock_change_doorx2", "--measure", "window_alarmx3@12.50: ground-floor  windows ",
                  "--note", "Rear door weak")
@@ -248,7 +253,11 @@ def test_cli_request_and_record(cli, db):
                                          "window_alarm:front door, or leave the colon out"),
     (["--measure", "window_alarm:" + "x" * 81], 2, "Error: --measure: window_alarm: where it goes is at most 80 "
                                                    "characters"),
-    ([], 2, "Error: Missing option '--measure'"),
+    ([], 2, "Error: --measure: give each measure the survey recommends: --measure CODE[xQTY][@COST][:WHERE], e.g. "
+            "--measure lock_change_doorx2 --measure \"window_alarmx3@12.50:ground-floor windows\" (or --no-measures "
+            "when it recommends none)\n"),
+    (["--no-measures", "--measure", "door_alarm"], 2, "Error: --no-measures: give the measures the survey recommends, "
+                                                      "or --no-measures when it recommends none, not both\n"),
     (["--measure", "door_alarm", "--date", "2026-11-23"], 2, "Error: --date: 23/11/2026 is in the future"),
     (["--measure", "door_alarm", "--date", "11/23/2026"], 2, "Error: Invalid value for '--date': '11/23/2026' looks "
                                                              "like US order"),

@@ -48,7 +48,7 @@ def pick(typed: str) -> str:
 
 
 def section_referral(route: str = "idva", received: str | None = None) -> list[str]:
-    keys = [text(received) if received else ENTER, pick(route)]
+    keys = [text(received) if received else ENTER, ENTER, pick(route)]  # the time: now, or not known
     if route != "self":
         keys += [text("Jo Referrer"), text("Northmoor IDVA Service"), text("IDVA"), text("0113 496 0123"),
                  text("jo.referrer@example.org")]
@@ -304,16 +304,17 @@ def test_a_failed_risk_rule_can_be_saved_as_declined_asking_only_what_the_case_n
     assert (case["status"], case["reason"], case["district"], case["dash_date"]) == (
         "declined", "risk_not_eligible", "southvale", None)
     printed = capsys.readouterr().out
-    assert ("Not eligible: risk level standard is not one this scheme helps (setting eligible_risks: high).\n"
-            in printed)
+    assert ('Not eligible: rule "eligible risk levels" (setting eligible_risks): risk level standard is not one this '
+            "scheme helps (it helps high).\n" in printed)
     assert "It will be saved as declined: The risk level is not one the scheme can help with.\n" in printed
     assert referrals.next_steps(db, result) == [f"thcli letter make {result.ref} decline   # tell the referrer why"]
 
 
 @pytest.mark.parametrize(("keys", "problem", "reason"), [
-    ([TRI[False]], "the client does not choose to stay in the home", "not_staying"),
-    ([TRI[True], TRI[True]], "the perpetrator lives at the home", "perpetrator_in_home"),
-    ([TRI[True], TRI[False], TRI[True]], "the perpetrator has a right to enter the home",
+    ([TRI[False]], 'rule "client chooses to stay": the client does not choose to stay in the home', "not_staying"),
+    ([TRI[True], TRI[True]], 'rule "perpetrator lives elsewhere": the perpetrator lives at the home',
+     "perpetrator_in_home"),
+    ([TRI[True], TRI[False], TRI[True]], 'rule "no right of entry": the perpetrator has a right to enter the home',
      "perpetrator_right_to_enter"),
 ])
 def test_a_failed_eligibility_test_names_it_and_offers_its_own_reason(db, capsys, keys, problem, reason):
@@ -330,7 +331,8 @@ def test_going_on_after_a_failed_test_saves_the_referral_with_the_warning(db):
     keys = [TRI[False], "1" + ENTER,  # does not choose to stay; go on
             TRI[False], TRI[False], ENTER]
     result = run_wizard(db, keys, known(db, ask=ask))
-    assert (result.status, result.warnings) == ("new", ["eligibility: the client does not choose to stay in the home"])
+    assert (result.status, result.warnings) == (
+        "new", ['eligibility rule "client chooses to stay": the client does not choose to stay in the home'])
 
 
 def test_a_declined_referral_can_go_on_after_all_from_the_summary(db, capsys):
@@ -346,11 +348,12 @@ def test_a_declined_referral_can_go_on_after_all_from_the_summary(db, capsys):
     result = run_wizard(db, keys, known(db, ask=ask))
     assert result.status == "new"
     assert result.warnings == [
-        "eligibility: risk level medium is not one this scheme helps (setting eligible_risks: high)"]
+        'eligibility rule "eligible risk levels" (setting eligible_risks): risk level medium is not one this scheme '
+        "helps (it helps high)"]
     case = referrals.case_row(db, result.ref)
     assert (case["dash_date"], case["dash_score"], case["chooses_to_stay"]) == ("2026-11-18", 16, 1)
-    assert "Not eligible: risk level medium is not one this scheme helps (setting eligible_risks: high) " \
-           "(you chose to go on).\n" in capsys.readouterr().out
+    assert ('Not eligible: rule "eligible risk levels" (setting eligible_risks): risk level medium is not one this '
+            "scheme helps (it helps high) (you chose to go on).\n" in capsys.readouterr().out)
 
 
 # --- repeat referrals ------------------------------------------------------------------------------
@@ -422,6 +425,7 @@ def test_a_different_person_with_the_same_name_and_postcode_is_kept_apart(db):
 
 def test_bad_answers_are_asked_again_and_earlier_answers_kept(db):
     keys = [text("31/02/2026"), text("21/11/2026"), text("11/19/2026"), text("19/11/2026"),  # received
+            text("25:00"), text("4.30pm"),  # the time it came in
             pick("idva"), text("Jo Referrer"), ENTER, ENTER, text("12"), text("0113 496 0123"),
             text("jo@example"), text("jo@example.org"), ENTER, NO,
             pick("high"), text("yesterday"), text("30"), text("27"), NO, ENTER, ENTER,
@@ -432,9 +436,9 @@ def test_bad_answers_are_asked_again_and_earlier_answers_kept(db):
     result = run_wizard(db, keys)
     assert result is not None
     case = referrals.case_row(db, result.ref)
-    assert (case["received_on"], case["referrer_phone"], case["referrer_email"], case["dash_date"],
-            case["dash_score"], case["adults"], case["children"]) == (
-        "2026-11-19", "0113 496 0123", "jo@example.org", "2026-11-19", 27, 1, 0)
+    assert (case["received_on"], case["received_at"], case["referrer_phone"], case["referrer_email"],
+            case["dash_date"], case["dash_score"], case["adults"], case["children"]) == (
+        "2026-11-19", "2026-11-19T16:30", "0113 496 0123", "jo@example.org", "2026-11-19", 27, 1, 0)
     assert db.execute("SELECT name, dob FROM clients").fetchone() == ("Alex Example", "1990-05-04")
     assert db.execute("SELECT postcode FROM addresses").fetchone() == ("ZZ1 2AB",)
 

@@ -16,6 +16,7 @@ pexpect = pytest.importorskip("pexpect")
 #: "\r" is the Enter key; a select list is answered by typing part of a choice.
 CONVERSATION = [
     ("Date the referral was received", "\r"),  # today, the default
+    ("Time the referral came in", "\r"),  # now, the default
     ("How did the referral come in", "idva\r"),
     ("Referrer's name", "Jo Referrer\r"),
     ("Referrer's organisation", "Northmoor IDVA Service\r"),
@@ -98,6 +99,7 @@ def test_the_wizard_in_a_terminal_saves_the_case(db, db_path, cli):
 
     case = cli.json("referral", "show", ref)
     today = dt.date.today().isoformat()
+    assert case["received_at"].startswith(today + "T")
     assert (case["received_on"], case["route"], case["risk_level"], case["district"], case["tenure"],
             case["status"], case["dash_score"], case["marac"], case["emergency"], case["referral_form"]) == (
         today, "idva", "high", "southvale", "private_rented", "new", 16, False, False, True)

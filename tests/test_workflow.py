@@ -54,7 +54,7 @@ def test_new_to_triage_records_first_contact(db):
     ref = add(db)
     case = workflow.move(db, ref, "triage", by="t")
     assert (case["status"], case["first_contact_on"]) == ("triage", TODAY)
-    assert case["next_due_what"] == "survey"
+    assert case["next_due_what"] == "measures fitted"  # high risk: 48 hours from the referral, before the survey
 
 
 @freeze_time(TODAY)
@@ -79,8 +79,13 @@ def test_survey_needs_police_consent(db):
 def test_survey_refused_while_an_eligibility_test_fails(db):
     ref = add(db, perpetrator_can_enter=True, consent=["police"])
     workflow.move(db, ref, "triage", by="t")
-    with pytest.raises(NotAllowed, match="not eligible: the perpetrator has a right to enter the home"):
+    with pytest.raises(NotAllowed) as caught:
         workflow.move(db, ref, "survey", by="t")
+    assert caught.value.message == (
+        f'{ref}: the survey is refused by the eligibility rule "no right of entry": the perpetrator has a right to '
+        f"enter the home. Record it with `thcli referral edit {ref} --perpetrator-cannot-enter` once that changes (an "
+        f"occupation order), decline the case with `thcli referral move {ref} declined --reason "
+        "perpetrator_right_to_enter`, or go ahead with --override REASON (recorded on the case and in the audit log).")
 
 
 @freeze_time(TODAY)
@@ -88,7 +93,8 @@ def test_survey_refused_without_required_documents(db):
     scheme.set_from_text(db, "required_documents", "dash,referral_form", by="t")
     ref = add(db, consent=["police"])
     workflow.move(db, ref, "triage", by="t")
-    with pytest.raises(NotAllowed, match="DASH risk assessment has not been received.*referral form"):
+    with pytest.raises(NotAllowed, match='rule "required documents" \\(setting required_documents\\): the DASH risk '
+                                         "assessment and the scheme's referral form have not been received"):
         workflow.move(db, ref, "survey", by="t")
     referrals.edit_referral(db, ref, {"dash_date": dt.date(2026, 11, 17), "referral_form": True}, by="t")
     assert workflow.move(db, ref, "survey", by="t")["status"] == "survey"

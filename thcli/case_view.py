@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from thcli import audit, budget, clock, codes, followups, measures, parse, surveys, targets, workflow
+from thcli import audit, budget, clock, codes, eligibility, followups, measures, parse, surveys, targets, workflow
 from thcli.cases import case_row, client_details, consent_state, flag, household, landlord, name_key, referrer
 from thcli.db import Database, one, write
 from thcli.errors import BadInput
@@ -42,6 +42,7 @@ class ListFilters:
 def list_cases(db: Database, filters: ListFilters, *, today: dt.date | None = None) -> tuple[list[dict], int]:
     """Cases matching the filters, newest first, and how many matched in all."""
     today = today or clock.today()
+    targets.catch_up(db)
     where, params = [], []
     if filters.status == "open":
         where.append(f"c.status IN ({','.join('?' * len(workflow.OPEN))})")
@@ -155,6 +156,7 @@ def show_case(db: Database, ref: str, *, by: str, with_perpetrator: bool = False
     timeline = list(db.query(
         "SELECT at, kind, detail, by FROM events WHERE case_id = ? ORDER BY id", [case["id"]]
     ))
+    failing = eligibility.outstanding(db, case)
 
     result = {
         "ref": case["ref"],
@@ -165,6 +167,7 @@ def show_case(db: Database, ref: str, *, by: str, with_perpetrator: bool = False
         "route": case["route"],
         "risk_level": case["risk_level"],
         "received_on": case["received_on"],
+        "received_at": case["received_at"],
         "emergency": bool(case["emergency"]),
         "marac": flag(case["marac"]),
         "marac_date": case["marac_date"],
@@ -183,7 +186,9 @@ def show_case(db: Database, ref: str, *, by: str, with_perpetrator: bool = False
             "chooses_to_stay": flag(case["chooses_to_stay"]),
             "perpetrator_lives_there": flag(case["perpetrator_lives_there"]),
             "perpetrator_can_enter": flag(case["perpetrator_can_enter"]),
-            "problems": workflow.eligibility_problems(db, case),
+            "problems": [p.text for p in failing],
+            "rules": [p.as_dict() for p in failing],
+            "overridden": eligibility.overridden(db, case["id"]),
         },
         "consent": consent_state(db, case["id"]),
         "client": {
@@ -214,6 +219,7 @@ def show_case(db: Database, ref: str, *, by: str, with_perpetrator: bool = False
         "legal_hold": bool(case["legal_hold"]),
         "next_due_on": case["next_due_on"],
         "next_due_what": case["next_due_what"],
+        "next_due_at": case["next_due_at"],
         "timeline": timeline,
         "money": budget.case_money(db, case["id"]),
         "surveys": surveys.case_surveys(db, case["id"]),

@@ -31,6 +31,7 @@ LISTS: dict[str, str] = {
     "fund_source": "where a fund's money comes from",
     "measure": "the measures catalogue",
     "contractor": "contractors (external, or the council's in-house team)",
+    "assessor": "who does the home security assessment (police, the scheme's own, or a contractor's)",
     "stock_holder": "who holds a stock of equipment",
     "followup_outcome": "what a follow-up found",
 }
@@ -130,6 +131,9 @@ DEFAULTS: dict[str, list[tuple[str, str]]] = {
         ("documents_missing", "The referral form or DASH assessment was not provided"),
         ("no_funding", "No funding is available"),
         ("landlord_refused", "The landlord did not give permission"),
+        ("route_not_accepted", "The scheme does not take referrals by this route"),
+        ("not_marac", "The scheme helps only cases heard at MARAC"),
+        ("tenure_not_eligible", "The scheme does not help homes of this tenure"),
         ("other", "Other reason"),
     ],
     "withdrawal_reason": [
@@ -149,6 +153,8 @@ DEFAULTS: dict[str, list[tuple[str, str]]] = {
         ("completed_partly", "Some measures fitted"),
         ("moved_on", "The client has moved on"),
         ("no_longer_needed", "Measures no longer needed"),
+        ("no_measures_needed", "The survey found no measures were needed"),
+        ("no_measures_fitted", "No measures were fitted"),
         ("other", "Other outcome"),
     ],
     "fund_source": [
@@ -162,6 +168,10 @@ DEFAULTS: dict[str, list[tuple[str, str]]] = {
     ],
     "contractor": [
         ("in_house", "In-house repairs team"),
+    ],
+    "assessor": [
+        ("police_cro", "Police Crime Reduction Officer"),
+        ("scheme_officer", "The scheme's own assessor"),
     ],
     "stock_holder": [
         ("office", "Scheme office"),
@@ -178,6 +188,9 @@ DEFAULTS: dict[str, list[tuple[str, str]]] = {
         ("other", "Other"),
     ],
 }
+
+#: The kind of each default assessor.
+DEFAULT_ASSESSOR_KINDS = [("police_cro", "police"), ("scheme_officer", "scheme")]
 
 #: The measures catalogue: code, label, category, kind, removable, unit cost (pence).
 MEASURES: list[tuple[str, str, str, str, bool, int]] = [
@@ -236,6 +249,7 @@ def seed_defaults(db: Database, districts: list[tuple[str, str]] | None = None) 
     db.conn.execute(
         "INSERT OR IGNORE INTO contractor_details (code, in_house) VALUES ('in_house', 1)"
     )
+    db.conn.executemany("INSERT OR IGNORE INTO assessor_details (code, kind) VALUES (?, ?)", DEFAULT_ASSESSOR_KINDS)
 
 
 def list_codes(db: Database, list_name: str, *, include_retired: bool = True) -> list[dict]:
@@ -251,10 +265,15 @@ def list_codes(db: Database, list_name: str, *, include_retired: bool = True) ->
                          d.address, d.email, d.phone
                   FROM codes c LEFT JOIN contractor_details d ON d.code = c.code
                   WHERE c.list = 'contractor' {where} ORDER BY c.position, c.code"""
+    elif list_name == "assessor":
+        sql = f"""SELECT c.code, c.label, c.retired, coalesce(d.kind, 'police') AS kind,
+                         d.address, d.email, d.phone
+                  FROM codes c LEFT JOIN assessor_details d ON d.code = c.code
+                  WHERE c.list = 'assessor' {where} ORDER BY c.position, c.code"""
     else:
         sql = f"""SELECT c.code, c.label, c.retired, c.county_code FROM codes c
                   WHERE c.list = ? {where} ORDER BY c.position, c.code"""
-    params = [] if list_name in ("measure", "contractor") else [list_name]
+    params = [] if list_name in DETAIL_TABLES else [list_name]
     out = []
     for row in db.query(sql, params):
         row["retired"] = bool(row["retired"])
@@ -307,6 +326,7 @@ def require(db: Database, list_name: str, code: str, *, allow_retired: bool = Fa
 KINDS: dict[str, tuple[str, ...]] = {
     "measure": ("equipment", "works"),
     "contractor": ("external", "in_house"),
+    "assessor": ("police", "scheme", "contractor"),
 }
 CONTRACTOR_KINDS = KINDS["contractor"]
 
@@ -315,6 +335,7 @@ CONTRACTOR_KINDS = KINDS["contractor"]
 DETAIL_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "measure": ("measure_catalogue", ("category", "kind", "removable", "unit_cost_pence")),
     "contractor": ("contractor_details", ("in_house", "address", "email", "phone")),
+    "assessor": ("assessor_details", ("kind", "address", "email", "phone")),
 }
 
 #: The options of ``codes add`` and ``codes edit`` beyond the label: the field each sets and the lists it
@@ -328,24 +349,29 @@ OPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "--removable": ("removable", ("measure",)),
     "--cost": ("unit_cost_pence", ("measure",)),
     "--in-house": ("in_house", ("contractor",)),
-    "--address": ("address", ("contractor",)),
-    "--email": ("email", ("contractor",)),
-    "--phone": ("phone", ("contractor",)),
+    "--address": ("address", ("contractor", "assessor")),
+    "--email": ("email", ("contractor", "assessor")),
+    "--phone": ("phone", ("contractor", "assessor")),
 }
 #: Field -> its option, for messages.
 FIELD_OPTIONS = {field: option for option, (field, _lists) in OPTIONS.items()}
-#: What a measure needs when it is first added.
-NEW_MEASURE_NEEDS = ("category", "kind", "unit_cost_pence")
+#: What a new code of these lists needs besides its label.
+NEEDS: dict[str, tuple[str, ...]] = {"measure": ("category", "kind", "unit_cost_pence"), "assessor": ("kind",)}
 #: How a changed field is named when a change is reported.
 FIELD_NAMES = {"label": "label", "county_code": "county code", "category": "category", "kind": "kind",
                "removable": "removable", "unit_cost_pence": "unit cost", "in_house": "kind", "address": "address",
                "email": "email", "phone": "phone"}
 
 
+def _either(words: tuple[str, ...]) -> str:
+    """``police, scheme or contractor``."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
 def _applies_to(option: str) -> str:
     lists = OPTIONS[option][1]
     if option == "--kind":
-        shown = [f"the {name} list ({' or '.join(KINDS[name])})" for name in lists]
+        shown = [f"the {name} list ({_either(KINDS[name])})" for name in lists]
     else:
         shown = [f"the {name} list" for name in lists]
     if len(shown) == 1:
@@ -375,7 +401,7 @@ def _checked_details(db: Database, list_name: str, given: dict) -> dict:
         chosen = str(details["kind"]).strip().lower().replace("-", "_")
         if chosen not in KINDS[list_name]:
             raise BadInput(f"{parse.shown(details['kind'])} is not a kind of {list_name}: use "
-                           f"{' or '.join(KINDS[list_name])}", "--kind")
+                           f"{_either(KINDS[list_name])}", "--kind")
         details["kind"] = chosen
     if list_name == "contractor":
         if "kind" in details:
@@ -409,10 +435,10 @@ def _store_details(db: Database, list_name: str, code: str, details: dict) -> No
     values = {field: int(value) if isinstance(value, bool) else value
               for field, value in details.items() if field in fields}
     if _details_row(db, list_name, code) is None:
+        missing = [FIELD_OPTIONS[f] for f in NEEDS.get(list_name, ()) if f not in values]
+        if missing:
+            raise BadInput(f"{list_name} {code!r} has no details yet: give {', '.join(missing)}")
         if list_name == "measure":
-            missing = [FIELD_OPTIONS[f] for f in NEW_MEASURE_NEEDS if f not in values]
-            if missing:
-                raise BadInput(f"measure {code!r} has no catalogue entry yet: give {', '.join(missing)}")
             values.setdefault("removable", 0)
         columns = ["code", *values]
         db.conn.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
@@ -490,10 +516,9 @@ def add(
                 f"`thcli codes edit {list_name} {code}`, or choose another code"
             )
         if existing is None:
-            if list_name == "measure":
-                missing = [FIELD_OPTIONS[f] for f in NEW_MEASURE_NEEDS if f not in details]
-                if missing:
-                    raise BadInput(f"a new measure needs {', '.join(missing)}")
+            missing = [FIELD_OPTIONS[f] for f in NEEDS.get(list_name, ()) if f not in details]
+            if missing:
+                raise BadInput(f"a new {list_name} needs {', '.join(missing)}")
             position = db.conn.execute(
                 "SELECT coalesce(max(position), -1) + 1 FROM codes WHERE list = ?", [list_name]
             ).fetchone()[0]

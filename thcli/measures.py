@@ -10,9 +10,12 @@ and a recommended or approved equipment line can also be issued from stock
 (stock.py), which counts as fitted. The rules, each with a message that says
 how to put it right:
 
+- approving and ordering follow the scheme's eligibility rules (eligibility.py:
+  routes, MARAC, risk levels, tenures, documents, and "works offered": an
+  equipment-only scheme, setting ``works_offered`` = no, approves and orders
+  no works measure), unless overridden with a reason (``--override``);
 - approving charges the line's estimate to a fund (budget.commit_line: the
-  overspend, household-cap and contribution rules); an equipment-only scheme
-  (setting ``works_offered`` = no) cannot approve a works measure;
+  overspend, household-cap and contribution rules);
 - ordering needs consent to share with the contractor, and for works on a
   rented home the landlord's permission granted (workflow.require_works_allowed);
   the first order moves the case from approval to works;
@@ -32,7 +35,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from thcli import audit, budget, clock, codes, parse, screening, settings, targets, workflow
+from thcli import audit, budget, clock, codes, eligibility, parse, screening, targets, workflow
 from thcli.cases import case_row, event
 from thcli.db import Database, one, write
 from thcli.errors import BadInput, NotAllowed, NotFound
@@ -199,11 +202,13 @@ def settle_case(db: Database, case_id: int, *, by: str) -> bool:
 
 
 def approve(db: Database, ref: str, numbers: Sequence[int], *, fund: str, by: str, on: dt.date | None = None,
-            over_cap_reason: str | None = None, allow_overspend: str | None = None) -> list[dict]:
+            over_cap_reason: str | None = None, allow_overspend: str | None = None,
+            override: str | None = None) -> list[dict]:
     """Approve recommended lines against a fund (``measures approve``); returns the lines approved.
 
-    The money rules are budget.commit_line's. An equipment-only scheme
-    (``works_offered`` = no) cannot approve a works measure.
+    The money rules are budget.commit_line's; the scheme's eligibility rules
+    (an equipment-only scheme approves no works measure) eligibility.enforce's,
+    with ``override`` as the reason to go ahead past them.
     """
     on = on or clock.today()
     parse.not_future(on, "a measure is approved on the day it is approved")
@@ -211,16 +216,8 @@ def approve(db: Database, ref: str, numbers: Sequence[int], *, fund: str, by: st
         case = _case_in(db, ref, DECIDING, "approved")
         ref = case["ref"]
         chosen = select_lines(db, case, numbers, ("recommended",), "approved")
-        if not settings.get(db, "works_offered"):
-            works = [line for line in chosen if line["kind"] == "works"]
-            if works:
-                which = ", ".join(_describe(line) for line in works)
-                raise NotAllowed(
-                    f"{ref}: this scheme does not offer works (setting works_offered is no), and {which} "
-                    f"{'is a works measure' if len(works) == 1 else 'are works measures'}: decline "
-                    f"{'it' if len(works) == 1 else 'them'} with `thcli measures decline {ref} {_numbers(works)} "
-                    "--reason CODE`, or approve the equipment lines by number"
-                )
+        works = eligibility.works_problem(db, chosen)
+        eligibility.enforce(db, case, "approve", by=by, override=override, extra=[works] if works else [])
         fund_row = budget.find_fund(db, fund)
         for line in chosen:
             _not_before(on, _surveyed_on(db, line), "--date",
@@ -278,11 +275,12 @@ def decline(db: Database, ref: str, numbers: Sequence[int], *, reason: str, by: 
 
 
 def order(db: Database, ref: str, numbers: Sequence[int], *, contractor: str, by: str,
-          on: dt.date | None = None) -> list[dict]:
+          on: dt.date | None = None, override: str | None = None) -> list[dict]:
     """Order approved lines from a contractor (``measures order``); the case moves to works.
 
     Needs consent to share with the contractor, and for a works measure on a
-    rented home the landlord's permission granted.
+    rented home the landlord's permission granted; and the scheme's
+    eligibility rules, as for :func:`approve`.
     """
     try:
         codes.require(db, "contractor", contractor)
@@ -293,6 +291,8 @@ def order(db: Database, ref: str, numbers: Sequence[int], *, contractor: str, by
     with write(db):
         case = _case_in(db, ref, DECIDING, "ordered")
         chosen = select_lines(db, case, numbers, ("approved",), "ordered")
+        works = eligibility.works_problem(db, chosen)
+        eligibility.enforce(db, case, "order", by=by, override=override, extra=[works] if works else [])
         if any(line["kind"] == "works" for line in chosen):
             workflow.require_works_allowed(db, case)
         else:

@@ -140,9 +140,93 @@ BEGIN
 END"""
 
 
+def _initialised(db: sqlite_utils.Database) -> bool:
+    """Whether the scheme has been set up (`thcli init` seeds the code lists): a migration that adds codes
+    adds them only then, since init seeds a new scheme's codes itself."""
+    return db.execute("SELECT count(*) FROM codes").fetchone()[0] > 0
+
+
+def _add_codes(db: sqlite_utils.Database, list_name: str, entries: list[tuple[str, str]]) -> None:
+    """Codes added to a list at its end, unless the scheme already has them (its own, or retired)."""
+    for code, label in entries:
+        position = db.execute("SELECT coalesce(max(position), -1) + 1 FROM codes WHERE list = ?",
+                              [list_name]).fetchone()[0]
+        db.execute("INSERT OR IGNORE INTO codes (list, code, label, position) VALUES (?, ?, ?, ?)",
+                   [list_name, code, label, position])
+
+
+def m020_add_assessors(db: sqlite_utils.Database) -> None:
+    # Issue 14: whoever does the home security assessment is a code list with a kind: a police Crime
+    # Reduction Officer, the scheme's own assessor (Lincoln, West Lindsey), or a contractor's surveyor
+    # (Cambridgeshire's provider). The consent a survey needs is to share with that party. Every survey so
+    # far was asked of the police (the only rule then), so each is recorded as the police CRO's.
+    db.execute("""CREATE TABLE assessor_details (
+        list    TEXT NOT NULL DEFAULT 'assessor' CHECK (list = 'assessor'),
+        code    TEXT NOT NULL PRIMARY KEY,
+        kind    TEXT NOT NULL CHECK (kind IN ('police', 'scheme', 'contractor')),
+        address TEXT,
+        email   TEXT,
+        phone   TEXT,
+        FOREIGN KEY (list, code) REFERENCES codes (list, code)
+    )""")
+    db.execute("ALTER TABLE surveys ADD COLUMN assessor TEXT")
+    if not _initialised(db):
+        return
+    _add_codes(db, "assessor", [("police_cro", "Police Crime Reduction Officer"),
+                                ("scheme_officer", "The scheme's own assessor")])
+    db.execute("INSERT OR IGNORE INTO assessor_details (code, kind) VALUES ('police_cro', 'police'), "
+               "('scheme_officer', 'scheme')")
+    db.execute("UPDATE surveys SET assessor = 'police_cro' WHERE assessor IS NULL")
+
+
+def m021_record_received_time(db: sqlite_utils.Database) -> None:
+    # Issue 14: a referral records when it came in (a time as well as a date), so that targets in hours
+    # (Cambridgeshire's 48-hour visit, a same-day lock change) count from that moment; the next item due
+    # keeps its moment too (next_due_at) when its target is in hours. Cases received before this release
+    # have no time (NULL: counted from the start of their day). Their stored due dates were worked out by
+    # the old rules (a high-risk case showed no fitting target before its survey), so they are marked to
+    # be worked out again, once, by the next command that lists what is due (targets.catch_up).
+    db.execute("ALTER TABLE cases ADD COLUMN received_at TEXT")
+    db.execute("ALTER TABLE cases ADD COLUMN next_due_at TEXT")
+    if db.execute("SELECT count(*) FROM cases").fetchone()[0]:
+        db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('due_dates_stale', 'yes')")
+
+
+def m022_record_overrides(db: sqlite_utils.Database) -> None:
+    # Issue 14: a scheme's eligibility rules are enforced at every step of a case, and a coordinator who
+    # goes ahead anyway gives a reason (--override), kept here per rule (a rule overridden on a case stays
+    # overridden for it) as well as on the timeline. A follow-up recorded before its window opens keeps
+    # its reason (--early) in the same way.
+    db.execute("""CREATE TABLE eligibility_overrides (
+        id      INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases (id),
+        rule    TEXT NOT NULL,
+        step    TEXT NOT NULL,
+        reason  TEXT,
+        at      TEXT NOT NULL,
+        by      TEXT NOT NULL
+    )""")
+    db.execute("CREATE INDEX eligibility_overrides_case ON eligibility_overrides (case_id, rule)")
+    db.execute("ALTER TABLE followups ADD COLUMN early_reason TEXT")
+
+
+def m023_add_reasons(db: sqlite_utils.Database) -> None:
+    # Issue 14: a case whose survey recommended nothing, or whose every recommendation was declined, can
+    # close without a dead end; a referral the scheme's own eligibility rules exclude can be declined for
+    # that reason. Schemes set up before get the new codes at the end of their lists.
+    if not _initialised(db):
+        return
+    _add_codes(db, "outcome_reason", [("no_measures_needed", "The survey found no measures were needed"),
+                                      ("no_measures_fitted", "No measures were fitted")])
+    _add_codes(db, "decline_reason", [("route_not_accepted", "The scheme does not take referrals by this route"),
+                                      ("not_marac", "The scheme helps only cases heard at MARAC"),
+                                      ("tenure_not_eligible", "The scheme does not help homes of this tenure")])
+
+
 #: Every migration, in the order they run.
 MIGRATIONS = (m001_create_schema, m002_add_county_secret, m003_end_moved_addresses, m010_record_where_files_are,
-              m011_seal_ledger_text_apart)
+              m011_seal_ledger_text_apart, m020_add_assessors, m021_record_received_time, m022_record_overrides,
+              m023_add_reasons)
 
 
 @cache

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 
 from thcli import clock
 from thcli.errors import BadInput
@@ -204,6 +205,65 @@ def date(text: str, *, today: dt.date | None = None) -> dt.date:
             )
         raise BadInput(f"{_show(text)} is not a real date: {_DATE_FORMS}")
     return found
+
+
+_TIME = re.compile(r"(?P<hour>[0-9]{1,2})(?:[:.](?P<minute>[0-9]{2}))?\s*(?P<half>am|pm|a\.m\.|p\.m\.)?",
+                   re.IGNORECASE)
+_TIME_FORMS = "use the 24-hour clock, e.g. 16:30 (or 4:30pm)"
+
+
+def time_of_day(text: str) -> dt.time:
+    """A time of day: ``16:30``, ``9:05``, ``16.30``, ``4:30pm``, ``4pm`` (to the minute)."""
+    value = str(text).strip()
+    match = _TIME.fullmatch(value) if len(value) <= 12 else None
+    if not match or (match.group("minute") is None and match.group("half") is None):
+        raise BadInput(f"{_show(text)} is not a time: {_TIME_FORMS}")
+    hour, minute = int(match.group("hour")), int(match.group("minute") or 0)
+    half = (match.group("half") or "").lower().replace(".", "")
+    if half:
+        if not 1 <= hour <= 12:
+            raise BadInput(f"{_show(text)} is not a time: with am or pm the hour is 1 to 12")
+        hour = hour % 12 + (12 if half == "pm" else 0)
+    if hour > 23 or minute > 59:
+        raise BadInput(f"{_show(text)} is not a time: {_TIME_FORMS}")
+    return dt.time(hour, minute)
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A date with the time of day when it is known (``--received "01/12/2026 16:30"``)."""
+
+    day: dt.date
+    time: dt.time | None = None
+
+    @property
+    def at(self) -> dt.datetime:
+        """The moment, from the start of the day when the time is not known."""
+        return dt.datetime.combine(self.day, self.time or dt.time(0, 0))
+
+
+def moment(text: str, *, today: dt.date | None = None) -> Moment:
+    """A date with an optional time after it: ``01/12/2026 16:30``, ``2026-12-01T16:30``, ``today 9:15``.
+
+    The date takes every form :func:`date` does; the time every form of
+    :func:`time_of_day`.
+    """
+    value = " ".join(str(text).replace("T", " ", 1).split()) if _ISO.match(str(text).strip()) else \
+        " ".join(str(text).split())
+    match = re.fullmatch(r"(?P<day>.+?)(?:,?\s+(?:at\s+)?(?P<time>[0-9]{1,2}(?:[:.][0-9]{2})?\s*"
+                         r"(?:am|pm|a\.m\.|p\.m\.)?))?", value, re.IGNORECASE)
+    if match and match.group("time") and not _LONG.fullmatch(value):
+        return Moment(date(match.group("day"), today=today), time_of_day(match.group("time")))
+    return Moment(date(value, today=today))
+
+
+def format_time(value: dt.time | dt.datetime | str | None) -> str:
+    """``16:30`` (an ISO moment as stored is accepted; None gives "")."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return f"{value.hour:02d}:{value.minute:02d}"
 
 
 def _as_date(value: dt.date | str) -> dt.date:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from thcli import audit, budget, case_files, clock, codes, followups, measures, parse, settings, surveys
+from thcli import audit, budget, case_files, clock, codes, eligibility, followups, measures, parse, settings, surveys
 from thcli.cases import case_row, client_details, consent_state, flag, household, landlord, referrer
 from thcli.db import Database, one, write
 from thcli.errors import NotAllowed
@@ -63,6 +63,7 @@ def _case_record(db: Database, case: dict) -> dict:
         "status": case["status"],
         "reason": case["reason"],
         "received_on": case["received_on"],
+        "received_at": case["received_at"],
         "district": case["district"],
         "district_name": codes.label(db, "district", case["district"]),
         "route": case["route"],
@@ -100,6 +101,7 @@ def _case_record(db: Database, case: dict) -> dict:
         "surveys": surveys.case_surveys(db, case["id"]),
         "measures": measures.case_lines(db, case["id"]),
         "followups": followups.case_followups(db, case["id"]),
+        "eligibility_overrides": eligibility.overridden(db, case["id"]),
         "letters": _rows(db, "SELECT kind, recipient, made_at, made_by FROM letters WHERE case_id = ? ORDER BY id",
                          [case["id"]]),
         "money": budget.case_money(db, case["id"]),

@@ -12,9 +12,11 @@ function (:func:`thcli.referrals.add_referral`), so one path holds every rule:
   under the question and is asked again, and no earlier answer is lost;
 - choices come from the scheme's code lists;
 - branches: a rented home asks for the landlord; a phone asks whether it is
-  safe to call, text and leave a voicemail (each defaulting to no); the risk
-  rule and the three eligibility tests offer, when one fails, to save the
-  referral as declined with a reason, or to go on;
+  safe to call, text and leave a voicemail (each defaulting to no); the time
+  the referral came in defaults to now for a referral received today (hour
+  targets count from it); each of the scheme's eligibility rules (route,
+  MARAC, risk, tenure, staying at home: eligibility.py) offers, when it
+  fails, to save the referral as declined with a reason, or to go on;
 - name, date of birth or postcode matching an earlier client shows the earlier
   cases at once;
 - a summary comes before saving, with save / change an answer / cancel.
@@ -25,6 +27,7 @@ Ctrl-C, Ctrl-D or "cancel" at any point saves nothing and says so.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 import sys
 from collections.abc import Callable
@@ -47,8 +50,8 @@ SAVE, CHANGE, GO_ON, CANCEL, BACK = "save", "change", "go_on", "cancel", "back"
 DECLINE = "decline"
 
 CONSENT_TITLES = {
-    "police": "Police (needed to ask for the survey)",
-    "contractor": "Contractor (needed to order works)",
+    "police": "Police (needed for a police Crime Reduction Officer's survey)",
+    "contractor": "Contractor (needed to order works, and for a contractor's surveyor)",
     "landlord": "Landlord",
     "county": "County partnership (pseudonymised figures)",
 }
@@ -93,6 +96,10 @@ class Step:
     def applies(self, answers: Answers) -> bool:
         return self.when is None or bool(self.when(answers))
 
+    def default_for(self, answers: Answers) -> Any:
+        """The answer offered before anything is typed (a default may depend on the answers so far)."""
+        return self.default(answers) if callable(self.default) else self.default
+
     def parse_answer(self, text: str) -> Any:
         """A typed answer through the step's parser (every text step is declared with one)."""
         if self.parse is None:  # pragma: no cover - a programming error in build_steps
@@ -113,6 +120,11 @@ def _date(text: str):
 
 def _count(text: str) -> int:
     return parse.whole_number(text, minimum=0, maximum=1_000_000)
+
+
+def _now_if_today(answers: Answers) -> Any:
+    """A referral received today came in now, unless told otherwise; an earlier one's time is not known."""
+    return clock.now().time() if answers.get("received_on") in (None, clock.today()) else None
 
 
 def _given(key: str) -> Callable[[Answers], bool]:
@@ -141,8 +153,11 @@ def build_steps(db: Database) -> list[Step]:
     perp_given = _given("perpetrator")
     return [
         Step("received_on", referral, "Date the referral was received", parse=_date, required=True,
-             default=lambda: clock.today()),
-        Step("route", referral, "How did the referral come in?", "select", code_list="route", required=True),
+             default=lambda answers: clock.today()),
+        Step("received_time", referral, "Time the referral came in", parse=parse.time_of_day,
+             default=_now_if_today, hint="e.g. 16:30; Enter if not known"),
+        Step("route", referral, "How did the referral come in?", "select", code_list="route", required=True,
+             decline_code="route_not_accepted"),
         Step("referrer_name", referral, "Referrer's name", parse=parse.name, when=has_referrer),
         Step("referrer_org", referral, "Referrer's organisation", parse=parse.name, when=has_referrer),
         Step("referrer_role", referral, "Referrer's role", parse=parse.name, when=has_referrer),
@@ -154,7 +169,7 @@ def build_steps(db: Database) -> list[Step]:
              decline_code="risk_not_eligible"),
         Step("dash_date", risk, "Date of the DASH risk assessment", parse=_date),
         Step("dash_score", risk, "DASH score (0 to 27)", parse=_count),
-        Step("marac", risk, "Heard at MARAC?", "yes_no", default=False),
+        Step("marac", risk, "Heard at MARAC?", "yes_no", default=False, decline_code="not_marac"),
         Step("marac_date", risk, "Date of the MARAC", parse=_date, when=_given("marac")),
         Step("emergency", risk, "Emergency (e.g. a same-day lock change)?", "yes_no", default=False),
         Step("crime_ref", risk, "Police crime reference", parse=parse.text),
@@ -195,7 +210,7 @@ def build_steps(db: Database) -> list[Step]:
         Step("children", household, "Children in the household", parse=_count),
         Step("children_ages", household, "Children's ages (e.g. 3, 7)", parse=parse.text, when=_given("children")),
         Step("pregnant", household, "Pregnancy in the household?", "tri"),
-        Step("tenure", tenure, "Tenure of the home", "select", code_list="tenure"),
+        Step("tenure", tenure, "Tenure of the home", "select", code_list="tenure", decline_code="tenure_not_eligible"),
         Step("landlord_name", tenure, "Landlord's name", parse=parse.name, when=rented),
         Step("landlord_phone", tenure, "Landlord's phone", parse=parse.phone, when=rented),
         Step("landlord_email", tenure, "Landlord's email", parse=parse.email, when=rented),
@@ -341,7 +356,7 @@ class ReferralWizard:
     def ask(self, step: Step) -> Any:
         current = self.answers.get(step.key)
         if current is None and step.key not in self.answers:
-            current = step.default() if callable(step.default) else step.default
+            current = step.default_for(self.answers)
         if step.kind == "text":
             return self._ask_text(step, current)
         if step.kind == "select":
@@ -421,13 +436,14 @@ class ReferralWizard:
                      f"  (same {same})", style="fg:ansiyellow")
 
     def _problems(self, **fields: Any) -> list[str]:
-        case = {"risk_level": self.answers.get("risk_level"), "chooses_to_stay": None,
-                "perpetrator_lives_there": None, "perpetrator_can_enter": None, **fields}
+        """The rules the answers so far fail: the risk level's, and those of ``fields`` (a rule whose answer
+        is not given is not tested)."""
+        case = {"risk_level": self.answers.get("risk_level"), **fields}
         return workflow.eligibility_problems(self.db, case, documents=False)
 
     def _check_eligibility(self, only: Step | None = None) -> None:
-        """Say which eligibility test fails, and offer to save as declined or go on."""
-        if self.decline_reason is not None or self.answers.get("risk_level") is None:
+        """Say which eligibility rule fails, and offer to save as declined or go on."""
+        if self.decline_reason is not None:
             return
         risk = self._problems()
         for step in [only] if only else [s for s in self.steps if s.decline_code]:
@@ -475,6 +491,8 @@ class ReferralWizard:
             return "yes" if value else "no"
         if step.kind == "select":
             return codes.label(self.db, step.list_name, value)
+        if isinstance(value, dt.time):
+            return parse.format_time(value)
         if hasattr(value, "isoformat"):
             return parse.format_date(value)
         return str(value)

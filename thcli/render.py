@@ -103,6 +103,16 @@ def yes_no(value: Any, row: dict | None = None) -> str:
     return "yes" if value else "no"
 
 
+def hours_text(hours_late: int) -> str:
+    """How far a moment counted in hours is: ``in 31 hours``, ``5 hours late`` (in days from 72 hours on)."""
+    late = hours_late >= 0
+    hours = hours_late if late else -hours_late
+    if late and hours == 0:
+        return "less than an hour late"
+    amount = f"{hours // 24} days" if hours >= 72 else f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{amount} late" if late else f"in {amount}"
+
+
 def table(rows: Sequence[dict], columns: Sequence[Column], *, title: str | None = None,
           caption: str | None = None) -> Table:
     # A light frame: lists are read in narrow terminals, so the columns get the width.

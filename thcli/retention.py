@@ -53,13 +53,15 @@ CLEARED: dict[str, tuple[str, ...]] = {
         "referrer_phone", "referrer_email", "support_worker", "children_ages", "pregnant",
         "landlord_name", "landlord_email", "landlord_phone", "chooses_to_stay",
         "perpetrator_lives_there", "perpetrator_can_enter", "dash_score", "next_due_on", "next_due_what",
+        "received_at", "next_due_at",
     ),
     "consents": (),
     "events": ("detail",),
     "surveys": ("surveyor", "notes"),
     "measure_lines": ("location", "over_cap_reason"),
-    "followups": ("note",),
+    "followups": ("note", "early_reason"),
     "letters": ("path", "sha256", "override_reason", "made_in"),
+    "eligibility_overrides": ("reason",),
 }
 #: Dates and moments kept to their month (the first of it).
 BY_MONTH: dict[str, tuple[str, ...]] = {
@@ -71,6 +73,7 @@ BY_MONTH: dict[str, tuple[str, ...]] = {
     "measure_lines": ("approved_on", "ordered_on", "fitted_on", "removed_on"),
     "followups": ("done_on", "at"),
     "letters": ("made_at",),
+    "eligibility_overrides": ("at",),
 }
 #: Columns kept as they are: codes, counts, money, links, and the coordinators' names.
 KEPT: dict[str, tuple[str, ...]] = {
@@ -79,12 +82,13 @@ KEPT: dict[str, tuple[str, ...]] = {
               "landlord_permission", "reason", "legal_hold", "anonymised_on", "updated_at"),
     "consents": ("id", "case_id", "scope", "given_by", "withdrawn_by"),
     "events": ("id", "case_id", "kind", "by"),
-    "surveys": ("id", "case_id"),
+    "surveys": ("id", "case_id", "assessor"),
     "measure_lines": ("id", "case_id", "line", "survey_id", "code", "quantity", "unit_cost_pence",
                       "estimated_cost_pence", "kind", "removable", "status", "fund_id", "declined_reason",
                       "contractor", "actual_cost_pence", "stock_holder"),
     "followups": ("id", "case_id", "outcome", "by"),
     "letters": ("id", "case_id", "kind", "recipient", "made_by"),
+    "eligibility_overrides": ("id", "case_id", "rule", "step", "by"),
 }
 #: Rows of these tables are deleted with the case's personal data.
 DELETED_WITH_CASE = ("contacts", "perpetrators", "subject_access_files")

@@ -89,6 +89,17 @@ def _parse_text(text: str) -> str:
     return parse.text(text, max_len=500)
 
 
+def _parse_list_or_all(text: str) -> list[str] | None:
+    """``all`` (None: every code of the list, those added later too), or codes separated by commas."""
+    if text.strip().lower() == "all":
+        return None
+    return _parse_list(text)
+
+
+def _parse_documents(text: str) -> list[str]:
+    return [] if text.strip().lower() == "none" else _parse_list(text)
+
+
 def _parse_bool(text: str) -> bool:
     return parse.yes_no(text)
 
@@ -103,29 +114,42 @@ class Setting:
     code_list: str | None = None
     #: hidden settings are kept by thcli itself and not shown or set by users
     hidden: bool = False
+    #: whole numbers: the smallest and largest value that makes sense, and why the smallest
+    minimum: int = 0
+    maximum: int = 1000
+    why_minimum: str = ""
 
 
 SETTINGS: dict[str, Setting] = {
     s.key: s
     for s in [
-        Setting("scheme_name", "text", "Sanctuary Scheme", "the scheme's name, as on letters"),
+        Setting("scheme_name", "label", "Sanctuary Scheme", "the scheme's name, as on letters"),
         Setting("scheme_code", "code", "scheme", "the scheme's code in county exports"),
         Setting("ref_prefix", "prefix", "TH", "case references are PREFIX-YYYY-NNNN"),
         Setting("scheme_address", "text", "", "the scheme's postal address, lines separated by commas"),
         Setting("scheme_phone", "phone", "", "the scheme's telephone number, as on letters"),
         Setting("scheme_email", "email", "", "the scheme's email address, as on letters"),
         Setting("surveyor_address", "text", "",
-                "where survey requests go (the police Crime Reduction Officers' office)"),
+                "where survey requests to the police go, when the assessor has no address of its own "
+                "(`thcli codes edit assessor police_cro --address ...`)"),
+        Setting("default_assessor", "code", "police_cro",
+                "who assesses a home when `survey request` names no --assessor (`thcli codes list assessor`)",
+                code_list="assessor"),
+        Setting("eligible_routes", "list_or_all", "all",
+                "referral routes the scheme accepts (all, or route codes, e.g. self,marac,idva)", code_list="route"),
+        Setting("marac_required", "bool", "no", "yes when the scheme helps only cases heard at MARAC"),
         Setting("eligible_risks", "list", "standard,medium,high",
                 "risk levels the scheme helps (e.g. high for MARAC-only schemes)", code_list="risk"),
-        Setting("required_documents", "list", "",
-                "documents needed before a survey is requested: dash, referral_form", code_list=None),
+        Setting("eligible_tenures", "list_or_all", "all",
+                "tenures of the homes the scheme helps (all, or tenure codes)", code_list="tenure"),
+        Setting("required_documents", "documents", "",
+                "documents needed before a survey, approval, order or issue: dash, referral_form (or none)"),
         Setting("works_offered", "bool", "yes", "no for equipment-only schemes (works measures cannot be approved)"),
         Setting("household_cap", "money", "0",
                 "most a scheme spends on one household without an over-cap reason (0: no cap)"),
         Setting("contribution_cap", "money", "0",
                 "most a scheme contributes towards works per household, as East Lindsey's £200 (0: no rule)"),
-        Setting("protective_marking", "text", "OFFICIAL-SENSITIVE", "marking on letters to professionals"),
+        Setting("protective_marking", "label", "OFFICIAL-SENSITIVE", "marking on letters to professionals"),
         Setting("target_first_contact", "duration", "1 working day", "first contact with the survivor after referral"),
         Setting("target_survey", "duration", "5 working days", "survey done after referral"),
         Setting("target_fitted", "duration", "10 working days",
@@ -135,7 +159,8 @@ SETTINGS: dict[str, Setting] = {
                 "measures fitted after referral for emergency cases (same-day lock change)"),
         Setting("target_landlord", "duration", "10 working days", "landlord's answer after permission is requested"),
         Setting("followup_months", "int_list", "3,6", "follow-ups after fitting, in months"),
-        Setting("equipment_review_months", "int", "12", "months after fitting when removable equipment is reviewed"),
+        Setting("equipment_review_months", "int", "12", "months after fitting when removable equipment is reviewed",
+                minimum=1, maximum=120, why_minimum="a review is some months after fitting"),
         Setting("reorder_level", "int", "2", "stock at or below this quantity is flagged for reordering"),
         Setting("screened_words", "words", "",
                 "words (or phrases) the scheme adds to those that no landlord, contractor or surveyor may read "
@@ -143,15 +168,24 @@ SETTINGS: dict[str, Setting] = {
         Setting("moved_reasons", "list", "moved_away,rehoused,moved_on",
                 "reasons for ending a case that mean the client has moved: the address stops being current and "
                 "no letter goes there"),
-        Setting("suppression_threshold", "int", "5", "counts below this are suppressed in the county summary"),
-        Setting("retention_case_years", "int", "6", "years closed cases are kept after closing"),
-        Setting("retention_finance_years", "int", "7", "years finance records are kept (6 + 1)"),
+        Setting("suppression_threshold", "int", "5", "counts below this are suppressed in the county summary",
+                minimum=2, maximum=100, why_minimum="below 2 nothing would be suppressed"),
+        Setting("retention_case_years", "int", "6", "years closed cases are kept after closing",
+                minimum=1, maximum=100, why_minimum="a case is kept at least a year after it ends"),
+        Setting("retention_finance_years", "int", "7", "years finance records are kept (6 + 1)",
+                minimum=6, maximum=100,
+                why_minimum="finance records are kept at least 6 years after their financial year"),
         Setting("demo", "bool", "no", "this database was made by `thcli demo`", hidden=True),
+        Setting("due_dates_stale", "bool", "no", "stored due dates are to be worked out again (an upgrade)",
+                hidden=True),
     ]
 }
 
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "text": _parse_text,
+    "label": parse.label,
+    "list_or_all": _parse_list_or_all,
+    "documents": _parse_documents,
     "code": parse.code,
     "prefix": _parse_prefix,
     "phone": parse.phone,
@@ -177,13 +211,15 @@ def setting(key: str) -> Setting:
 def _typed(s: Setting, stored: str) -> Any:
     if s.kind in ("phone", "email", "text") and stored == "":
         return ""
-    if s.kind in ("list", "words") and stored == "":
+    if s.kind in ("list", "words", "documents") and stored == "":
         return []
     return _PARSERS[s.kind](stored)
 
 
 def _stored(s: Setting, value: Any) -> str:
-    if s.kind in ("list", "words"):
+    if s.kind == "list_or_all":
+        return "all" if value is None else ",".join(value)
+    if s.kind in ("list", "words", "documents"):
         return ",".join(value)
     if s.kind == "int_list":
         return ",".join(str(v) for v in value)
@@ -207,21 +243,30 @@ def get(db: Database, key: str) -> Any:
 def parse_value(db: Database | None, key: str, text: str) -> Any:
     """Parse a value for ``key`` as typed by a user (BadInput when wrong).
 
-    Without a database (the scheme's identity, checked before one exists) a
-    value is parsed only: no code list is looked up.
+    Every setting is checked for a value that makes sense, not only one of
+    the right type: no empty list of eligible risks, no retention of 0
+    years, follow-ups in order, a time target of at least 1... Without a
+    database (the scheme's identity, checked before one exists) a value is
+    parsed only: no code list is looked up.
     """
     s = setting(key)
     if s.hidden:
         raise NotFound(f"there is no setting {key!r}")
     if s.kind in ("phone", "email") and text.strip() == "":
         return ""
-    value = _PARSERS[s.kind](text)
-    if s.key == "required_documents":
-        unknown = [item for item in value if item not in ("dash", "referral_form")]
-        if unknown:
-            raise BadInput(f"{', '.join(unknown)}: required documents can be dash and referral_form")
-    if db is None:
-        return value
+    try:
+        value = _PARSERS[s.kind](text)
+        _check(s, value, text)
+        if db is not None:
+            _check_codes(db, s, value)
+    except BadInput as error:
+        if error.option or error.message.startswith(s.key):
+            raise
+        raise error.for_option(s.key) from None
+    return value
+
+
+def _check_codes(db: Database, s: Setting, value: Any) -> None:
     if s.key == "moved_reasons":
         lists = sorted(set(codes.REASON_LISTS.values()))
         for item in value:
@@ -229,9 +274,38 @@ def parse_value(db: Database | None, key: str, text: str) -> Any:
                 raise BadInput(f"{item!r} is not a reason for ending a case: use codes of "
                                f"{', '.join(lists)} (see `thcli codes list outcome_reason`)")
     if s.code_list:
-        for item in value:
+        for item in ([value] if isinstance(value, str) else value or []):
             codes.require(db, s.code_list, item)
-    return value
+
+
+def _check(s: Setting, value: Any, text: str) -> None:
+    """The rules a setting's value meets beyond its type (BadInput saying what would make sense)."""
+    if s.kind == "int" and not s.minimum <= value <= s.maximum:
+        why = f" ({s.why_minimum})" if s.why_minimum and value < s.minimum else ""
+        raise BadInput(f"{s.key} is a whole number from {s.minimum} to {s.maximum}, not {value}{why}")
+    if s.kind == "duration" and value.amount < 1:
+        raise BadInput(f"{s.key} of {value} would be due at once: give at least 1, e.g. '1 working day' or "
+                       "'4 hours'")
+    if s.kind == "int_list" and list(value) != sorted(set(value)):
+        raise BadInput(f"{text.strip()!r}: give the months in order, each once, e.g. 3,6")
+    if s.kind in ("list", "list_or_all") and value is not None and len(value) != len(set(value)):
+        raise BadInput(f"{text.strip()!r}: give each code once")
+    if s.kind in ("list", "list_or_all") and value == [] and s.key != "moved_reasons":
+        every = " (or all)" if s.kind == "list_or_all" else ""
+        raise BadInput(f"{s.key} cannot be empty: give at least one {s.code_list} code{every}, e.g. "
+                       f"{_EXAMPLES.get(s.key, 'high')}")
+    if s.kind == "documents":
+        unknown = [item for item in value if item not in DOCUMENTS]
+        if unknown:
+            raise BadInput(f"{', '.join(unknown)}: required documents can be dash and referral_form (or none)")
+        if len(value) != len(set(value)):
+            raise BadInput(f"{text.strip()!r}: give each document once")
+
+
+#: An example value for a list setting that cannot be empty.
+_EXAMPLES = {"eligible_risks": "high", "eligible_routes": "self,marac,idva", "eligible_tenures": "owner,council"}
+#: The documents a scheme can require before a case goes on (setting required_documents).
+DOCUMENTS = {"dash": "the DASH risk assessment", "referral_form": "the scheme's referral form"}
 
 
 def put(db: Database, key: str, value: Any) -> None:
@@ -247,7 +321,9 @@ def put(db: Database, key: str, value: Any) -> None:
 def display(s: Setting, value: Any) -> str:
     if s.kind == "money":
         return parse.format_money(value)
-    if s.kind in ("list", "int_list", "words"):
+    if s.kind == "list_or_all":
+        return "all" if value is None else ", ".join(value)
+    if s.kind in ("list", "int_list", "words", "documents"):
         return ", ".join(str(v) for v in value) or "(none)"
     if s.kind == "bool":
         return "yes" if value else "no"
@@ -263,6 +339,8 @@ def all_settings(db: Database) -> list[dict]:
         value = get(db, s.key)
         if isinstance(value, Duration):
             json_value: Any = str(value)
+        elif s.kind == "list_or_all" and value is None:
+            json_value = "all"
         else:
             json_value = value
         out.append({"key": s.key, "value": json_value, "display": display(s, value), "help": s.help})

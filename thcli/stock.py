@@ -7,18 +7,22 @@ not covered by what the holder has is refused, inside the same write
 transaction that would record it.
 
 Issuing counts as fitted for the case's measure line: the lowest-numbered
-recommended or approved line of that item (a line approved against a fund
-gets its commitment back: the stock was paid for when it was bought). With no
-such line (an IDVA handing over a personal alarm at first contact, before any
-survey) a new line is added for the quantity issued. Stock items are
-equipment from the measures catalogue; holders are the ``stock_holder`` list.
+recommended, approved or ordered line of that item (a line approved or
+ordered against a fund gets its commitment back: the stock was paid for when
+it was bought), so that an alarm ordered and then handed over from stock is
+one line, not two. With no such line (an IDVA handing over a personal alarm
+at first contact, before any survey) a new line is added for the quantity
+issued. Stock items are equipment from the measures catalogue; holders are
+the ``stock_holder`` list. Issuing follows the scheme's eligibility rules
+(eligibility.py: a MARAC-only scheme's alarms go to MARAC cases), unless
+overridden with a reason.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from thcli import audit, budget, clock, codes, measures, parse, settings, targets
+from thcli import audit, budget, clock, codes, eligibility, measures, parse, settings, targets
 from thcli.cases import case_row, event
 from thcli.db import Database, write
 from thcli.errors import BadInput, NotAllowed
@@ -104,7 +108,7 @@ def _choose_holder(db: Database, item: str, quantity: int, holder: str | None) -
 
 
 def issue(db: Database, ref: str, item: str, *, by: str, holder: str | None = None, quantity: int | None = None,
-          on: dt.date | None = None) -> dict:
+          on: dt.date | None = None, override: str | None = None) -> dict:
     """Issue equipment from a holder's stock to a case (``stock issue``): that line counts as fitted.
 
     Returns the line (as ``measures list`` shows it), the holder, what they
@@ -122,9 +126,10 @@ def issue(db: Database, ref: str, item: str, *, by: str, holder: str | None = No
                              f"open and not yet fitted ({', '.join(ISSUING)})")
         if on < dt.date.fromisoformat(case["received_on"]):
             raise BadInput(f"{parse.format_date(on)} is before the referral was received", "--date")
+        eligibility.enforce(db, case, "issue", by=by, override=override)
         line = db.conn.execute(
-            "SELECT * FROM measure_lines WHERE case_id = ? AND code = ? AND status IN ('recommended', 'approved') "
-            "ORDER BY line LIMIT 1", [case["id"], item])
+            "SELECT * FROM measure_lines WHERE case_id = ? AND code = ? "
+            "AND status IN ('recommended', 'approved', 'ordered') ORDER BY line LIMIT 1", [case["id"], item])
         names = [d[0] for d in line.description]
         values = line.fetchone()
         line = dict(zip(names, values, strict=True)) if values else None
@@ -148,7 +153,7 @@ def issue(db: Database, ref: str, item: str, *, by: str, holder: str | None = No
             }).last_pk
         else:
             number, line_id = line["line"], line["id"]
-            if line["status"] == "approved":
+            if line["status"] in ("approved", "ordered"):
                 budget.release_line(db, line, by=by, on=on, memo=f"line {number} issued from stock ({chosen})")
         # Issued from stock, the line charges no fund (an approved one had its commitment given back).
         db["measure_lines"].update(line_id, {"status": "fitted", "fitted_on": on.isoformat(), "stock_holder": chosen,

@@ -5,13 +5,19 @@
     any open status <-> on_hold                             (back to where it was)
 
 Rules, each with a message that says how to put it right:
-- a survey cannot be requested without consent to share with the police, nor
-  while an eligibility test fails or a required document is missing;
+- a survey cannot be requested without consent to share with whoever does it
+  (the police for a Crime Reduction Officer, the contractor for a contractor's
+  surveyor, nobody new for the scheme's own assessor: :func:`require_survey_consent`),
+  nor while one of the scheme's eligibility rules fails (eligibility.py), unless
+  the rule is overridden with a reason;
 - works cannot start without consent to share with the contractor, without
   landlord permission granted for a rented home, nor before a measure is
   approved (funding committed);
 - declining, withdrawing, no contact and closing need a reason code;
 - closing as ``completed`` needs every follow-up done (setting followup_months);
+- a case whose survey recommended nothing, or whose every line was declined,
+  closes from approval or works (no dead end), with an outcome that does not
+  claim a fitting (``no_measures_needed``, ``no_measures_fitted``...);
 - ending a case with a reason that means the client has moved (setting
   ``moved_reasons``: moved_away, rehoused, moved_on) marks the case's address
   as no longer current, so that no letter goes to a home the client has left;
@@ -25,7 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from thcli import audit, clock, codes, settings, targets
+from thcli import audit, clock, codes, eligibility, settings, targets
 from thcli.cases import case_row, consent_state, event, is_rented
 from thcli.codes import REASON_LISTS
 from thcli.db import Database, write
@@ -45,8 +51,9 @@ FORWARD = {
     "new": ("triage",),
     "triage": ("survey",),
     "survey": ("approval",),
-    "approval": ("works",),
-    "works": ("fitted",),
+    # Closing from approval or works: nothing was fitted (nothing recommended, or every line declined).
+    "approval": ("works", "closed"),
+    "works": ("fitted", "closed"),
     "fitted": ("follow_up", "closed"),
     "follow_up": ("closed",),
     # A client who withdrew or could not be reached may come back.
@@ -69,31 +76,52 @@ def allowed_moves(status: str, status_before_hold: str | None = None) -> list[st
 
 
 def eligibility_problems(db: Database, case: dict, *, documents: bool = True) -> list[str]:
-    """The scheme's eligibility tests the case fails, in words (empty: eligible).
+    """The scheme's eligibility rules the case fails, in words (empty: eligible); see eligibility.problems for
+    what ``case`` holds. A stored case (with an ``id``) leaves out the rules overridden on it."""
+    if "id" in case:
+        return [p.text for p in eligibility.outstanding(db, case)]
+    return [p.text for p in eligibility.problems(db, case, documents=documents)]
 
-    ``case`` needs risk_level, chooses_to_stay, perpetrator_lives_there,
-    perpetrator_can_enter, dash_date and referral_form.
+
+#: The consent a survey needs, by the kind of assessor: to share with the party that does it.
+ASSESSOR_CONSENT = {"police": "police", "contractor": "contractor", "scheme": None}
+
+
+def assessor(db: Database, code: str | None = None, *, option: str = "--assessor") -> dict:
+    """An assessor (code, label, kind, address, email, phone): ``code``, or the scheme's default_assessor.
+
+    BadInput naming ``option`` for a code that is not in the list (or is retired).
     """
-    problems = []
-    eligible = settings.get(db, "eligible_risks")
-    if eligible and case["risk_level"] not in eligible:
-        problems.append(
-            f"risk level {case['risk_level']} is not one this scheme helps "
-            f"(setting eligible_risks: {', '.join(eligible)})"
+    chosen = code or settings.get(db, "default_assessor")
+    try:
+        codes.require(db, "assessor", chosen)
+    except BadInput as error:
+        raise (error.for_option(option) if code else error.for_option("setting default_assessor")) from None
+    return next(row for row in codes.list_codes(db, "assessor") if row["code"] == chosen)
+
+
+def require_survey_consent(db: Database, case: dict, who: dict) -> None:
+    """The consent a survey by ``who`` needs: to share with the police for a police Crime Reduction Officer,
+    with the contractor for a contractor's surveyor, none for the scheme's own assessor."""
+    scope = ASSESSOR_CONSENT.get(who["kind"], "police")
+    ref = case["ref"]
+    if scope is None or consent_state(db, case["id"])[scope]:
+        return
+    if scope == "police":
+        raise NotAllowed(
+            f"{ref}: there is no consent to share with the police, so no survey can be "
+            f"requested. Record it with `thcli referral consent {ref} --scope police`."
         )
-    if case.get("chooses_to_stay") in (0, False):
-        problems.append("the client does not choose to stay in the home")
-    if case.get("perpetrator_lives_there") in (1, True):
-        problems.append("the perpetrator lives at the home")
-    if case.get("perpetrator_can_enter") in (1, True):
-        problems.append("the perpetrator has a right to enter the home")
-    if documents:
-        required = settings.get(db, "required_documents")
-        if "dash" in required and not case.get("dash_date"):
-            problems.append("the DASH risk assessment has not been received (record it with --dash-date)")
-        if "referral_form" in required and not case.get("referral_form"):
-            problems.append("the referral form has not been received (record it with --referral-form)")
-    return problems
+    raise NotAllowed(
+        f"{ref}: there is no consent to share with the contractor, and the survey is by {who['label']} "
+        f"(a contractor's surveyor), so none can be requested. Record it with "
+        f"`thcli referral consent {ref} --scope contractor`, or choose another assessor (--assessor CODE)."
+    )
+
+
+def require_police_consent(db: Database, case: dict) -> None:
+    """A survey by the police needs consent to share with the police (require_survey_consent for any assessor)."""
+    require_survey_consent(db, case, {"kind": "police", "label": "the police"})
 
 
 def require_not_read_only(case: dict) -> None:
@@ -102,14 +130,6 @@ def require_not_read_only(case: dict) -> None:
         raise NotAllowed(
             f"{case['ref']} is {case['status']}: a {case['status']} case is read-only except for notes "
             "(`thcli referral note`)"
-        )
-
-
-def require_police_consent(db: Database, case: dict) -> None:
-    if not consent_state(db, case["id"])["police"]:
-        raise NotAllowed(
-            f"{case['ref']}: there is no consent to share with the police, so no survey can be "
-            f"requested. Record it with `thcli referral consent {case['ref']} --scope police`."
         )
 
 
@@ -136,16 +156,12 @@ def require_works_allowed(db: Database, case: dict) -> None:
         )
 
 
-def _require_move_rules(db: Database, case: dict, to: str, reason: str | None = None) -> None:
+def _require_move_rules(db: Database, case: dict, to: str, reason: str | None = None, *, by: str = "",
+                        override: str | None = None) -> None:
     ref = case["ref"]
     if to == "survey":
-        require_police_consent(db, case)
-        problems = eligibility_problems(db, case)
-        if problems:
-            raise NotAllowed(
-                f"{ref} is not eligible: {'; '.join(problems)}. Put it right with "
-                f"`thcli referral edit`, or decline it with `thcli referral move {ref} declined --reason CODE`."
-            )
+        require_survey_consent(db, case, assessor(db))
+        eligibility.enforce(db, case, "survey", by=by, override=override)
     elif to == "approval":
         surveyed = db.conn.execute(
             "SELECT count(*) FROM surveys WHERE case_id = ? AND surveyed_on IS NOT NULL", [case["id"]]
@@ -163,6 +179,8 @@ def _require_move_rules(db: Database, case: dict, to: str, reason: str | None = 
                 f"{ref}: no measure has been approved against a fund yet. Approve measures with "
                 f"`thcli measures approve {ref} --fund FUND`."
             )
+    elif to == "closed" and case["status"] in ("approval", "works"):
+        require_nothing_to_fit(db, case, reason)
     elif to == "closed" and reason == "completed":
         months = settings.get(db, "followup_months")
         done = db.conn.execute("SELECT count(*) FROM followups WHERE case_id = ?", [case["id"]]).fetchone()[0]
@@ -190,6 +208,33 @@ def _require_move_rules(db: Database, case: dict, to: str, reason: str | None = 
             )
 
 
+#: Outcomes that say measures were fitted: not for a case closed with nothing fitted.
+FITTED_OUTCOMES = ("completed", "completed_partly")
+
+
+def require_nothing_to_fit(db: Database, case: dict, reason: str | None) -> None:
+    """A case closes from approval or works only once nothing is left to fit (nothing recommended, or every
+    line declined), and with an outcome that does not say measures were fitted."""
+    ref = case["ref"]
+    waiting = [row[0] for row in db.conn.execute(
+        "SELECT line FROM measure_lines WHERE case_id = ? AND status IN ('recommended', 'approved', 'ordered') "
+        "ORDER BY line", [case["id"]])]
+    if waiting:
+        lines = ", ".join(str(n) for n in waiting)
+        raise NotAllowed(
+            f"{ref}: line{'s' if len(waiting) > 1 else ''} {lines} still "
+            f"{'await' if len(waiting) > 1 else 'awaits'} a decision, so it cannot be closed yet: fit "
+            f"{'them' if len(waiting) > 1 else 'it'}, or decline {'them' if len(waiting) > 1 else 'it'} with "
+            f"`thcli measures decline {ref} {' '.join(str(n) for n in waiting)} --reason CODE`."
+        )
+    if reason in FITTED_OUTCOMES:
+        raise NotAllowed(
+            f"{ref}: no measure was fitted, so it cannot be closed as {reason}: close it as no_measures_fitted "
+            "(every recommendation declined), no_measures_needed (the survey recommended none) or another "
+            "outcome (`thcli codes list outcome_reason`)."
+        )
+
+
 def end_address(db: Database, case: dict, *, by: str) -> bool:
     """Mark the case's address as no longer the client's (they have moved); returns whether it was current.
 
@@ -207,7 +252,7 @@ def end_address(db: Database, case: dict, *, by: str) -> bool:
 
 def move(
     db: Database, ref: str, to: str, *, by: str, reason: str | None = None,
-    note: str | None = None, on: dt.date | None = None, rules: bool = True,
+    note: str | None = None, on: dt.date | None = None, rules: bool = True, override: str | None = None,
 ) -> dict:
     """Move a case to another status, enforcing the lifecycle and its rules.
 
@@ -217,6 +262,8 @@ def move(
     last line fitted, a follow-up): the domain function that recorded it has
     checked that action's own rules (measures.py, stock.py, followups.py), so
     the manual move's checks are not repeated; the path itself still applies.
+    ``override`` goes ahead past the scheme's eligibility rules (moving to
+    survey), recording the reason (eligibility.enforce).
     """
     if to not in STATUSES:
         raise BadInput(f"{to!r} is not a status: use one of {', '.join(STATUSES)}")
@@ -259,8 +306,11 @@ def move(
                 raise error.for_option("--reason") from None
         elif reason:
             raise BadInput(f"--reason is only for {', '.join(REASON_LISTS)}", "--reason")
+        if override is not None and to != "survey":
+            raise BadInput("it is for moving a case to survey past one of the scheme's eligibility rules",
+                           "--override")
         if rules and (current != "on_hold" or to in EXITS):
-            _require_move_rules(db, case, to, reason)
+            _require_move_rules(db, case, to, reason, by=by, override=override)
         changes: dict = {"status": to, "updated_at": clock.now_iso()}
         if to == "on_hold":
             changes["status_before_hold"] = current

@@ -34,6 +34,9 @@ CREATE INDEX clients_name_key ON clients (name_key);
 -- index consents_case
 CREATE INDEX consents_case ON consents (case_id, scope);
 
+-- index eligibility_overrides_case
+CREATE INDEX eligibility_overrides_case ON eligibility_overrides (case_id, rule);
+
 -- index events_case
 CREATE INDEX events_case ON events (case_id, id);
 
@@ -91,6 +94,17 @@ CREATE TABLE addresses (
     recorded_at     TEXT NOT NULL,
     ended_at        TEXT
 );
+
+-- table assessor_details
+CREATE TABLE assessor_details (
+        list    TEXT NOT NULL DEFAULT 'assessor' CHECK (list = 'assessor'),
+        code    TEXT NOT NULL PRIMARY KEY,
+        kind    TEXT NOT NULL CHECK (kind IN ('police', 'scheme', 'contractor')),
+        address TEXT,
+        email   TEXT,
+        phone   TEXT,
+        FOREIGN KEY (list, code) REFERENCES codes (list, code)
+    );
 
 -- table audit
 CREATE TABLE audit (
@@ -164,7 +178,7 @@ CREATE TABLE cases (
     anonymised_on          TEXT,
     created_at             TEXT NOT NULL,
     updated_at             TEXT NOT NULL
-);
+, received_at TEXT, next_due_at TEXT);
 
 -- table clients
 CREATE TABLE clients (
@@ -234,6 +248,17 @@ CREATE TABLE contractor_details (
     FOREIGN KEY (list, code) REFERENCES codes (list, code)
 );
 
+-- table eligibility_overrides
+CREATE TABLE eligibility_overrides (
+        id      INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases (id),
+        rule    TEXT NOT NULL,
+        step    TEXT NOT NULL,
+        reason  TEXT,
+        at      TEXT NOT NULL,
+        by      TEXT NOT NULL
+    );
+
 -- table events
 CREATE TABLE events (
     id      INTEGER PRIMARY KEY,
@@ -253,7 +278,7 @@ CREATE TABLE followups (
     note     TEXT,
     by       TEXT NOT NULL,
     at       TEXT NOT NULL
-);
+, early_reason TEXT);
 
 -- table funds
 CREATE TABLE funds (
@@ -413,7 +438,7 @@ CREATE TABLE surveys (
     surveyed_on  TEXT,
     notes        TEXT,
     created_at   TEXT NOT NULL
-);
+, assessor TEXT);
 
 -- trigger audit_no_delete
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit

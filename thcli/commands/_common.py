@@ -170,6 +170,12 @@ def _date(text: str) -> dt.date:
     return parse.date(text)
 
 
+def _moment(text: str):
+    from thcli import parse
+
+    return parse.moment(text)
+
+
 def _money(text: str) -> int:
     from thcli import parse
 
@@ -259,6 +265,7 @@ def _year(text: str) -> str:
 
 
 parse_date = _wrap(_date)
+parse_moment = _wrap(_moment)
 parse_money = _wrap(_money)
 parse_positive_money = _wrap(_positive_money)
 parse_postcode = _wrap(_postcode)
@@ -283,6 +290,10 @@ NoteOption = Annotated[str | None, typer.Option("--note", parser=parse_text, met
 CaseOption = Annotated[str | None, typer.Option("--ref", metavar="REF", parser=parse_reference,
                                                 help="Only this case.")]
 YesOption = Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")]
+OverrideOption = Annotated[str | None, typer.Option(
+    "--override", parser=parse_text, metavar="REASON",
+    help="Go ahead although one of the scheme's eligibility rules says no (the reason is recorded on the case, "
+         "and the audit log records which rule).")]
 OverspendOption = Annotated[str | None, typer.Option("--allow-overspend", parser=parse_text, metavar="REASON",
                                                      help="Go ahead although the fund goes below zero (recorded).")]
 # The period of `export` and `report summary`.
@@ -294,6 +305,14 @@ QuarterOption = Annotated[str | None, typer.Option(
     "--quarter", metavar="YYYYQN", help="A calendar quarter: 2026Q3 is July to September 2026.", show_default=False)]
 YearOption = Annotated[str | None, typer.Option(
     "--year", metavar="YYYY/YY", help="A financial year: 2026/27 is April 2026 to March 2027.", show_default=False)]
+
+
+def next_due(what: str, on: str, at: str | None = None) -> str:
+    """``Next due: survey by 04/12/2026.``, with the time when the target is in hours."""
+    from thcli import parse
+
+    when = parse.format_date(on) + (f" {parse.format_time(at)}" if at else "")
+    return f"Next due: {what} by {when}."
 
 
 def out(text: str = "") -> None:

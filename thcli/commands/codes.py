@@ -57,6 +57,8 @@ def list_(
     elif list_name == "contractor":
         columns += [render.Column("in_house", "In-house", render.yes_no), render.Column("phone", "Phone"),
                     render.Column("email", "Email")]
+    elif list_name == "assessor":
+        columns += [render.Column("kind", "Kind"), render.Column("phone", "Phone"), render.Column("email", "Email")]
     elif list_name in codes.COUNTY_CODES:
         columns.append(render.Column("county_code", "County code"))
     columns.append(render.Column("retired", "Retired", lambda v, r: "retired" if v else ""))
@@ -72,17 +74,19 @@ Category = Annotated[str | None, typer.Option("--category", parser=parse_name, m
                                               help="Measures: category (locks, alarms...).")]
 Kind = Annotated[str | None, typer.Option("--kind", metavar="KIND",
                                           help="Measures: equipment or works. Contractors: external or in_house "
-                                               "(the council's own team).")]
+                                               "(the council's own team). Assessors: police, scheme (the "
+                                               "scheme's own) or contractor (a contractor's surveyor).")]
 Removable = Annotated[bool | None, typer.Option("--removable/--permanent",
                                                 help="Measures: removable equipment or permanent.")]
 Cost = Annotated[int | None, typer.Option("--cost", parser=parse_money, metavar="MONEY",
                                           help="Measures: default unit cost, e.g. £45.00.")]
 Address = Annotated[str | None, typer.Option("--address", parser=parse_text, metavar="TEXT",
-                                             help="Contractors: postal address for works orders.")]
+                                             help="Contractors and assessors: postal address for works "
+                                                  "orders and survey requests.")]
 Email = Annotated[str | None, typer.Option("--email", parser=parse_email, metavar="EMAIL",
-                                           help="Contractors: email.")]
+                                           help="Contractors and assessors: email.")]
 Phone = Annotated[str | None, typer.Option("--phone", parser=parse_phone, metavar="PHONE",
-                                           help="Contractors: phone.")]
+                                           help="Contractors and assessors: phone.")]
 Code = Annotated[str, typer.Argument(help="Lower-case letters, digits and _.", parser=parse_code, metavar="CODE")]
 
 

@@ -17,14 +17,30 @@ def _emergency(value: str, row: dict):
     return Text("emergency", style="bold") if row["emergency"] else value
 
 
-def _late(days: int):
+def _late(days: int, row: dict | None = None):
     from rich.text import Text
 
+    if row and row.get("hours_late") is not None:
+        from thcli import render
+
+        hours = row["hours_late"]
+        return Text(render.hours_text(hours), style="bold red" if hours >= 0 else "bold yellow")
     if days > 0:
         return Text(f"{days} day{'s' if days != 1 else ''} late", style="bold red")
     if days == 0:
         return Text("today", style="bold yellow")
     return f"in {-days} day{'s' if days != -1 else ''}"
+
+
+def _overdue(row: dict) -> bool:
+    """Past its date, or (a target in hours) past its moment."""
+    return row["days_late"] > 0 or (row["hours_late"] is not None and row["hours_late"] >= 0)
+
+
+def _due_when(value: str, row: dict) -> str:
+    from thcli import parse
+
+    return parse.format_date(value) + (f" {parse.format_time(row['due_at'])}" if row.get("due_at") else "")
 
 
 @app.command()
@@ -43,8 +59,10 @@ def due(
     """Everything that needs doing, most urgent first: overdue (in red, with how late), today, then soon.
 
     First contact, survey, landlord permission, works past their target,
-    follow-ups, closing, and removable equipment due for review. In JSON,
-    days_late is negative for what is not due yet.
+    follow-ups, closing, and removable equipment due for review. A target in
+    hours (48 hours from the referral) shows the hours left, or how late. In
+    JSON, days_late is negative for what is not due yet; due_at and
+    hours_late are given for a target in hours.
 
     Example: thcli due --within 10
     """
@@ -59,20 +77,20 @@ def due(
                       filters={"within": within, "district": district, "limit": limit if chosen == "table" else None})
     if chosen != "table":
         render.emit(rows, fmt, [], csv_columns=["ref", "what", "due_on", "days_late", "status", "district",
-                                                "risk_level", "emergency"])
+                                                "risk_level", "emergency", "due_at", "hours_late"])
         return
     if not rows:
         render.console.print("Nothing is due." if within == 0 else f"Nothing is due within {within} working days.")
         return
-    overdue = sum(1 for r in rows if r["days_late"] > 0)
-    today = sum(1 for r in rows if r["days_late"] == 0)
+    overdue = sum(1 for r in rows if _overdue(r))
+    today = sum(1 for r in rows if r["days_late"] == 0 and not _overdue(r))
     caption = f"{overdue} overdue, {today} due today, {len(rows) - overdue - today} due within {within} working days"
     if len(shown) < len(rows):
         caption += f"; showing the {len(shown)} most urgent (use --limit 0 for all)"
     columns = [
         render.Column("ref", "Ref", style="bold", no_wrap=True),
-        render.Column("due_on", "Due", render.uk_date, no_wrap=True),
-        render.Column("days_late", "", lambda v, r: _late(v), no_wrap=True),
+        render.Column("due_on", "Due", _due_when, no_wrap=True),
+        render.Column("days_late", "", lambda v, r: _late(v, r), no_wrap=True),
         render.Column("what", "What", no_wrap=True),
         render.Column("status", "Status", no_wrap=True),
         render.Column("district", "District"),
@@ -80,7 +98,7 @@ def due(
     ]
     table = render.table(shown, columns, title="Due")
     for row, shown_row in zip(table.rows, shown, strict=True):
-        if shown_row["days_late"] > 0:
+        if _overdue(shown_row):
             row.style = "red"
     render.console.print(table)
     render.console.print(caption, soft_wrap=True)

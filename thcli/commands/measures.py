@@ -10,8 +10,10 @@ import typer
 from thcli.commands._common import (
     FormatOption,
     OnDate,
+    OverrideOption,
     OverspendOption,
     Ref,
+    next_due,
     out,
     parse_code,
     parse_date,
@@ -97,8 +99,12 @@ def approve(
     = None,
     allow_overspend: OverspendOption = None,
     on: OnDate = None,
+    override: OverrideOption = None,
 ) -> None:
     """Approve recommended lines against a fund (their estimate is committed).
+
+    The scheme's eligibility rules apply (an equipment-only scheme approves
+    no works measure), unless overridden with a reason.
 
     Example: thcli measures approve TH-2026-0042 1 2 --fund opcc_2026_27
     """
@@ -107,7 +113,7 @@ def approve(
     s = session(ctx)
     db = s.open()
     done = measures.approve(db, ref, lines or [], fund=fund, on=on, over_cap_reason=over_cap_reason,
-                            allow_overspend=allow_overspend, by=s.user)
+                            allow_overspend=allow_overspend, override=override, by=s.user)
     out(_said("approved", ref.strip().upper(), done) + f" against {done[0]['fund']}.")
 
 
@@ -140,11 +146,13 @@ def order(
                                             help="Who fits them (`thcli codes list contractor`).")],
     lines: Lines = None,
     on: OnDate = None,
+    override: OverrideOption = None,
 ) -> None:
     """Order approved lines from a contractor (or the in-house team); the case moves to works.
 
-    Works on a rented home need the landlord's permission granted, and every
-    order needs consent to share with the contractor.
+    Works on a rented home need the landlord's permission granted, every
+    order needs consent to share with the contractor, and the scheme's
+    eligibility rules apply (unless overridden with a reason).
 
     Example: thcli measures order TH-2026-0042 --contractor in_house
     """
@@ -152,7 +160,7 @@ def order(
 
     s = session(ctx)
     db = s.open()
-    done = measures.order(db, ref, lines or [], contractor=contractor, on=on, by=s.user)
+    done = measures.order(db, ref, lines or [], contractor=contractor, on=on, override=override, by=s.user)
     out(_said("ordered", ref.strip().upper(), done) + f" from {contractor}.")
     _status_after(db, ref)
 
@@ -227,7 +235,6 @@ def where(
 
 
 def _status_after(db: Database, ref: str, moved_to: str | None = None) -> None:
-    from thcli import parse
     from thcli.cases import case_row
 
     case = case_row(db, ref)
@@ -236,4 +243,4 @@ def _status_after(db: Database, ref: str, moved_to: str | None = None) -> None:
     else:
         out(f"{case['ref']} is {case['status']}.")
     if case["next_due_on"]:
-        out(f"Next due: {case['next_due_what']} by {parse.format_date(case['next_due_on'])}.")
+        out(next_due(case["next_due_what"], case["next_due_on"], case["next_due_at"]))

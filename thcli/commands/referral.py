@@ -11,12 +11,15 @@ from thcli.commands._common import (
     FormatOption,
     NoteOption,
     OnDate,
+    OverrideOption,
     Ref,
+    next_due,
     out,
     parse_code,
     parse_count,
     parse_date,
     parse_email,
+    parse_moment,
     parse_name,
     parse_phone,
     parse_postcode,
@@ -46,8 +49,9 @@ def _opt(*decls: str, help: str, panel: str, parser=None, metavar: str | None = 
 
 
 # Each option is declared once and shared by `add` and `edit`.
-Received = Annotated[dt.date | None, _opt("--received", help="Date received (default today).",
-                                           panel=P_REFERRAL, parser=parse_date, metavar="DATE")]
+Received = Annotated[Any, _opt("--received", help="Date received, with the time when known, e.g. \"01/12/2026 "
+                                                  "16:30\" (default now). Hour targets count from it.",
+                                panel=P_REFERRAL, parser=parse_moment, metavar="DATE [TIME]")]
 Route = Annotated[str | None, _opt("--route", help="How it came in: a route code (self, marac, police...).",
                                     panel=P_REFERRAL, parser=parse_code, metavar="CODE")]
 Risk = Annotated[str | None, _opt("--risk", help="Risk level from the DASH: standard, medium or high.",
@@ -172,8 +176,12 @@ NEVER_NONE = ("emergency", "referral_form", "do_not_disclose", "safe_call", "saf
 
 
 def _fields(values: dict[str, Any]) -> dict[str, Any]:
-    skip = {"ctx", "fmt", "consent", "note", "new_client", "ref"}
-    return {RENAMED.get(k, k): v for k, v in values.items() if k not in skip}
+    skip = {"ctx", "fmt", "consent", "note", "new_client", "ref", "override"}
+    fields = {RENAMED.get(k, k): v for k, v in values.items() if k not in skip}
+    moment = fields.get("received_on")
+    if moment is not None:  # a parse.Moment: the date, and the time when given
+        fields["received_on"], fields["received_time"] = moment.day, moment.time
+    return fields
 
 
 def _given(ctx: typer.Context) -> bool:
@@ -393,6 +401,7 @@ def show(
 def edit(
     ctx: typer.Context,
     ref: Ref,
+    received: Received = None,
     route: Route = None, risk: Risk = None, district: District = None,
     marac: Marac = None, marac_date: MaracDate = None, emergency: Emergency = None,
     dash_date: DashDate = None, dash_score: DashScore = None, referral_form: ReferralForm = None,
@@ -420,7 +429,8 @@ def edit(
     """Change recorded details of a case (only the options given change).
 
     A new address or postcode moves the old address to the client's previous
-    addresses, which never receive a letter.
+    addresses, which never receive a letter. --received corrects a wrong
+    referral date (recorded on the timeline; the targets move with it).
 
     Example: thcli referral edit TH-2026-0042 --safe-to-call --tenure private_rented --landlord "Example Lettings"
     """
@@ -443,12 +453,14 @@ def move(
     reason: Annotated[str | None, typer.Option("--reason", parser=parse_code, metavar="CODE",
                                                 help="Reason code (declined, withdrawn, no_contact, closed).")] = None,
     note: NoteOption = None,
+    override: OverrideOption = None,
 ) -> None:
     """Move a case to another status, following the lifecycle.
 
     new → triage → survey → approval → works → fitted → follow_up → closed;
     any open case → declined | withdrawn | no_contact (with --reason) or on_hold
-    (and back to where it was).
+    (and back to where it was); a case with nothing left to fit (no measures
+    recommended, or all declined) closes from approval or works.
 
     Example: thcli referral move TH-2026-0042 declined --reason out_of_area
     """
@@ -456,12 +468,10 @@ def move(
 
     s = session(ctx)
     db = s.open()
-    case = workflow.move(db, ref, status.strip().lower(), reason=reason, note=note, by=s.user)
+    case = workflow.move(db, ref, status.strip().lower(), reason=reason, note=note, override=override, by=s.user)
     out(f"{case['ref']} is now {case['status']}.")
     if case["next_due_on"]:
-        from thcli import parse
-
-        out(f"Next due: {case['next_due_what']} by {parse.format_date(case['next_due_on'])}.")
+        out(next_due(case["next_due_what"], case["next_due_on"], case["next_due_at"]))
 
 
 @app.command()

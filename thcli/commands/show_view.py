@@ -49,9 +49,14 @@ def header(db: Database, case: dict) -> Any:
     due = ""
     if case["next_due_on"]:
         due = f"{case['next_due_what']} by {parse.format_date(case['next_due_on'])}"
+        if case.get("next_due_at"):
+            due += f" {parse.format_time(case['next_due_at'])}"
+    received = parse.format_date(case["received_on"])
+    if case.get("received_at"):
+        received += f" {parse.format_time(case['received_at'])}"
     rows = [
         ("Status", status),
-        ("Received", parse.format_date(case["received_on"])),
+        ("Received", received),
         ("District", case["district"]),
         ("Route", case["route"]),
         ("Risk", case["risk_level"] + (" — EMERGENCY" if case["emergency"] else "")),
@@ -123,6 +128,8 @@ def referral(db: Database, case: dict) -> Any:
         "pregnancy" if h["pregnant"] else "",
     ]))
     problems = case["eligibility"]["problems"]
+    overrides = [f'"{o["name"]}" overridden {parse.format_date(o["at"][:10])} by {o["by"]}: {o["reason"]}'
+                 for o in case["eligibility"].get("overridden", [])]
     rows = [
         ("Referrer", ", ".join(filter(None, [r["name"], r["role"], r["organisation"]]))),
         ("Referrer contact", " ".join(filter(None, [r["phone"], r["email"]]))),
@@ -132,6 +139,7 @@ def referral(db: Database, case: dict) -> Any:
         ("Landlord permission", landlord),
         ("Consent", consent),
         ("Eligibility", Text("; ".join(problems), style="red") if problems else "no problems found"),
+        ("Overridden", Text("; ".join(overrides), style="yellow") if overrides else None),
     ]
     return Panel(_pairs(rows), title="Referral", title_align="left")
 
@@ -196,7 +204,10 @@ def measures(db: Database, case: dict) -> Any:
         done = (Text(f"surveyed {parse.format_date(s['surveyed_on'])}") if s["surveyed_on"]
                 else Text("not yet surveyed", style="yellow"))
         asked = f"requested {parse.format_date(s['requested_on'])}, " if s["requested_on"] else ""
-        parts.append(Text.assemble(("Survey", "bold"), f" by {s['surveyor']}: {asked}", done))
+        who = s["surveyor"]
+        if s.get("assessor_label") and s["assessor_label"] != s["surveyor"]:
+            who += f" ({s['assessor_label']})"
+        parts.append(Text.assemble(("Survey", "bold"), f" by {who}: {asked}", done))
         if s["notes"]:
             parts.append(Text(f"  {s['notes']}"))
     if lines:
@@ -214,7 +225,8 @@ def measures(db: Database, case: dict) -> Any:
         parts.append(t)
     for f in followups:
         parts.append(Text(f"Follow-up {parse.format_date(f['done_on'])}: {f['outcome']}"
-                          + (f" — {f['note']}" if f["note"] else "")))
+                          + (f" — {f['note']}" if f["note"] else "")
+                          + (f" (early: {f['early_reason']})" if f.get("early_reason") else "")))
     return Panel(Group(*parts), title="Survey and measures", title_align="left")
 
 
@@ -226,6 +238,14 @@ def due(db: Database, case: dict) -> Any:
     for item in items:
         late = item["days_late"]
         when = Text(parse.format_date(item["due_on"]))
+        if item.get("due_at"):
+            when = Text(f"{parse.format_date(item['due_on'])} {parse.format_time(item['due_at'])}")
+            hours = item["hours_late"]
+            when.append(f" ({render.hours_text(hours)})")
+            if hours >= 0:
+                when.stylize("red")
+            rows.append((item["what"], when))
+            continue
         if late > 0:
             when.append(f" ({late} day{'s' if late != 1 else ''} late)")
             when.stylize("red")

@@ -6,7 +6,17 @@ from typing import Annotated
 
 import typer
 
-from thcli.commands._common import FormatOption, OnDate, Ref, out, parse_code, parse_positive, session, warn
+from thcli.commands._common import (
+    FormatOption,
+    OnDate,
+    OverrideOption,
+    Ref,
+    out,
+    parse_code,
+    parse_positive,
+    session,
+    warn,
+)
 
 app = typer.Typer(help="Equipment held in stock by IDVAs and officers.", no_args_is_help=True, add_completion=False)
 
@@ -80,11 +90,13 @@ def issue(
                                                  help="How many, when the case has no line for the item "
                                                       "(default 1).")] = None,
     on: OnDate = None,
+    override: OverrideOption = None,
 ) -> None:
     """Issue equipment from stock to a case: that measure line counts as fitted.
 
-    The case's recommended or approved line for the item is used; without
-    one (equipment handed over before any survey) a line is added.
+    The case's recommended, approved or ordered line for the item is used;
+    without one (equipment handed over before any survey) a line is added.
+    The scheme's eligibility rules apply (unless overridden with a reason).
 
     Example: thcli stock issue TH-2026-0042 personal_alarm --holder idva
     """
@@ -92,7 +104,7 @@ def issue(
 
     s = session(ctx)
     db = s.open()
-    result = stock.issue(db, ref, item, holder=holder, quantity=quantity, on=on, by=s.user)
+    result = stock.issue(db, ref, item, holder=holder, quantity=quantity, on=on, override=override, by=s.user)
     line = result["line"]
     out(f"Issued {line['quantity']} {item} to {result['ref']} (line {line['line']}) from {result['holder']}'s "
         f"stock: {result['left']} left.")

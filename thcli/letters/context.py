@@ -80,7 +80,8 @@ def build_context(spec: Kind, data: CaseData, recipient: Recipient, scheme: Sche
     elif spec.name == "survey-request":
         requested = db_date(data.survey_requested_on) if case["status"] == "survey" else None
         ctx["subject"] = f"Home security survey request: {ref}"
-        ctx.update(surveyor=data.surveyor or "", home_address=_home(data, spec), do_not_disclose=dnd(data),
+        ctx.update(surveyor=data.surveyor or "", shared_with=shared_with(data.assessor),
+                   home_address=_home(data, spec), do_not_disclose=dnd(data),
                    risk_level=_risk(data), household=_household(case), tenure=data.tenure_label,
                    visit_needs=_visit_needs(data), access=_access(data, scheme),
                    survey_by=_promise(due.survey, on),
@@ -187,6 +188,23 @@ def _priority(case: dict, target: settings.Duration, complete_by: dt.date, on_ta
     return f"Please complete the work as soon as possible, and by {by} at the latest."
 
 
+def shared_with(assessor: dict) -> str:
+    """Who a survey request shares the client's details with, in words: the police, or the contractor."""
+    return "the police" if assessor["kind"] == "police" else assessor["label"]
+
+
+def require_outside_assessor(data: CaseData) -> None:
+    """A survey request goes to an outside assessor (the police, a contractor's surveyor): the scheme's own
+    assessor reads the case itself, so no copy of the client's address is made for them."""
+    if data.assessor["kind"] == "scheme":
+        ref = data.ref
+        raise NotAllowed(
+            f"{ref}: the survey is by the scheme's own assessor ({data.assessor['label']}), so no survey request "
+            f"letter goes out: they read the case with `thcli referral show {ref}` (the view is audited). For an "
+            f"outside assessor, request the survey from them with `thcli survey request {ref} --assessor CODE`."
+        )
+
+
 def _addressee(spec: Kind, data: CaseData, recipient: Recipient, scheme: Scheme) -> tuple[str, list[str], str]:
     """The recipient's name, address lines and salutation (NotAllowed when not recorded)."""
     case, ref = data.case, data.ref
@@ -202,12 +220,22 @@ def _addressee(spec: Kind, data: CaseData, recipient: Recipient, scheme: Scheme)
         lines = [] if dnd(data) else _home(data, spec).split("\n")
         return data.client_name, lines, f"Dear {data.client_name}"
     if recipient.kind == "cro":
-        if not scheme.surveyor_address:
-            raise NotAllowed("where survey requests go is not set: set it with "
-                             "`thcli settings set surveyor_address \"Crime Reduction Officers, ..., POSTCODE\"`")
-        name = data.surveyor or "The Crime Reduction Officer"
-        return name, scheme.surveyor_address, f"Dear {data.surveyor}" if data.surveyor else \
-            "Dear Crime Reduction Officer"
+        who = data.assessor
+        require_outside_assessor(data)
+        lines = lines_of(who.get("address") or "") or (scheme.surveyor_address if who["kind"] == "police" else [])
+        if not lines:
+            where = ("`thcli settings set surveyor_address \"Crime Reduction Officers, ..., POSTCODE\"`, or "
+                     if who["kind"] == "police" else "")
+            raise NotAllowed(f"where survey requests to {who['label']} go is not set: set it with {where}"
+                             f"`thcli codes edit assessor {who['code']} --address \"..., POSTCODE\"`")
+        if who.get("email"):
+            lines = [*lines, f"By email: {who['email']}"]
+        if who["kind"] == "police":
+            return data.surveyor or "The Crime Reduction Officer", lines, \
+                f"Dear {data.surveyor}" if data.surveyor else "Dear Crime Reduction Officer"
+        name = data.surveyor or who["label"]
+        return name, lines, f"Dear {data.surveyor}" if data.surveyor and data.surveyor != who["label"] else \
+            "Dear Sir or Madam"
     if recipient.kind == "landlord":
         if data.tenure_county not in codes.RENTED_TENURES:
             raise NotAllowed(f"{ref}: the home is not rented (tenure {data.tenure_label.lower()}), so there is "

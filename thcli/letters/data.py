@@ -70,6 +70,11 @@ class CaseData:
     #: disability, access needs, language and interpreter (for a surveyor's visit)
     client: dict = field(default_factory=dict)
     survey_requested_on: str | None = None
+    #: who assesses the home (the last survey's assessor, or the scheme's default_assessor): code, label, kind,
+    #: address, email, phone
+    assessor: dict = field(default_factory=lambda: {"code": "police_cro", "label": "Police Crime Reduction Officer",
+                                                    "kind": "police", "address": None, "email": None,
+                                                    "phone": None})
     #: follow-ups recorded so far
     followups_done: int = 0
     #: kept only to make sure they never appear in a letter
@@ -101,8 +106,12 @@ def load_case(db: Database, ref: str) -> CaseData:
     for code in sorted({line["contractor"] for line in lines if line["contractor"]}):
         detail = one(db, "SELECT address, email, phone FROM contractor_details WHERE code = ?", [code]) or {}
         contractors[code] = {"label": codes.label(db, "contractor", code), **detail}
-    survey = db.conn.execute("SELECT surveyor, requested_on FROM surveys WHERE case_id = ? ORDER BY id DESC LIMIT 1",
-                             [case["id"]]).fetchone()
+    survey = db.conn.execute("SELECT surveyor, requested_on, assessor FROM surveys WHERE case_id = ? "
+                             "ORDER BY id DESC LIMIT 1", [case["id"]]).fetchone()
+    assessor_code = (survey[2] if survey else None) or settings.get(db, "default_assessor")
+    assessor = next((row for row in codes.list_codes(db, "assessor") if row["code"] == assessor_code),
+                    {"code": assessor_code, "label": assessor_code, "kind": "police", "address": None, "email": None,
+                     "phone": None})
     tenure = codes.get(db, "tenure", case["tenure"]) if case["tenure"] else None
     perpetrators = screening.perpetrator_names(db, case["client_id"])
     followups_done = db.conn.execute("SELECT count(*) FROM followups WHERE case_id = ?", [case["id"]]).fetchone()[0]
@@ -118,6 +127,7 @@ def load_case(db: Database, ref: str) -> CaseData:
         consent=consent_state(db, case["id"]),
         surveyor=survey[0] if survey else None,
         survey_requested_on=survey[1] if survey else None,
+        assessor=assessor,
         tenure_label=tenure["label"] if tenure else "not recorded",
         tenure_county=(tenure["county_code"] or tenure["code"]) if tenure else None,
         risk_label=codes.label(db, "risk", case["risk_level"]),

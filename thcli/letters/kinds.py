@@ -13,7 +13,7 @@ from thcli.errors import BadInput, NotAllowed
 RECIPIENTS = {
     "referrer": "the referrer",
     "survivor": "the client",
-    "cro": "the Crime Reduction Officer",
+    "cro": "the surveyor",
     "landlord": "the landlord",
     "contractor": "the contractor",
 }
@@ -45,7 +45,8 @@ class Kind:
     shows_home: bool = False
     #: the letter is about the home itself, so it is refused once the address is not current
     about_home: bool = False
-    #: consent needed to share the client's details with the recipient
+    #: consent needed to share the client's details with the recipient (a survey request: the assessor's, see
+    #: letters.safety.consent_needed)
     consent: str | None = None
 
     @property
@@ -69,6 +70,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
     }, statuses=("declined",)),
     Kind("survey-request", "Request for a home security survey", ("cro",), "survey", {
         "surveyor": "the surveyor's name (from `thcli survey request`)",
+        "shared_with": "who the client agreed we may share these details with: the police, or the contractor "
+                       "whose surveyor visits",
         "home_address": "the home's address (lines)",
         "do_not_disclose": "true when the address must not be disclosed",
         "risk_level": "the risk level, with MARAC and emergency",

@@ -14,9 +14,10 @@
   word of screening's vocabulary, in the merge data or in the letter as the
   template writes it, and no third party reads such a word in a case's free
   text;
-- **consent to share**: survey requests need consent to share with the
-  police, landlord letters with the landlord, works orders with the
-  contractor.
+- **consent to share**: survey requests need consent to share with whoever
+  assesses (the police for a Crime Reduction Officer, the contractor for a
+  contractor's surveyor), landlord letters with the landlord, works orders
+  with the contractor.
 """
 
 from __future__ import annotations
@@ -101,6 +102,14 @@ def free_text(spec: Kind, data: CaseData, recipient: Recipient) -> list[tuple[st
     return [item for item in items if item[1]]
 
 
+def consent_needed(spec: Kind, data: CaseData) -> str | None:
+    """The consent a letter needs: its kind's, or for a survey request the assessor's (the police for a Crime
+    Reduction Officer, the contractor for a contractor's surveyor)."""
+    if spec.name == "survey-request":
+        return {"police": "police", "contractor": "contractor"}.get(data.assessor["kind"])
+    return spec.consent
+
+
 def check_safety(spec: Kind, data: CaseData, recipient: Recipient, ctx: dict[str, Any], *,
                  override_reason: str | None, screen: screening.Screen | None = None) -> list[str]:
     """Refuse the letter (LetterRefused) if a safety rule says no; returns the rules overridden.
@@ -109,10 +118,11 @@ def check_safety(spec: Kind, data: CaseData, recipient: Recipient, ctx: dict[str
     """
     ref = data.ref
     overridden: list[str] = []
-    if spec.consent and not data.consent.get(spec.consent):
+    scope = consent_needed(spec, data)
+    if scope and not data.consent.get(scope):
         raise LetterRefused(ref, spec.name, CONSENT,
-                            f"there is no consent to share the client's details with the {spec.consent}",
-                            f"Record it with `thcli referral consent {ref} --scope {spec.consent}` once given.")
+                            f"there is no consent to share the client's details with the {scope}",
+                            f"Record it with `thcli referral consent {ref} --scope {scope}` once given.")
     if recipient.kind == "survivor":
         if spec.name == "decline" and data.case["reason"] in PERPETRATOR_REASONS:
             raise LetterRefused(ref, spec.name, NO_PERPETRATOR,

@@ -18,6 +18,7 @@ from thcli.referrals.fields import (
     check,
     current_address,
     eligibility_warnings,
+    received_at,
     sql_value,
 )
 
@@ -119,7 +120,7 @@ def add_referral(
         case = {f: sql_value(getattr(data, f)) for f in CASE_FIELDS}
         case.update(
             ref=ref, client_id=client_id, address_id=address_id, status="new",
-            received_on=received.isoformat(), created_at=now, updated_at=now,
+            received_on=received.isoformat(), received_at=received_at(data, today), created_at=now, updated_at=now,
             landlord_permission=None if is_rented(db, data.tenure) else "not_needed",
         )
         case_id = db["cases"].insert(case).last_pk
@@ -156,7 +157,7 @@ def add_referral(
             workflow.move(db, ref, "declined", reason=decline_reason, by=by)
             status = "declined"
         else:
-            warnings += [f"eligibility: {p}" for p in problems]
+            warnings += [f"eligibility {p}" for p in problems]
             targets.refresh_due(db, case_id)
     return AddResult(ref, case_id, status, warnings, [r["ref"] for r in earlier])
 
@@ -172,12 +173,16 @@ def next_steps(db: Database, result: AddResult) -> list[str]:
         steps = [(f"thcli letter make {ref} decline", "tell the referrer why")]
     else:
         consent = consent_state(db, result.case_id)
-        missing = [scope for scope in ("police", "contractor") if not consent[scope]]
+        who = workflow.assessor(db)
+        needed = [workflow.ASSESSOR_CONSENT.get(who["kind"]), "contractor"]
+        missing = [scope for scope in dict.fromkeys(needed) if scope and not consent[scope]]
         steps = []
         if missing:
             steps.append((f"thcli referral consent {ref} --scope {','.join(missing)}", "once the client agrees"))
+        whom = {"police": "the police Crime Reduction Officer", "scheme": "the scheme's own assessor",
+                "contractor": f"{who['label']} (a contractor's surveyor)"}[who["kind"]]
         steps += [
-            (f'thcli survey request {ref} --surveyor "NAME"', "the police Crime Reduction Officer"),
+            (f'thcli survey request {ref} --surveyor "NAME"', whom),
             (f"thcli letter make {ref} acknowledgement", "to the referrer"),
         ]
     width = max(len(command) for command, _ in steps)

@@ -40,9 +40,9 @@ def _writable(db: Database, ref: str) -> dict:
 
 
 EDITABLE = (
-    {"name", "address", "postcode", "do_not_disclose"}
+    {"name", "address", "postcode", "do_not_disclose", "received_time"}
     | set(CLIENT_FIELDS) | set(CASE_FIELDS) | set(CONTACT_FIELDS) | set(PERPETRATOR_FIELDS)
-) - {"received_on"}
+)
 
 
 class Edited(list):
@@ -61,16 +61,22 @@ def edit_referral(db: Database, ref: str, changes: dict[str, Any], *, by: str) -
     permission is needed. Free text a landlord, contractor or surveyor would
     read (safe times, the safe third party...) is screened as it is saved
     (screening.py): a hit is a warning, so that it can be reworded now.
+
+    A wrong received date (``received_on``, with ``received_time`` when the
+    time is known) is corrected within the year the reference is numbered in,
+    and not after anything done on the case; the timeline records the old and
+    the new, and every target moves with it.
     """
-    unknown = set(changes) - EDITABLE - {"received_on"}
+    unknown = set(changes) - EDITABLE
     if unknown:
         raise BadInput(f"cannot edit {', '.join(sorted(unknown))}")
     if not changes:
         raise BadInput("nothing to change: give the options to edit (see `thcli referral edit --help`)")
-    if "received_on" in changes:
-        raise BadInput("--received cannot be changed: the reference is numbered by it")
+    if "received_time" in changes and "received_on" not in changes:
+        raise BadInput("give the date with the time, e.g. --received \"01/12/2026 16:30\"", "--received")
     with write(db):
         case = _writable(db, ref)
+        received = _received_change(db, case, changes) if "received_on" in changes else None
         merged = _input_from_case(db, case)
         for key, value in changes.items():
             setattr(merged, key, value)
@@ -90,6 +96,8 @@ def edit_referral(db: Database, ref: str, changes: dict[str, Any], *, by: str) -
         elif "do_not_disclose" in changes and case["address_id"]:
             db["addresses"].update(case["address_id"], {"do_not_disclose": int(changes["do_not_disclose"])})
         case_changes["updated_at"] = now
+        if received is not None:
+            case_changes["received_at"] = received[1]
         db["cases"].update(case["id"], case_changes)
         contact_changes = {CONTACT_FIELDS[k]: sql_value(v) for k, v in changes.items() if k in CONTACT_FIELDS}
         if contact_changes:
@@ -99,12 +107,45 @@ def edit_referral(db: Database, ref: str, changes: dict[str, Any], *, by: str) -
             db["perpetrators"].upsert({"case_id": case["id"], **perp_changes}, pk="case_id")
         changed = sorted(changes)
         event(db, case["id"], "edit", "changed: " + ", ".join(changed), by=by)
+        if received is not None:
+            event(db, case["id"], "received", received[0], by=by)
         audit.record(db, by=by, action="referral.edit", ref=case["ref"], detail=",".join(changed))
         targets.refresh_due(db, case["id"])
         # A new perpetrator name can make text typed earlier unsafe: then every field is screened again.
         renamed = "perpetrator_name" in changes
         warnings = screening.case_warnings(db, case, None if renamed else changes, lines=renamed)
     return Edited(changed, warnings)
+
+
+def _shown_received(on: str, at: str | None) -> str:
+    return parse.format_date(on) + (f" {parse.format_time(at)}" if at else "")
+
+
+def _received_change(db: Database, case: dict, changes: dict[str, Any]) -> tuple[str, str | None]:
+    """Check a corrected received date (and time); returns the timeline's words and the new received_at."""
+    day: dt.date = changes["received_on"]
+    time: dt.time | None = changes.get("received_time")
+    ref = case["ref"]
+    numbered = int(ref.rsplit("-", 2)[-2]) if ref.count("-") >= 2 and ref.rsplit("-", 2)[-2].isdigit() else day.year
+    if day.year != numbered:
+        raise BadInput(f"{ref} is numbered in {numbered}, and {parse.format_date(day)} is in {day.year}: a "
+                       f"referral received then is numbered in {day.year}. If it really came in then, log it again "
+                       f"with `thcli referral add --received DATE` and withdraw {ref}", "--received")
+    done = db.conn.execute(
+        """SELECT min(d) FROM (
+               SELECT first_contact_on AS d FROM cases WHERE id = :id
+               UNION ALL SELECT requested_on FROM surveys WHERE case_id = :id
+               UNION ALL SELECT surveyed_on FROM surveys WHERE case_id = :id
+               UNION ALL SELECT approved_on FROM measure_lines WHERE case_id = :id
+               UNION ALL SELECT fitted_on FROM measure_lines WHERE case_id = :id
+               UNION ALL SELECT done_on FROM followups WHERE case_id = :id) WHERE d IS NOT NULL""",
+        {"id": case["id"]}).fetchone()[0]
+    if done and day > dt.date.fromisoformat(done):
+        raise BadInput(f"{parse.format_date(day)} is after work on {ref} began ({parse.format_date(done)}): a "
+                       "referral is received before anything is done on it", "--received")
+    at = dt.datetime.combine(day, time).isoformat(timespec="minutes") if time is not None else None
+    before = _shown_received(case["received_on"], case["received_at"])
+    return f"received date corrected: {before} → {_shown_received(day.isoformat(), at)}", at
 
 
 def _input_from_case(db: Database, case: dict) -> ReferralInput:

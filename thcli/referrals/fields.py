@@ -30,6 +30,8 @@ class ReferralInput:
     route: str
     risk_level: str
     received_on: dt.date | None = None
+    #: the time of day it came in (None: not known; today's referral without one is received now)
+    received_time: dt.time | None = None
     emergency: bool = False
     marac: bool | None = None
     marac_date: dt.date | None = None
@@ -157,6 +159,9 @@ def check(db: Database, data: ReferralInput, *, today: dt.date | None = None,
     if received > today:
         raise BadInput(f"{parse.format_date(received)} is in the future: a referral is logged once received",
                        "--received")
+    if data.received_time is not None and received == today and data.received_time > clock.now().time():
+        raise BadInput(f"{parse.format_time(data.received_time)} today is in the future: a referral is logged "
+                       "once received", "--received")
     for option, value in (("--dob", data.dob), ("--dash-date", data.dash_date), ("--marac-date", data.marac_date)):
         if value is not None and value > today:
             raise BadInput(f"{option}: {parse.format_date(value)} is in the future")
@@ -179,20 +184,24 @@ def check(db: Database, data: ReferralInput, *, today: dt.date | None = None,
         raise BadInput("--adults: a household has at least one adult (the client)")
 
 
+#: What the eligibility rules read of a referral (eligibility.problems).
+ELIGIBILITY_FIELDS = ("route", "marac", "risk_level", "tenure", "dash_date", "referral_form", "chooses_to_stay",
+                      "perpetrator_lives_there", "perpetrator_can_enter")
+
+
 def eligibility_warnings(db: Database, data: ReferralInput) -> list[str]:
-    """The scheme's eligibility tests this referral fails, in words."""
-    return workflow.eligibility_problems(
-        db,
-        {
-            "risk_level": data.risk_level,
-            "chooses_to_stay": data.chooses_to_stay,
-            "perpetrator_lives_there": data.perpetrator_lives_there,
-            "perpetrator_can_enter": data.perpetrator_can_enter,
-            "dash_date": data.dash_date,
-            "referral_form": data.referral_form,
-        },
-        documents=False,
-    )
+    """The scheme's eligibility rules this referral fails, in words, each naming its rule."""
+    return workflow.eligibility_problems(db, {name: getattr(data, name) for name in ELIGIBILITY_FIELDS})
+
+
+def received_at(data: ReferralInput, today: dt.date) -> str | None:
+    """The moment a referral came in, as stored (``2026-12-01T16:30``): the time given, or now for a referral
+    received today without one; None when the time is not known (an earlier day's referral)."""
+    received = data.received_on or today
+    time = data.received_time
+    if time is None and received == today:
+        time = clock.now().time()
+    return dt.datetime.combine(received, time).isoformat(timespec="minutes") if time is not None else None
 
 
 def current_address(db: Database, client_id: int, data: ReferralInput, now: str) -> int:

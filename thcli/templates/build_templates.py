@@ -103,7 +103,7 @@ def survey_request() -> Letter:
     w.addresses([("Survey by", "{{ survey_by }}")])
     w.opening()
     w.para("Please carry out a home security survey at the home below. The client has consented to our "
-           "sharing these details with the police for this purpose. We aim to have the survey done by "
+           "sharing these details with {{ shared_with }} for this purpose. We aim to have the survey done by "
            "**{{ survey_by }}**.")
     w.if_("do_not_disclose")
     w.para("**This address must not be disclosed.** Do not write it on any other document, and do not share "
