@@ -32,8 +32,9 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("terminal", ["thcli.prompts", "thcli.render"]),
     # Readers that gather many nouns: referral list and show, subject access, the operational report.
     ("views", ["thcli.case_view", "thcli.person", "thcli.report"]),
-    ("nouns", ["thcli.referrals", "thcli.workflow", "thcli.eligibility", "thcli.targets", "thcli.surveys", "thcli.measures",
-               "thcli.budget", "thcli.letters", "thcli.county", "thcli.stock", "thcli.followups", "thcli.retention",
+    ("nouns", ["thcli.referrals", "thcli.workflow", "thcli.eligibility", "thcli.targets", "thcli.surveys",
+               "thcli.measures", "thcli.budget", "thcli.letters", "thcli.county", "thcli.stock", "thcli.followups",
+               "thcli.retention",
                "thcli.screening", "thcli.templating", "thcli.scheme", "thcli.maintenance", "thcli.crypto",
                # The county officer's side: reads the districts' files, or a scheme's own figures.
                "thcli.partnership"]),

@@ -144,8 +144,8 @@ def test_equipment_only_scheme_refuses_to_approve_works(db):
     assert caught.value.message == (
         f'{ref}: approving measures is refused by the eligibility rule "works offered" (setting works_offered): this '
         "scheme offers equipment only, and line 1 (lock_change_door) is a works measure. Decline it with "
-        f"`thcli measures decline {ref} 1 --reason CODE`, approve or order the equipment lines by number, or go ahead "
-        "with --override REASON (recorded on the case and in the audit log).")
+        f"`thcli measures decline {ref} 1 --reason works_not_offered`, approve or order the equipment lines by number, "
+        "or go ahead with --override REASON (recorded on the case and in the audit log).")
     assert statuses(db, ref) == ["recommended", "recommended"]
     measures.approve(db, ref, [2], fund=fund, by="t")
     assert statuses(db, ref) == ["recommended", "approved"]

@@ -65,3 +65,46 @@ def test_the_schema_is_a_real_file_in_the_package_not_a_symlink():
     assert "120000" not in listed_modes
     assert migrations.schema_sql().lstrip().startswith("--")
     assert "CREATE TABLE cases" in migrations.schema_sql()
+
+
+def test_a_scheme_set_up_before_issue_14_gets_its_assessors_reasons_and_due_dates(tmp_path):
+    """m020 to m023 on a scheme with code lists, a survey and a high-risk case (DESIGN.md §3, issue 14)."""
+    from freezegun import freeze_time
+
+    from thcli import targets
+
+    path = tmp_path / "old.db"
+    first_release_database(path)
+    old = UtilsDatabase(path)
+    old.execute("INSERT INTO codes (list, code, label, position) VALUES ('outcome_reason', 'completed', 'Done', 0), "
+                "('outcome_reason', 'other', 'Other', 1), ('decline_reason', 'other', 'Other', 0)")
+    old.execute("INSERT INTO surveys (case_id, surveyor, requested_on, created_at) VALUES "
+                "(1, 'PC Sam Example', '2026-04-03', '2026-04-03T09:00:00Z')")
+    old.conn.commit()
+    old.close()
+    with freeze_time("2026-04-03 10:00"):
+        db = open_db(path)
+        assert db.conn.execute("SELECT c.code, d.kind FROM codes c JOIN assessor_details d ON d.code = c.code "
+                               "ORDER BY c.position").fetchall() == [("police_cro", "police"),
+                                                                      ("scheme_officer", "scheme")]
+        assert db.conn.execute("SELECT assessor FROM surveys").fetchall() == [("police_cro",)]
+        assert [row[0] for row in db.conn.execute(
+            "SELECT code FROM codes WHERE list = 'outcome_reason' ORDER BY position")] == [
+            "completed", "other", "no_measures_needed", "no_measures_fitted"]
+        assert db.conn.execute("SELECT received_at, next_due_on FROM cases").fetchall() == [(None, None)]
+        # Its stored due date is worked out again, once, by the first command that lists what is due: a
+        # high-risk case's fitting target (48 hours) now shows before its survey is recorded.
+        assert db.conn.execute("SELECT value FROM settings WHERE key = 'due_dates_stale'").fetchone() == ("yes",)
+        assert [(row["what"], row["due_on"]) for row in targets.due_list(db, within=260)] == [
+            ("measures fitted", "2026-04-04")]
+        assert db.conn.execute("SELECT count(*) FROM settings WHERE key = 'due_dates_stale'").fetchone()[0] == 0
+        db.close()
+
+
+def test_migrations_add_no_codes_to_a_database_not_yet_set_up(tmp_path):
+    """A new database is migrated before `thcli init` seeds it: the migrations must leave its code lists empty,
+    or init would take it for a scheme already set up."""
+    db = open_db(tmp_path / "new.db", create=True)
+    assert db.conn.execute("SELECT count(*) FROM codes").fetchone()[0] == 0
+    assert db.conn.execute("SELECT count(*) FROM settings").fetchone()[0] == 0
+    db.close()

@@ -201,7 +201,8 @@ def test_equipment_only_scheme_is_warned_about_works_recommended(db):
                                    measures=[("door_alarm", 1, None), ("lock_change_door", 1, None)])
     assert result["warnings"] == [
         'eligibility rule "works offered" (setting works_offered): this scheme offers equipment only, and line 2 '
-        f"(lock_change_door) is a works measure: decline it with `thcli measures decline {ref} 2 --reason CODE`"]
+        f"(lock_change_door) is a works measure: decline it with `thcli measures decline {ref} 2 --reason "
+        "works_not_offered`"]
 
 
 # --- the command line -----------------------------------------------------------------------

@@ -134,6 +134,7 @@ DEFAULTS: dict[str, list[tuple[str, str]]] = {
         ("route_not_accepted", "The scheme does not take referrals by this route"),
         ("not_marac", "The scheme helps only cases heard at MARAC"),
         ("tenure_not_eligible", "The scheme does not help homes of this tenure"),
+        ("works_not_offered", "The scheme provides equipment, not works"),
         ("other", "Other reason"),
     ],
     "withdrawal_reason": [

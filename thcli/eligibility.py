@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from thcli import audit, clock, parse, settings
 from thcli.cases import event
 from thcli.db import Database
-from thcli.errors import NotAllowed
+from thcli.errors import BadInput, NotAllowed
 
 #: What each step is called in a refusal, and in the record of an override.
 STEPS = {"survey": "the survey", "approve": "approving measures", "order": "ordering measures",
@@ -72,7 +72,8 @@ RULES: dict[str, Rule] = {r.key: r for r in [
          "record it with `thcli referral edit REF --perpetrator-cannot-enter` once that changes (an occupation "
          "order)", "perpetrator_right_to_enter"),
     Rule("works_offered", "works offered", "works_offered",
-         "decline the works lines with `thcli measures decline REF LINE... --reason CODE`", "other"),
+         "decline the works lines with `thcli measures decline REF LINE... --reason works_not_offered`",
+         "works_not_offered"),
 ]}
 
 
@@ -166,7 +167,7 @@ def works_problem(db: Database, lines: Sequence[dict]) -> Problem | None:
     numbers = " ".join(str(line["line"]) for line in works)
     return Problem(RULES["works_offered"], f"this scheme offers equipment only, and {which} {verb}",
                    fix=f"decline {'it' if len(works) == 1 else 'them'} with `thcli measures decline REF {numbers} "
-                       "--reason CODE`")
+                       "--reason works_not_offered`")
 
 
 def overridden(db: Database, case_id: int) -> list[dict]:
@@ -195,6 +196,8 @@ def enforce(db: Database, case: dict, step: str, *, by: str, override: str | Non
 
     ``extra`` adds rules of the step itself (works offered, for the lines being approved or ordered).
     """
+    if override is not None and not override.strip():
+        raise BadInput("give the reason for going ahead past the scheme's eligibility rules", "--override")
     failing = outstanding(db, case, extra=extra)
     if not failing:
         return []

@@ -55,9 +55,9 @@ def record_followup(db: Database, ref: str, *, on: dt.date, outcome: str, by: st
     except BadInput as error:
         raise error.for_option("--outcome") from None
     note = parse.text(note) if note else None
-    early = parse.text(early, max_len=500).strip() if early is not None else None
-    if early == "":
+    if early is not None and not early.strip():
         raise BadInput("give the reason for recording it early", "--early")
+    early = parse.text(early, max_len=500).strip() if early is not None else None
     parse.not_future(on, "record a follow-up once it is done")
     with write(db):
         case = case_row(db, ref)

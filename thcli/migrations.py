@@ -220,7 +220,8 @@ def m023_add_reasons(db: sqlite_utils.Database) -> None:
                                       ("no_measures_fitted", "No measures were fitted")])
     _add_codes(db, "decline_reason", [("route_not_accepted", "The scheme does not take referrals by this route"),
                                       ("not_marac", "The scheme helps only cases heard at MARAC"),
-                                      ("tenure_not_eligible", "The scheme does not help homes of this tenure")])
+                                      ("tenure_not_eligible", "The scheme does not help homes of this tenure"),
+                                      ("works_not_offered", "The scheme provides equipment, not works")])
 
 
 #: Every migration, in the order they run.

@@ -228,7 +228,7 @@ def record_survey(db: Database, ref: str, *, surveyor: str | None = None, on: dt
         if problem:
             shown = " ".join(str(n) for n in works)
             warnings.append(f"eligibility {problem.text}: decline {'them' if len(works) > 1 else 'it'} with "
-                            f"`thcli measures decline {ref} {shown} --reason CODE`")
+                            f"`thcli measures decline {ref} {shown} --reason works_not_offered`")
         case = case_row(db, ref)
     return {"ref": ref, "survey_id": survey_id, "surveyor": surveyor, "surveyed_on": on.isoformat(),
             "assessor": who["code"], "assessor_kind": who["kind"],

@@ -156,8 +156,8 @@ def write_cases(context: DemoContext) -> None:
             stages = [s for s, _ in reached]
             if "survey" in stages:
                 surveyed = d["surveyed"] if "approval" in stages else None
-                surveys.append((survey_id, story.case_id, "PC Sam Surveyexample", d["survey_requested"].isoformat(),
-                                surveyed.isoformat() if surveyed else None,
+                surveys.append((survey_id, story.case_id, "PC Sam Surveyexample", "police_cro",
+                                d["survey_requested"].isoformat(), surveyed.isoformat() if surveyed else None,
                                 "Rear door weak; ground-floor windows need alarms." if surveyed else None, now))
                 for number, m in enumerate(story.measures, start=1):
                     item = catalogue[m["code"]]
@@ -198,8 +198,8 @@ def write_cases(context: DemoContext) -> None:
         insert_many(db, "INSERT INTO consents (case_id, scope, given_on, given_by)", consents)
         insert_many(db, "INSERT INTO events (case_id, at, kind, detail, by)", events)
         insert_many(db, "INSERT INTO case_repeats (case_id, earlier_case_id)", repeats)
-        insert_many(db, "INSERT INTO surveys (id, case_id, surveyor, requested_on, surveyed_on, notes, created_at)",
-                    surveys)
+        insert_many(db, "INSERT INTO surveys (id, case_id, surveyor, assessor, requested_on, surveyed_on, notes, "
+                        "created_at)", surveys)
         insert_many(db, "INSERT INTO measure_lines (id, case_id, line, survey_id, code, quantity, unit_cost_pence, "
                         "estimated_cost_pence, kind, removable, status, approved_on, declined_reason, contractor, "
                         "ordered_on, fitted_on, actual_cost_pence)", lines)

@@ -180,7 +180,7 @@ def next_steps(db: Database, result: AddResult) -> list[str]:
         if missing:
             steps.append((f"thcli referral consent {ref} --scope {','.join(missing)}", "once the client agrees"))
         whom = {"police": "the police Crime Reduction Officer", "scheme": "the scheme's own assessor",
-                "contractor": f"{who['label']} (a contractor's surveyor)"}[who["kind"]]
+                "contractor": f"{who['label']}, a contractor's surveyor"}[who["kind"]]
         steps += [
             (f'thcli survey request {ref} --surveyor "NAME"', whom),
             (f"thcli letter make {ref} acknowledgement", "to the referrer"),

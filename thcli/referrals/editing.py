@@ -105,7 +105,8 @@ def edit_referral(db: Database, ref: str, changes: dict[str, Any], *, by: str) -
         perp_changes = {PERPETRATOR_FIELDS[k]: v for k, v in changes.items() if k in PERPETRATOR_FIELDS}
         if perp_changes:
             db["perpetrators"].upsert({"case_id": case["id"], **perp_changes}, pk="case_id")
-        changed = sorted(changes)
+        # The received date and time are one option (--received), and one change.
+        changed = sorted({"received" if k in ("received_on", "received_time") else k for k in changes})
         event(db, case["id"], "edit", "changed: " + ", ".join(changed), by=by)
         if received is not None:
             event(db, case["id"], "received", received[0], by=by)
@@ -123,7 +124,7 @@ def _shown_received(on: str, at: str | None) -> str:
 
 def _received_change(db: Database, case: dict, changes: dict[str, Any]) -> tuple[str, str | None]:
     """Check a corrected received date (and time); returns the timeline's words and the new received_at."""
-    day: dt.date = changes["received_on"]
+    day: dt.date = parse.not_future(changes["received_on"], "a referral is logged once received", "--received")
     time: dt.time | None = changes.get("received_time")
     ref = case["ref"]
     numbered = int(ref.rsplit("-", 2)[-2]) if ref.count("-") >= 2 and ref.rsplit("-", 2)[-2].isdigit() else day.year
