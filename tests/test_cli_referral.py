@@ -128,7 +128,7 @@ def test_referral_list_json_contract(cli, scheme):
     assert rows == [{
         "ref": "TH-2026-0001", "status": "new", "district": "northmoor", "route": "idva", "risk_level": "high",
         "received_on": "2026-11-18", "client_name": "Alex Example", "postcode": "ZZ1 2AB", "emergency": True,
-        "next_due_on": "2026-11-19", "next_due_what": "first contact",
+        "next_due_on": "2026-11-19", "next_due_what": "first contact", "next_due_at": None,
     }]
 
 

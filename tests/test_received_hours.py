@@ -169,3 +169,16 @@ def test_domain_edit_needs_the_date_with_the_time(db):
     with pytest.raises(BadInput) as caught:
         referrals.edit_referral(db, ref, {"received_time": dt.time(9, 0)}, by="t")
     assert caught.value.message == '--received: give the date with the time, e.g. --received "01/12/2026 16:30"'
+
+
+@freeze_time("2026-12-01 17:00")
+def test_referral_list_shows_the_time_and_overdue_counts_the_moment(cli, db):
+    scheme.set_from_text(db, "target_first_contact", "4 hours", by="t")
+    late = new_case(db, risk_level="standard", received_on=dt.date(2026, 12, 1), received_time=dt.time(9, 0))
+    new_case(db, risk_level="standard", received_on=dt.date(2026, 12, 1), received_time=dt.time(16, 0),
+             name="Sam Sample", postcode="ZZ9 9ZZ")
+    rows = cli.json("referral", "list")
+    assert [(r["next_due_on"], r["next_due_at"]) for r in rows] == [("2026-12-01", "2026-12-01T20:00"),
+                                                                     ("2026-12-01", "2026-12-01T13:00")]
+    assert [r["ref"] for r in cli.json("referral", "list", "--overdue")] == [late]
+    assert "01/12/2026 13:00" in cli("referral", "list", "--format", "table").stdout

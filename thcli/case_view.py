@@ -67,8 +67,10 @@ def list_cases(db: Database, filters: ListFilters, *, today: dt.date | None = No
             where.append(f"{column} = ?")
             params.append(value)
     if filters.overdue:
-        where.append("c.next_due_on < ?")
-        params.append(today.isoformat())
+        # Past its date; or, for a target in hours, past its moment today.
+        where.append("c.next_due_on <= ? AND (c.next_due_on < ? OR c.next_due_at < ?)")
+        now = clock.now() if today == clock.today() else dt.datetime.combine(today, dt.time(0, 0))
+        params += [today.isoformat(), today.isoformat(), now.isoformat(timespec="minutes")]
     if filters.since:
         where.append("c.received_on >= ?")
         params.append(filters.since.isoformat())
@@ -90,7 +92,7 @@ def list_cases(db: Database, filters: ListFilters, *, today: dt.date | None = No
     sql_where = (" WHERE " + " AND ".join(where)) if where else ""  # on cases c alone
     columns = """c.ref, c.status, c.district, c.route, c.risk_level, c.received_on,
                  coalesce(cl.name, '') AS client_name, coalesce(a.postcode, '') AS postcode,
-                 c.emergency, c.next_due_on, c.next_due_what"""
+                 c.emergency, c.next_due_on, c.next_due_what, c.next_due_at"""
     joins = """LEFT JOIN clients cl ON cl.id = c.client_id
                LEFT JOIN addresses a ON a.id = c.address_id"""
     page = "ORDER BY c.received_on DESC, c.id DESC" + (f" LIMIT {int(filters.limit)}" if filters.limit else "")

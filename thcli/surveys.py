@@ -184,7 +184,9 @@ def record_survey(db: Database, ref: str, *, surveyor: str | None = None, on: dt
         elif override is not None:
             raise BadInput("it is for a survey recorded straight from triage: this one was requested, past the "
                            "eligibility rules then", "--override")
-        if survey and who["code"] != survey["assessor"]:
+        asked = survey["assessor"] if survey else workflow.assessor(db)["code"]
+        if case["status"] == "survey" and who["code"] != asked:
+            # Someone other than the assessor asked (or, moved to survey by hand, the default one) did it.
             workflow.require_survey_consent(db, case, who)
         if survey and on < dt.date.fromisoformat(survey["requested_on"]):
             raise BadInput(f"{parse.format_date(on)} is before the survey was requested "

@@ -344,9 +344,14 @@ def list_(
                                "overdue": overdue, "search": search, "since": since, "limit": limit})
     today = clock.today().isoformat()
 
+    now = clock.now().isoformat(timespec="minutes")
+
     def due(value, row):
         if not value:
             return ""
+        if row.get("next_due_at"):  # a target in hours: its time, red once it has passed
+            return Text(f"{render.uk_date(value)} {row['next_due_at'][11:16]}",
+                        style="red" if row["next_due_at"] < now else "")
         return Text(render.uk_date(value), style="red" if value < today else "")
 
     columns = [
