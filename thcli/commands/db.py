@@ -41,8 +41,8 @@ def check(ctx: typer.Context, fmt: FormatOption = None) -> None:
         for r in results:
             out(f"{r.state:<4}  {r.name}: {r.detail}")
     else:
-        render.emit([r.as_dict() for r in results], fmt, [render.Column("check", "Check"),
-                    render.Column("state", "State"), render.Column("detail", "Detail")],
+        render.emit([r.as_dict() for r in results], fmt, [render.Column("check", "Check", kind="text"),
+                    render.Column("state", "State", kind="code"), render.Column("detail", "Detail", kind="text")],
                     csv_columns=["check", "state", "detail"])
     failed = [r.name for r in results if not r.ok]
     if failed:
