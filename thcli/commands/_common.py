@@ -25,11 +25,15 @@ APP_NAME = "thcli"
 
 
 def default_db_path() -> Path:
-    """``THCLI_DB``, else thcli.db in the user's application folder."""
+    """``THCLI_DB``, else thcli.db in the user's application folder.
+
+    On Windows that is the local one (``%LOCALAPPDATA%\\thcli``): a council's roaming profile is often
+    copied to a network share, where SQLite's locking is not safe.
+    """
     env = os.environ.get("THCLI_DB")
     if env:
         return Path(env).expanduser()
-    return Path(typer.get_app_dir(APP_NAME)) / "thcli.db"
+    return Path(typer.get_app_dir(APP_NAME, roaming=False)) / "thcli.db"
 
 
 def default_user() -> str:
