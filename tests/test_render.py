@@ -32,6 +32,7 @@ def test_a_kind_is_read_from_how_a_column_is_shown_and_its_key():
     assert Column("legal_hold", "Held", render.yes_no).kind == "code"
     assert Column("memo", "Memo").kind == "text"
     assert Column("amount_pence", "Amount").justify == "right"
+    assert Column("invoice", "Invoice", no_wrap=True).kind == "whole"  # as columns were declared before
     with pytest.raises(ValueError, match="kind 'colour' is not one of"):
         Column("x", "X", kind="colour")
 

@@ -132,10 +132,12 @@ class Column:
     name: str | None = None
     #: free text: the narrowest it is squeezed to (default TEXT_MIN)
     min_width: int | None = None
+    #: the older way to say "never wrap this": a column given it and no kind is kept whole
+    no_wrap: bool = False
 
     def __post_init__(self) -> None:
         if self.kind is None:
-            self.kind = _kind_of(self)
+            self.kind = "whole" if self.no_wrap and _kind_of(self) == "text" else _kind_of(self)
         if self.kind not in KINDS:
             raise ValueError(f"column {self.key}: kind {self.kind!r} is not one of {', '.join(KINDS)}")
         if self.justify is None:
