@@ -6,7 +6,8 @@ through a case from referral to closed, with the rule that scheme should
 refuse something by. The part's ``console`` blocks run in order: a line
 ``$ thcli ...`` is a command (run through CliRunner, as in a terminal: tables,
 not JSON), and the lines after it, up to the next command, are its output,
-stdout and stderr as a terminal shows them. In an output, a line ``...``
+stdout and stderr as a terminal shows them (without the spaces that pad a
+table's lines). In an output, a line ``...``
 stands for any lines. ``$ echo $?`` prints the last command's exit code, and
 ``$ export NAME=VALUE`` sets a variable (``~`` is the test's home folder).
 
@@ -132,7 +133,8 @@ class Shell:
         result = self.cli(*[self.expand(w) for w in words[1:]])
         self.last = result.exit_code
         output = result.output.replace(str(self.home), "~")
-        return output.rstrip("\n").split("\n") if output.strip() else []
+        # Tables pad their lines to the width: the README keeps them without trailing spaces.
+        return [line.rstrip() for line in output.rstrip("\n").split("\n")] if output.strip() else []
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ LISTS: dict[str, str] = {
     "fund_source": "where a fund's money comes from",
     "measure": "the measures catalogue",
     "contractor": "contractors (external, or the council's in-house team)",
-    "assessor": "who assesses the home (police, the scheme's own, a contractor's)",
+    "assessor": "who assesses the home (police, scheme or contractor)",
     "stock_holder": "who holds a stock of equipment",
     "followup_outcome": "what a follow-up found",
 }
