@@ -493,6 +493,28 @@ def measure_spec(text: str) -> tuple[str, int, int | None]:
     return code(match.group("code")), quantity, cost
 
 
+_LINE_AMOUNT = re.compile(r"(?P<line>[0-9]{1,4}):(?P<money>.+)")
+
+
+def line_amount(text: str) -> tuple[int, int]:
+    """A measure line and an amount as typed to ``budget pay --line``: ``2:40`` -> (2, 4000).
+
+    The amount must be more than £0.00.
+    """
+    value = str(text).strip()
+    match = _LINE_AMOUNT.fullmatch(value)
+    if not match or int(match.group("line")) < 1:
+        raise BadInput(f"{_show(text)} is not LINE:MONEY: write the line number and the amount, e.g. 2:40 "
+                       "(line 2, £40.00)")
+    try:
+        amount = money(match.group("money"))
+    except BadInput as error:
+        raise BadInput(f"{_show(text)}: the amount {error.bare_message}") from None
+    if amount <= 0:
+        raise BadInput(f"{_show(text)}: the amount must be more than £0.00")
+    return int(match.group("line")), amount
+
+
 # --- people ---------------------------------------------------------------------------
 
 AGE_BANDS = [(16, 17, "16-17"), (18, 24, "18-24"), (25, 34, "25-34"), (35, 44, "35-44"),

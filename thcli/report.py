@@ -25,7 +25,7 @@ import math
 import statistics
 
 from thcli import clock, settings
-from thcli.budget import COUNTS_AS
+from thcli.budget import COUNTS_AS, SPENT
 from thcli.calendar import WorkingDays
 from thcli.db import Database
 from thcli.periods import Period
@@ -103,13 +103,13 @@ def summary(db: Database, chosen: Period, *, today: dt.date | None = None) -> di
         {"fund": code, "name": name, "source": source, "spend_pence": spend}
         for code, name, source, spend in db.conn.execute(
             f"""SELECT f.code, f.name, f.source, -sum(l.amount_pence) FROM ledger l JOIN funds f ON f.id = l.fund_id
-                WHERE l.on_date BETWEEN :start AND :end AND {COUNTS_AS} IN ('payment', 'refund')
+                WHERE l.on_date BETWEEN :start AND :end AND {COUNTS_AS} IN {SPENT}
                 GROUP BY f.id ORDER BY f.code""", params)
     ]
     households = [spend for (spend,) in db.conn.execute(
         f"""SELECT -sum(l.amount_pence) FROM ledger l
             WHERE l.on_date BETWEEN :start AND :end AND l.case_id IS NOT NULL
-              AND {COUNTS_AS} IN ('payment', 'refund')
+              AND {COUNTS_AS} IN {SPENT}
             GROUP BY l.case_id HAVING sum(l.amount_pence) <> 0""", params)]
 
     outcomes = []

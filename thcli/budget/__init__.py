@@ -43,6 +43,7 @@ from thcli.budget.funds import (
     year_span,
     years,
 )
+from thcli.budget.invoices import IN_HOUSE, LinePaid, Paid, approved_cost, paid_on, pay, pay_invoice, what_to_pay
 from thcli.budget.ledger import (
     CONTRIBUTORS,
     CORRECTABLE,
@@ -50,19 +51,22 @@ from thcli.budget.ledger import (
     INSERT_INTO,
     KINDS,
     PAYABLE,
+    SPENT,
     Chain,
     entry_row,
     redact,
 )
-from thcli.budget.payments import add_contribution, contribution_fund, correct, pay, refund
+from thcli.budget.payments import add_contribution, charge_stock, contribution_fund, correct, pay_for_stock, refund
 from thcli.budget.reading import LedgerFilters, case_money, ledger_entries
-from thcli.budget.rules import commit_line, release_line, settle_fitted
+from thcli.budget.rules import commit_line, recharge_line, release_line, settle_fitted
 from thcli.budget.status import status
 from thcli.chains import verify_ledger as verify_chain
 
 __all__ = [
-    "CONTRIBUTORS", "CORRECTABLE", "COUNTS_AS", "INSERT_INTO", "KINDS", "PAYABLE", "Chain", "LedgerFilters",
-    "Recorded", "add_contribution", "add_fund", "allocate", "case_money", "commit_line", "contribution_fund",
-    "correct", "entry_row", "find_fund", "fund_code", "ledger_entries", "list_funds", "pay", "redact", "refund",
-    "release_line", "remaining", "require_year", "settle_fitted", "status", "verify_chain", "year_span", "years",
+    "CONTRIBUTORS", "CORRECTABLE", "COUNTS_AS", "Chain", "INSERT_INTO", "IN_HOUSE", "KINDS", "LedgerFilters",
+    "LinePaid", "PAYABLE", "Paid", "Recorded", "SPENT", "add_contribution", "add_fund", "allocate", "approved_cost",
+    "case_money", "charge_stock", "commit_line", "contribution_fund", "correct", "entry_row", "find_fund",
+    "fund_code", "ledger_entries", "list_funds", "paid_on", "pay", "pay_for_stock", "pay_invoice", "recharge_line",
+    "redact", "refund", "release_line", "remaining", "require_year", "settle_fitted", "status", "verify_chain",
+    "what_to_pay", "year_span", "years",
 ]

@@ -87,7 +87,7 @@ def check_overspend(db: Database, fund: dict, effect: int, doing: str, allow_ove
     )
 
 
-def _require_covers(fund: dict, on: dt.date) -> None:
+def require_covers(fund: dict, on: dt.date) -> None:
     start, end = year_span(fund["year"])
     if not start <= on <= end:
         raise NotAllowed(
@@ -162,7 +162,7 @@ def commit_line(db: Database, case: dict, line: dict, fund: dict, *, by: str, on
     """
     amount = int(line["estimated_cost_pence"])
     with write(db):
-        _require_covers(fund, on)
+        require_covers(fund, on)
         require_district(fund, case)
         for fund_id, figures in line_figures(db, line["id"]).items():
             if figures["committed_pence"] > 0:
@@ -195,6 +195,49 @@ def commit_line(db: Database, case: dict, line: dict, fund: dict, *, by: str, on
             note_override(db, case, by=by, action="budget.overspend",
                            text=f"line {line['line']} approved although {fund['code']} goes below zero: "
                                 f"{(allow_overspend or '').strip()}")
+
+
+def recharge_line(db: Database, case: dict, line: dict, fund: dict, *, by: str, on: dt.date,
+                  allow_overspend: str | None = None) -> tuple[dict, int]:
+    """Move a line's open commitment to another fund (``measures recharge``); returns the old fund and the amount.
+
+    One release in the old fund and one commitment in the new, inside the
+    caller's write (or its own): the new fund must cover ``on`` and the case's
+    district, and the overspend rule applies there as to any approval. What
+    was already paid stays paid from the old fund.
+    """
+    ref, number = case["ref"], line["line"]
+    with write(db):
+        old = line_fund(db, line, case)
+        if old["id"] == fund["id"]:
+            raise NotAllowed(f"{ref} line {number} is already charged to {fund_label(fund)}")
+        require_covers(fund, on)
+        require_district(fund, case)
+        figures = line_figures(db, line["id"])
+        amount = max(figures.get(old["id"], {"committed_pence": 0})["committed_pence"], 0)
+        if not amount:
+            paid = sum(f["paid_pence"] for f in figures.values())
+            raise NotAllowed(
+                f"{ref} line {number} has nothing committed to move: {format_money(paid)} was paid on it from "
+                f"{old['code']}. To charge that to {fund['code']} instead, correct the payment (`thcli budget ledger "
+                f"--case {ref} --kind payment`, then `thcli budget correct ENTRY --reason TEXT`), recharge the line "
+                "and pay it again")
+        doing = f"moving {format_money(amount)} for {ref} line {number} to {fund['code']}"
+        check_overspend(db, fund, -amount, doing, allow_overspend)
+        overspending = remaining(db, fund["id"]) - amount < 0
+        append(db, kind="release", amount=amount, fund_id=old["id"], on=on, by=by, case_id=case["id"],
+               line_id=line["id"], memo=f"recharged to {fund['code']}")
+        memo = f"recharged from {old['code']}"
+        if overspending:
+            memo += f"; overspend allowed: {(allow_overspend or '').strip()}"
+        append(db, kind="commitment", amount=-amount, fund_id=fund["id"], on=on, by=by, case_id=case["id"],
+               line_id=line["id"], memo=memo)
+        db["measure_lines"].update(line["id"], {"fund_id": fund["id"]})
+        if overspending:
+            note_override(db, case, by=by, action="budget.overspend",
+                          text=f"line {number} moved to {fund['code']} although it goes below zero: "
+                               f"{(allow_overspend or '').strip()}")
+        return old, amount
 
 
 def release_line(db: Database, line: dict, *, by: str, on: dt.date, memo: str) -> None:
