@@ -263,9 +263,11 @@ def test_household_cap_needs_an_over_cap_reason_which_is_recorded(db):
     with pytest.raises(NotAllowed) as caught:
         approve(db, case, second, f)
     assert caught.value.message == (
-        "TH-2026-0001: the household cap is £150.00 (setting household_cap) and approving line 2 (£60.00) would "
-        "bring the scheme's spend on TH-2026-0001 to £160.00. Approve with --over-cap-reason REASON (recorded), "
-        "or leave the line out")
+        "TH-2026-0001: the household cap is £150.00 (setting household_cap), and approving line 2 (£60.00) would "
+        "bring the scheme's spend on TH-2026-0001 to £160.00. To approve it within the cap, £10.00 must come from "
+        "others: record the survivor's contribution first (`thcli budget contribution TH-2026-0001 --from survivor "
+        "--amount 10.00 --pledged --fund example_opcc_2026_27`), then approve again. Or approve with "
+        "--over-cap-reason REASON (recorded), or leave lines out")
     assert ledger_count(db) == 2
     line = approve(db, case, second, f, over_cap_reason="Two doors need new locks")
     assert line["over_cap_reason"] == "Two doors need new locks"
@@ -295,11 +297,12 @@ def test_contribution_rule_caps_the_schemes_share_of_works(db):
     with pytest.raises(NotAllowed) as caught:
         approve(db, case, works, f)
     assert caught.value.message == (
-        "TH-2026-0001: the scheme contributes at most £200.00 towards works per household (setting "
-        "contribution_cap) and approving line 2 (£350.00) would bring its share of TH-2026-0001's works to "
-        "£350.00, after contributions from others; record the survivor's or landlord's contribution first "
-        "(`thcli budget contribution TH-2026-0001 --from landlord --amount 150.00 --pledged`). Approve with "
-        "--over-cap-reason REASON (recorded), or leave the line out")
+        "TH-2026-0001: the scheme pays at most £200.00 towards a household's works (setting contribution_cap), and "
+        "approving line 2 (£350.00 of works) would bring its share of TH-2026-0001's works to £350.00, after "
+        "contributions from others. To approve it within the cap, £150.00 must come from others: record the "
+        "survivor's contribution first (`thcli budget contribution TH-2026-0001 --from survivor --amount 150.00 "
+        "--pledged --fund example_opcc_2026_27`), then approve again. Or approve with --over-cap-reason REASON "
+        "(recorded), or leave lines out")
     budget.add_contribution(db, case["ref"], contributor="landlord", amount_pence=15_000, pledged=True,
                             fund_text=f["code"], by="tester")
     assert approve(db, case, works, f)["status"] == "approved"

@@ -227,6 +227,10 @@ def approve(db: Database, ref: str, numbers: Sequence[int], *, fund: str, by: st
             _not_before(on, _surveyed_on(db, line), "--date",
                         f"{ref} {_describe(line)} was recommended by the survey of {{date}}: it cannot be "
                         "approved before that")
+        # The caps are checked for the lines together, so that the message gives the whole shortfall once.
+        caps = budget.over_cap(db, case, chosen, fund_row)
+        if caps and not (over_cap_reason or "").strip():
+            raise NotAllowed(caps)
         for line in chosen:
             budget.commit_line(db, case, line, fund_row, by=by, on=on, allow_overspend=allow_overspend,
                                over_cap_reason=over_cap_reason)

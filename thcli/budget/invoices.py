@@ -122,11 +122,12 @@ def _chosen(db: Database, case: dict, payments: Sequence[tuple[int, int]] | None
         seen.add(number)
         if amount <= 0:
             raise BadInput("a payment must be more than £0.00", "--amount")
-        line = lines.get(number)
-        if line is None:
+        found = lines.get(number)
+        if found is None:
             raise NotFound(f"{ref} has no measure line {number}: "
                            + (f"its lines are {', '.join(str(n) for n in lines)} (`thcli measures list {ref}`)"
                               if lines else "it has no measures yet"))
+        line = found
         label = f"{ref} line {number}"
         if line["status"] == "declined":
             raise NotAllowed(f"{label} was declined: no payment can be made on a declined line")

@@ -24,7 +24,7 @@ from typing import Any
 from thcli import audit, parse, settings
 from thcli.budget.funds import fund_by_id, fund_label, remaining, year_span
 from thcli.budget.ledger import FIGURES, PLEDGES, append, effective
-from thcli.cases import event
+from thcli.cases import event, is_rented
 from thcli.db import Database, write
 from thcli.errors import BadInput, NotAllowed, WouldOverspend
 from thcli.parse import format_money
@@ -106,30 +106,45 @@ def require_district(fund: dict, case: dict) -> None:
         )
 
 
-def _over_cap(db: Database, case: dict, line: dict, amount: int) -> list[str]:
-    """The caps (household, contribution rule) that approving ``amount`` would pass."""
-    passed = []
+def _numbers(lines: list[dict]) -> str:
+    numbers = [str(line["line"]) for line in lines]
+    return f"line{'s' if len(numbers) > 1 else ''} {', '.join(numbers)}"
+
+
+def over_cap(db: Database, case: dict, lines: list[dict], fund: dict) -> str | None:
+    """Why approving ``lines`` together would pass the household cap or the contribution rule, with the fix
+    (the total a contribution must come to, once, and a command that records it), or None when neither is
+    passed."""
+    ref = case["ref"]
+    amount = sum(int(line["estimated_cost_pence"]) for line in lines)
+    works = [line for line in lines if line["kind"] == "works"]
+    works_amount = sum(int(line["estimated_cost_pence"]) for line in works)
+    passed, short = [], 0
     cap = settings.get(db, "household_cap")
     if cap and amount > 0:
         share = _case_share(db, case["id"], works_only=False)
         if share + amount > cap:
-            passed.append(
-                f"the household cap is {format_money(cap)} (setting household_cap) and approving line "
-                f"{line['line']} ({format_money(amount)}) would bring the scheme's spend on {case['ref']} to "
-                f"{format_money(share + amount)}"
-            )
+            short = max(short, share + amount - cap)
+            passed.append(f"the household cap is {format_money(cap)} (setting household_cap), and approving "
+                          f"{_numbers(lines)} ({format_money(amount)}) would bring the scheme's spend on {ref} to "
+                          f"{format_money(share + amount)}")
     works_cap = settings.get(db, "contribution_cap")
-    if works_cap and amount > 0 and line["kind"] == "works":
+    if works_cap and works_amount > 0:
         share = _case_share(db, case["id"], works_only=True)
-        if share + amount > works_cap:
-            passed.append(
-                f"the scheme contributes at most {format_money(works_cap)} towards works per household (setting "
-                f"contribution_cap) and approving line {line['line']} ({format_money(amount)}) would bring its share "
-                f"of {case['ref']}'s works to {format_money(share + amount)}, after contributions from others; record "
-                f"the survivor's or landlord's contribution first (`thcli budget contribution {case['ref']} "
-                f"--from landlord --amount {parse.pounds(share + amount - works_cap)} --pledged`)"
-            )
-    return passed
+        if share + works_amount > works_cap:
+            short = max(short, share + works_amount - works_cap)
+            passed.append(f"the scheme pays at most {format_money(works_cap)} towards a household's works (setting "
+                          f"contribution_cap), and approving {_numbers(works)} ({format_money(works_amount)} of "
+                          f"works) would bring its share of {ref}'s works to {format_money(share + works_amount)}, "
+                          "after contributions from others")
+    if not passed:
+        return None
+    who = "landlord" if is_rented(db, case["tenure"]) else "survivor"
+    return (f"{ref}: " + "; and ".join(passed) + f". To approve {'them' if len(lines) > 1 else 'it'} within the "
+            f"{'caps' if len(passed) > 1 else 'cap'}, {format_money(short)} must come from others: record the "
+            f"{who}'s contribution first (`thcli budget contribution {ref} --from {who} --amount "
+            f"{parse.pounds(short)} --pledged --fund {fund['code']}`), then approve again. Or approve with "
+            "--over-cap-reason REASON (recorded), or leave lines out")
 
 
 def line_fund(db: Database, line: dict, case: dict) -> dict:
@@ -169,11 +184,10 @@ def commit_line(db: Database, case: dict, line: dict, fund: dict, *, by: str, on
                 other = fund_by_id(db, fund_id)
                 raise NotAllowed(f"{case['ref']} line {line['line']} is already approved against "
                                  f"{fund_label(other)} ({format_money(figures['committed_pence'])} committed)")
-        caps = _over_cap(db, case, line, amount)
+        caps = over_cap(db, case, [line], fund)
         reason = (over_cap_reason or "").strip()
         if caps and not reason:
-            raise NotAllowed(f"{case['ref']}: " + "; and ".join(caps) + ". Approve with --over-cap-reason "
-                             "REASON (recorded), or leave the line out")
+            raise NotAllowed(caps)
         doing = f"approving {format_money(amount)} for {case['ref']} line {line['line']}"
         check_overspend(db, fund, -amount, doing, allow_overspend)
         overspending = amount > 0 and remaining(db, fund["id"]) - amount < 0

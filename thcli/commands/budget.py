@@ -218,9 +218,10 @@ def pay(
     entered once per contractor; paying a line past its approved cost needs
     --allow-over. In-house work is paid with --internal instead of --invoice.
 
-    Examples: thcli budget pay TH-2026-0042 2 --amount 85 --invoice INV-1001
-              thcli budget pay TH-2026-0042 --line 1:85 --line 2:40 --invoice ZZ-1001
-              thcli budget pay TH-2026-0042 --fitted --internal
+    One line: thcli budget pay TH-2026-0042 2 --amount 85 --invoice INV-1001;
+    every fitted line, in-house: thcli budget pay TH-2026-0042 --fitted --internal.
+
+    Example: thcli budget pay TH-2026-0042 --line 1:85 --line 2:40 --invoice ZZ-1001
     """
     from thcli import budget
 
