@@ -178,10 +178,11 @@ class MoneyMachine(RuleBasedStateMachine):
         lines = [self.lines[line_id] for line_id, _ in chosen]
         if any(line["status"] == "declined" for line in lines):
             return NotAllowed, []
-        if not over and any(self.paid(line) + amount > line["cost"] for line, (_, amount) in zip(lines, chosen)):
+        if not over and any(self.paid(line) + amount > line["cost"]
+                            for line, (_, amount) in zip(lines, chosen, strict=True)):
             return NotAllowed, []
         done = []
-        for line, (line_id, amount) in zip(lines, chosen):
+        for line, (line_id, amount) in zip(lines, chosen, strict=True):
             fund = line["fund"]
             open_ = max(line["open"].get(fund, 0), 0)
             release = open_ if line["status"] == "fitted" else min(open_, amount)
@@ -209,7 +210,8 @@ class MoneyMachine(RuleBasedStateMachine):
 
         def call():
             return budget.pay(self.db, line["case"]["ref"], line["number"], amount_pence=amount,
-                              invoice=f"INV-{self.invoice}", by="tester", allow_overspend="agreed" if override else None,
+                              invoice=f"INV-{self.invoice}", by="tester",
+                              allow_overspend="agreed" if override else None,
                               allow_over="the invoice is right" if over else None)
 
         if error:
@@ -226,7 +228,7 @@ class MoneyMachine(RuleBasedStateMachine):
         cases = sorted({x["case"]["id"] for x in self.lines.values() if x["status"] != "declined"})
         case_id = cases[index % len(cases)]
         ids = sorted(i for i, x in self.lines.items() if x["case"]["id"] == case_id and x["status"] != "declined")
-        chosen = list(zip(ids, amounts_))
+        chosen = list(zip(ids, amounts_, strict=False))  # as many lines as the case has, up to three
         self.invoice += 1
         remaining = dict(self.remaining)
         error, done = self.paying(chosen, over, override, remaining)

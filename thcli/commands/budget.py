@@ -401,7 +401,19 @@ def _print_status(report: dict) -> None:
     rows = [{**d, "district": d["district"] or "county-wide"} for d in report["districts"]]
     rows.append({**report["scheme"], "district": "whole scheme"})
     totals = render.table(rows, _figure_columns(render, [render.Column("district", "Totals", style="bold")]))
-    render.console.print(Group(_compact(funds), "", _compact(bars), "", _compact(totals)))
+    parts = [_compact(funds), "", _compact(bars), "", _compact(totals)]
+    if report["pledges"]:
+        waiting = sum(p["outstanding_pence"] for p in report["pledges"])
+        parts += ["", _compact(render.table(report["pledges"], [
+            render.Column("ref", "Pledged, not yet received", style="bold", no_wrap=True),
+            render.Column("contributor", "From", lambda v, r: v.replace("_", " ")),
+            render.Column("fund", "Fund", no_wrap=True),
+            render.Column("pledged_on", "Since", render.uk_date, no_wrap=True),
+            render.Column("outstanding_pence", "Amount", lambda v, r: format_money(v), justify="right",
+                          no_wrap=True),
+        ], caption=f"{format_money(waiting)} pledged and not yet received: record it with `thcli budget "
+                   "contribution REF --from WHO --amount MONEY` when it comes."))]
+    render.console.print(Group(*parts))
 
 
 @app.command()

@@ -194,6 +194,18 @@ def _show(data: dict[str, Any], chosen) -> None:
             f"({_count(household['households'])} household{'s' if household['households'] != 1 else ''})",
             soft_wrap=True)
     console.print()
+    pledges = data["pledges"]
+    if pledges["cases"]:
+        waiting = Table(title=f"Pledged in the period, not yet received ({render.money(pledges['outstanding_pence'])})",
+                        title_justify="left", header_style="bold")
+        for heading in ("Case", "From", "Fund", "Pledged"):
+            waiting.add_column(heading)
+        waiting.add_column("Outstanding", justify="right")
+        for pledge in pledges["cases"]:
+            waiting.add_row(pledge["ref"], pledge["contributor"].replace("_", " "), pledge["fund"],
+                            parse.format_date(pledge["pledged_on"]), render.money(pledge["outstanding_pence"]))
+        console.print(waiting)
+        console.print()
 
     outcomes = Table(title="Outcomes (cases ended in the period)", title_justify="left", header_style="bold")
     outcomes.add_column("Status")
