@@ -198,10 +198,14 @@ def set_landlord(
         raise BadInput("the landlord's address needs its postcode too: give --address TEXT and --postcode POSTCODE "
                        "together", missing)
     if address is not None:
-        address = parse.text(" ".join(address.split()), max_len=200)
-        if not address:
+        if not address.strip():
             raise BadInput("give the landlord's postal address, e.g. \"Lettings Office, 2 Sample Street, "
                            "Millbrook\"", "--address")
+        address = parse.text(" ".join(address.split()), max_len=200)
+        try:
+            postcode = parse.postcode(postcode or "")
+        except BadInput as error:
+            raise error.for_option("--postcode") from None
     on = on or clock.today()
     with write(db):
         case = _writable(db, ref)
