@@ -1,15 +1,17 @@
 """Code lists: districts, routes, risk levels, reasons, measures, contractors...
 
-Each scheme edits its own lists (``thcli codes add|retire``). A retired code
-stays valid on the cases that already use it but is no longer accepted for new
-entries. ``county_code`` maps a scheme's own code onto the county export's
-codes (COUNTY_EXPORT.md).
+Each scheme edits its own lists (``thcli codes add|edit|retire|restore``). A
+retired code stays valid on the cases that already use it but is no longer
+accepted for new entries, until it is restored. ``county_code`` maps a scheme's
+own code onto the county export's codes (COUNTY_EXPORT.md). Some lists have
+details of their own (a measure's cost, a contractor's address), each set by an
+option of ``codes add`` and ``codes edit`` that only those lists take (OPTIONS).
 """
 
 from __future__ import annotations
 
 from thcli import audit, parse
-from thcli.db import Database, write
+from thcli.db import Database, one, write
 from thcli.errors import BadInput, NotAllowed, NotFound
 
 #: The lists thcli knows, and what each is for (shown by `thcli codes list`).
@@ -300,8 +302,156 @@ def require(db: Database, list_name: str, code: str, *, allow_retired: bool = Fa
     return code
 
 
-#: What ``codes add contractor --kind`` takes: an outside firm, or the council's own repairs team.
-CONTRACTOR_KINDS = ("external", "in_house")
+#: What ``--kind`` takes, by list: a measure is equipment or works; a contractor an outside firm or the
+#: council's own repairs team (stored as contractor_details.in_house).
+KINDS: dict[str, tuple[str, ...]] = {
+    "measure": ("equipment", "works"),
+    "contractor": ("external", "in_house"),
+}
+CONTRACTOR_KINDS = KINDS["contractor"]
+
+#: The lists with details of their own, each in a table beside ``codes`` keyed by the code: the table and
+#: the fields it keeps (each a column of the same name).
+DETAIL_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "measure": ("measure_catalogue", ("category", "kind", "removable", "unit_cost_pence")),
+    "contractor": ("contractor_details", ("in_house", "address", "email", "phone")),
+}
+
+#: The options of ``codes add`` and ``codes edit`` beyond the label: the field each sets and the lists it
+#: applies to. Any other list refuses it (exit 2), so a detail is never silently ignored. A new detail of a
+#: list is a line here, a column in that list's DETAIL_TABLES table (a migration) and an option in
+#: commands/codes.py.
+OPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "--county": ("county_code", tuple(COUNTY_CODES)),
+    "--category": ("category", ("measure",)),
+    "--kind": ("kind", tuple(KINDS)),
+    "--removable": ("removable", ("measure",)),
+    "--cost": ("unit_cost_pence", ("measure",)),
+    "--in-house": ("in_house", ("contractor",)),
+    "--address": ("address", ("contractor",)),
+    "--email": ("email", ("contractor",)),
+    "--phone": ("phone", ("contractor",)),
+}
+#: Field -> its option, for messages.
+FIELD_OPTIONS = {field: option for option, (field, _lists) in OPTIONS.items()}
+#: What a measure needs when it is first added.
+NEW_MEASURE_NEEDS = ("category", "kind", "unit_cost_pence")
+#: How a changed field is named when a change is reported.
+FIELD_NAMES = {"label": "label", "county_code": "county code", "category": "category", "kind": "kind",
+               "removable": "removable", "unit_cost_pence": "unit cost", "in_house": "kind", "address": "address",
+               "email": "email", "phone": "phone"}
+
+
+def _applies_to(option: str) -> str:
+    lists = OPTIONS[option][1]
+    if option == "--kind":
+        shown = [f"the {name} list ({' or '.join(KINDS[name])})" for name in lists]
+    else:
+        shown = [f"the {name} list" for name in lists]
+    if len(shown) == 1:
+        return shown[0]
+    if option == "--county":
+        return f"the lists {', '.join(lists)}"
+    return ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _checked_details(db: Database, list_name: str, given: dict) -> dict:
+    """The details given for a code of ``list_name``, checked and as stored (the fields of OPTIONS).
+
+    An option that does not apply to the list is refused, naming it (BadInput, exit 2).
+    """
+    details = {field: value for field, value in given.items() if value is not None}
+    for field in details:
+        option = FIELD_OPTIONS[field]
+        if list_name not in OPTIONS[option][1]:
+            raise BadInput(f"it applies only to {_applies_to(option)}, not to {list_name}", option)
+    if "county_code" in details:
+        county = details["county_code"]
+        if county not in COUNTY_CODES[list_name] + ["unknown"]:
+            raise BadInput(f"{parse.shown(county)} is not a county {list_name} code: use one of "
+                           f"{', '.join(COUNTY_CODES[list_name])}", "--county")
+        details["county_code"] = None if county == "unknown" else county
+    if "kind" in details:
+        chosen = str(details["kind"]).strip().lower().replace("-", "_")
+        if chosen not in KINDS[list_name]:
+            raise BadInput(f"{parse.shown(details['kind'])} is not a kind of {list_name}: use "
+                           f"{' or '.join(KINDS[list_name])}", "--kind")
+        details["kind"] = chosen
+    if list_name == "contractor":
+        if "kind" in details:
+            if details.get("in_house") is not None and (details["kind"] == "in_house") != details["in_house"]:
+                raise BadInput("--kind external and --in-house say different things: give one of them", "--kind")
+            details["in_house"] = details.pop("kind") == "in_house"
+    if "category" in details:
+        details["category"] = parse.name(details["category"])
+    if "unit_cost_pence" in details and details["unit_cost_pence"] < 0:
+        raise BadInput("a unit cost cannot be negative", "--cost")
+    if "address" in details:
+        details["address"] = parse.text(details["address"])
+    if "email" in details:
+        details["email"] = parse.email(details["email"])
+    if "phone" in details:
+        details["phone"] = parse.phone(details["phone"])
+    return details
+
+
+def _details_row(db: Database, list_name: str, code: str) -> dict | None:
+    table, fields = DETAIL_TABLES[list_name]
+    return one(db, f"SELECT {', '.join(fields)} FROM {table} WHERE code = ?", [code])
+
+
+def _store_details(db: Database, list_name: str, code: str, details: dict) -> None:
+    """Write a code's details to its list's table (inside the caller's write): the fields given change, the
+    others stay as they were. A code without a row yet gets one (a measure only with every field it needs)."""
+    if list_name not in DETAIL_TABLES:
+        return
+    table, fields = DETAIL_TABLES[list_name]
+    values = {field: int(value) if isinstance(value, bool) else value
+              for field, value in details.items() if field in fields}
+    if _details_row(db, list_name, code) is None:
+        if list_name == "measure":
+            missing = [FIELD_OPTIONS[f] for f in NEW_MEASURE_NEEDS if f not in values]
+            if missing:
+                raise BadInput(f"measure {code!r} has no catalogue entry yet: give {', '.join(missing)}")
+            values.setdefault("removable", 0)
+        columns = ["code", *values]
+        db.conn.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                        [code, *values.values()])
+    elif values:
+        db.conn.execute(f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in values)} WHERE code = ?",
+                        [*values.values(), code])
+
+
+def _current(db: Database, list_name: str, code: str) -> dict:
+    """A code's label, county code and details as stored (for reporting what an edit changed)."""
+    row = get(db, list_name, code) or {}
+    current = {"label": row.get("label"), "county_code": row.get("county_code")}
+    if list_name in DETAIL_TABLES:
+        current.update(_details_row(db, list_name, code) or {})
+    return current
+
+
+def _changes(before: dict, after: dict, fields: list[str]) -> list[dict]:
+    return [{"field": field, "before": before.get(field), "after": after.get(field)}
+            for field in fields if before.get(field) != after.get(field)]
+
+
+def describe_change(change: dict) -> str:
+    """One change of ``codes edit`` in words: ``unit cost £35.00 → £40.00``."""
+    field = change["field"]
+
+    def shown(value: object) -> str:
+        if value is None or value == "":
+            return "(none)"
+        if field == "unit_cost_pence":
+            return parse.format_money(int(value))  # type: ignore[call-overload]
+        if field == "removable":
+            return "removable" if value else "permanent"
+        if field == "in_house":
+            return "in_house" if value else "external"
+        return str(value)
+
+    return f"{FIELD_NAMES.get(field, field)} {shown(change['before'])} → {shown(change['after'])}"
 
 
 def add(
@@ -316,90 +466,114 @@ def add(
     kind: str | None = None,
     removable: bool | None = None,
     unit_cost_pence: int | None = None,
-    in_house: bool = False,
+    in_house: bool | None = None,
     address: str | None = None,
     email: str | None = None,
     phone: str | None = None,
 ) -> dict:
-    """Add a code to a list (or bring a retired one back with a new label)."""
+    """Add a code to a list; returns it as ``codes list`` shows it, with ``restored`` true when it was a
+    retired code brought back (with the label and details given, its other details as they were)."""
     check_list(list_name)
     parse.code(code)
     label = parse.label(label)
-    # An option that does not apply to the list is refused, never silently ignored.
-    for option, value, applies in (
-            ("--category", category, "measure"), ("--removable", removable, "measure"),
-            ("--cost", unit_cost_pence, "measure"), ("--in-house", in_house or None, "contractor"),
-            ("--address", address, "contractor"), ("--email", email, "contractor"), ("--phone", phone, "contractor")):
-        if value is not None and list_name != applies:
-            raise BadInput(f"it applies only to the {applies} list, not to {list_name}", option)
-    if kind is not None:
-        if list_name == "contractor":
-            chosen = kind.strip().lower().replace("-", "_")
-            if chosen not in CONTRACTOR_KINDS:
-                raise BadInput(f"{parse.shown(kind)} is not a kind of contractor: use external or in_house", "--kind")
-            if chosen == "external" and in_house:
-                raise BadInput("--kind external and --in-house say different things: give one of them", "--kind")
-            in_house = chosen == "in_house"
-        elif list_name != "measure":
-            raise BadInput(f"it applies only to the measure list (equipment or works) and the contractor list "
-                           f"(external or in_house), not to {list_name}", "--kind")
-    if county_code is not None:
-        if list_name not in COUNTY_CODES:
-            raise BadInput(f"--county applies only to the lists {', '.join(COUNTY_CODES)}")
-        if county_code not in COUNTY_CODES[list_name] + ["unknown"]:
-            raise BadInput(
-                f"{county_code!r} is not a county {list_name} code: use one of "
-                f"{', '.join(COUNTY_CODES[list_name])}"
-            )
-        if county_code == "unknown":
-            county_code = None
-    elif list_name in COUNTY_CODES and code in COUNTY_CODES[list_name]:
-        county_code = code
-    if list_name == "measure":
-        missing = [
-            name
-            for name, value in (("--category", category), ("--kind", kind), ("--cost", unit_cost_pence))
-            if value is None
-        ]
-        existing = get(db, list_name, code)
-        if missing and existing is None:
-            raise BadInput(f"a new measure needs {', '.join(missing)}")
-        if kind is not None and kind not in ("equipment", "works"):
-            raise BadInput(f"{parse.shown(kind)} is not a kind of measure: use equipment or works", "--kind")
+    details = _checked_details(db, list_name, {
+        "county_code": county_code, "category": category, "kind": kind, "removable": removable,
+        "unit_cost_pence": unit_cost_pence, "in_house": in_house or None, "address": address, "email": email,
+        "phone": phone})
+    if "county_code" not in details and list_name in COUNTY_CODES and code in COUNTY_CODES[list_name]:
+        details["county_code"] = code
     with write(db):
         existing = get(db, list_name, code)
         if existing and not existing["retired"]:
             raise NotAllowed(
-                f"{list_name} {code!r} already exists ({existing['label']}); "
-                "retire it first or choose another code"
+                f"{list_name} {code!r} already exists ({existing['label']}): change it with "
+                f"`thcli codes edit {list_name} {code}`, or choose another code"
             )
-        position = db.conn.execute(
-            "SELECT coalesce(max(position), -1) + 1 FROM codes WHERE list = ?", [list_name]
-        ).fetchone()[0]
-        db.conn.execute(
-            "INSERT INTO codes (list, code, label, position, county_code) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (list, code) DO UPDATE SET label = excluded.label, retired = 0, "
-            "county_code = coalesce(excluded.county_code, codes.county_code)",
-            [list_name, code, label, position, county_code],
-        )
-        if list_name == "measure":
+        if existing is None:
+            if list_name == "measure":
+                missing = [FIELD_OPTIONS[f] for f in NEW_MEASURE_NEEDS if f not in details]
+                if missing:
+                    raise BadInput(f"a new measure needs {', '.join(missing)}")
+            position = db.conn.execute(
+                "SELECT coalesce(max(position), -1) + 1 FROM codes WHERE list = ?", [list_name]
+            ).fetchone()[0]
             db.conn.execute(
-                "INSERT INTO measure_catalogue (code, category, kind, removable, unit_cost_pence) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET "
-                "category = coalesce(excluded.category, category), kind = coalesce(excluded.kind, kind), "
-                "removable = coalesce(excluded.removable, removable), "
-                "unit_cost_pence = coalesce(excluded.unit_cost_pence, unit_cost_pence)",
-                [code, category, kind, int(bool(removable)) if removable is not None else 0, unit_cost_pence],
+                "INSERT INTO codes (list, code, label, position, county_code) VALUES (?, ?, ?, ?, ?)",
+                [list_name, code, label, position, details.get("county_code")],
             )
-        if list_name == "contractor":
-            db.conn.execute(
-                "INSERT INTO contractor_details (code, in_house, address, email, phone) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (code) DO UPDATE SET in_house = excluded.in_house, "
-                "address = coalesce(excluded.address, address), email = coalesce(excluded.email, email), "
-                "phone = coalesce(excluded.phone, phone)",
-                [code, int(in_house), address, email, phone],
-            )
-        audit.record(db, by=by, action="codes.add", detail=f"{list_name}:{code}")
+        else:
+            # A retired code comes back: its label and the details given change, the rest stay.
+            db.conn.execute("UPDATE codes SET label = ?, retired = 0, county_code = ? WHERE list = ? AND code = ?",
+                            [label, details.get("county_code", existing["county_code"]), list_name, code])
+        _store_details(db, list_name, code, details)
+        audit.record(db, by=by, action="codes.restore" if existing else "codes.add", detail=f"{list_name}:{code}")
+    row = next(c for c in list_codes(db, list_name) if c["code"] == code)
+    return {**row, "restored": existing is not None}
+
+
+def edit(
+    db: Database,
+    list_name: str,
+    code: str,
+    *,
+    by: str,
+    label: str | None = None,
+    county_code: str | None = None,
+    category: str | None = None,
+    kind: str | None = None,
+    removable: bool | None = None,
+    unit_cost_pence: int | None = None,
+    address: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+) -> list[dict]:
+    """Change a code's label or details (``codes edit``); returns what changed, each ``{"field", "before",
+    "after"}`` (empty when everything already was as given).
+
+    The code itself never changes (cases and figures use it). A retired code
+    can be edited too. A measure's new cost and kind apply to lines recorded
+    from now on: lines already recorded keep theirs.
+    """
+    check_list(list_name)
+    given = {"county_code": county_code, "category": category, "kind": kind, "removable": removable,
+             "unit_cost_pence": unit_cost_pence, "address": address, "email": email, "phone": phone}
+    if label is None and all(value is None for value in given.values()):
+        options = ["--label", *(option for option, (_f, lists) in OPTIONS.items()
+                                if list_name in lists and option != "--in-house")]
+        raise BadInput(f"nothing to change: give {', '.join(options[:-1])} or {options[-1]}"
+                       if len(options) > 1 else "nothing to change: give --label")
+    label = parse.label(label) if label is not None else None
+    details = _checked_details(db, list_name, given)
+    with write(db):
+        if get(db, list_name, code) is None:
+            raise NotFound(f"there is no {list_name} code {code!r} (see `thcli codes list {list_name}`); add it "
+                           f"with `thcli codes add {list_name} {code} LABEL`")
+        before = _current(db, list_name, code)
+        if label is not None or "county_code" in details:
+            db.conn.execute("UPDATE codes SET label = ?, county_code = ? WHERE list = ? AND code = ?",
+                            [label if label is not None else before["label"],
+                             details.get("county_code", before["county_code"]), list_name, code])
+        _store_details(db, list_name, code, details)
+        after = _current(db, list_name, code)
+        changed = _changes(before, after, ["label", *details])
+        if changed:
+            audit.record(db, by=by, action="codes.edit",
+                         detail=f"{list_name}:{code}:" + ",".join(c["field"] for c in changed))
+    return changed
+
+
+def restore(db: Database, list_name: str, code: str, *, by: str) -> dict:
+    """Bring back a retired code (``codes restore``) as it was; returns it as ``codes list`` shows it."""
+    check_list(list_name)
+    with write(db):
+        row = get(db, list_name, code)
+        if row is None:
+            raise NotFound(f"there is no {list_name} code {code!r} (see `thcli codes list {list_name}`)")
+        if not row["retired"]:
+            raise NotAllowed(f"{list_name} {code!r} is not retired: it is in use as it is (change it with "
+                             f"`thcli codes edit {list_name} {code}`)")
+        db.conn.execute("UPDATE codes SET retired = 0 WHERE list = ? AND code = ?", [list_name, code])
+        audit.record(db, by=by, action="codes.restore", detail=f"{list_name}:{code}")
     return next(c for c in list_codes(db, list_name) if c["code"] == code)
 
 

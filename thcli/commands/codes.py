@@ -63,32 +63,44 @@ def list_(
     render.emit(rows, fmt, columns, title=f"{list_name}: {codes.LISTS[list_name]}")
 
 
+# The details some lists have, declared once and shared by `add` and `edit` (codes.OPTIONS says which list
+# takes which; the others refuse it with exit 2).
+County = Annotated[str | None, typer.Option("--county", parser=parse_code, metavar="CODE",
+                                           help="The county export code it counts as (routes, risks, tenures, "
+                                                "genders, ethnicities).")]
+Category = Annotated[str | None, typer.Option("--category", parser=parse_name, metavar="TEXT",
+                                              help="Measures: category (locks, alarms...).")]
+Kind = Annotated[str | None, typer.Option("--kind", metavar="KIND",
+                                          help="Measures: equipment or works. Contractors: external or in_house "
+                                               "(the council's own team).")]
+Removable = Annotated[bool | None, typer.Option("--removable/--permanent",
+                                                help="Measures: removable equipment or permanent.")]
+Cost = Annotated[int | None, typer.Option("--cost", parser=parse_money, metavar="MONEY",
+                                          help="Measures: default unit cost, e.g. £45.00.")]
+Address = Annotated[str | None, typer.Option("--address", parser=parse_text, metavar="TEXT",
+                                             help="Contractors: postal address for works orders.")]
+Email = Annotated[str | None, typer.Option("--email", parser=parse_email, metavar="EMAIL",
+                                           help="Contractors: email.")]
+Phone = Annotated[str | None, typer.Option("--phone", parser=parse_phone, metavar="PHONE",
+                                           help="Contractors: phone.")]
+Code = Annotated[str, typer.Argument(help="Lower-case letters, digits and _.", parser=parse_code, metavar="CODE")]
+
+
 @app.command()
 def add(
     ctx: typer.Context,
     list_name: ListArg,
-    code: Annotated[str, typer.Argument(help="Lower-case letters, digits and _.", parser=parse_code,
-                                        metavar="CODE")],
+    code: Code,
     label: Annotated[str, typer.Argument(help="What people read.", parser=parse_label, metavar="LABEL")],
-    county: Annotated[str | None, typer.Option("--county", parser=parse_code, metavar="CODE",
-                                               help="The county export code it counts as (routes, risks, "
-                                                    "tenures, genders, ethnicities).")] = None,
-    category: Annotated[str | None, typer.Option("--category", parser=parse_name, metavar="TEXT",
-                                                 help="Measures: category (locks, alarms...).")] = None,
-    kind: Annotated[str | None, typer.Option("--kind", metavar="KIND",
-                                             help="Measures: equipment or works. Contractors: external or "
-                                                  "in_house (the council's own team, as --in-house).")] = None,
-    removable: Annotated[bool | None, typer.Option("--removable/--permanent",
-                                                   help="Measures: removable equipment or permanent.")] = None,
-    cost: Annotated[int | None, typer.Option("--cost", parser=parse_money, metavar="MONEY",
-                                             help="Measures: default unit cost, e.g. £45.00.")] = None,
+    county: County = None,
+    category: Category = None,
+    kind: Kind = None,
+    removable: Removable = None,
+    cost: Cost = None,
     in_house: Annotated[bool, typer.Option("--in-house", help="Contractors: the council's own team.")] = False,
-    address: Annotated[str | None, typer.Option("--address", parser=parse_text, metavar="TEXT",
-                                                help="Contractors: postal address for works orders.")] = None,
-    email: Annotated[str | None, typer.Option("--email", parser=parse_email, metavar="EMAIL",
-                                              help="Contractors: email.")] = None,
-    phone: Annotated[str | None, typer.Option("--phone", parser=parse_phone, metavar="PHONE",
-                                              help="Contractors: phone.")] = None,
+    address: Address = None,
+    email: Email = None,
+    phone: Phone = None,
 ) -> None:
     """Add a code to a list (a retired code comes back with the new label).
 
@@ -101,7 +113,49 @@ def add(
     row = codes.add(db, codes.check_list(list_name), code, label, by=s.user, county_code=county,
                     category=category, kind=kind, removable=removable, unit_cost_pence=cost,
                     in_house=in_house, address=address, email=email, phone=phone)
-    out(f"Added {list_name} {row['code']}: {row['label']}.")
+    if row["restored"]:
+        out(f"Restored {list_name} {row['code']} (it was retired): {row['label']}.")
+    else:
+        out(f"Added {list_name} {row['code']}: {row['label']}.")
+
+
+@app.command()
+def edit(
+    ctx: typer.Context,
+    list_name: ListArg,
+    code: Code,
+    label: Annotated[str | None, typer.Option("--label", parser=parse_label, metavar="TEXT",
+                                              help="What people read.")] = None,
+    county: County = None,
+    category: Category = None,
+    kind: Kind = None,
+    removable: Removable = None,
+    cost: Cost = None,
+    address: Address = None,
+    email: Email = None,
+    phone: Phone = None,
+) -> None:
+    """Change a code's label or details; the code itself stays, so cases and figures keep it.
+
+    Each list takes its own options (a measure's --cost, a contractor's
+    --address...); the others are refused. A measure's new cost applies to
+    lines recorded from now on.
+
+    Example: thcli codes edit measure door_viewer --cost 40 --label "Door viewer (wide angle)"
+    """
+    from thcli import codes
+
+    s = session(ctx)
+    db = s.open()
+    changed = codes.edit(db, codes.check_list(list_name), code, by=s.user, label=label, county_code=county,
+                         category=category, kind=kind, removable=removable, unit_cost_pence=cost,
+                         address=address, email=email, phone=phone)
+    if not changed:
+        out(f"Nothing changed: {list_name} {code} already has those details.")
+        return
+    out(f"Changed {list_name} {code}: {'; '.join(codes.describe_change(c) for c in changed)}.")
+    if list_name == "measure" and any(c["field"] in ("unit_cost_pence", "kind", "removable") for c in changed):
+        out("Lines recorded from now on take it; lines already recorded keep theirs.")
 
 
 @app.command()
@@ -110,7 +164,7 @@ def retire(
     list_name: ListArg,
     code: Annotated[str, typer.Argument(help="The code to retire.", parser=parse_code, metavar="CODE")],
 ) -> None:
-    """Retire a code: cases that use it keep it, new entries cannot.
+    """Retire a code: cases that use it keep it, new entries cannot (until it is restored).
 
     Example: thcli codes retire route court
     """
@@ -120,3 +174,21 @@ def retire(
     db = s.open()
     codes.retire(db, codes.check_list(list_name), code, by=s.user)
     out(f"Retired {list_name} {code}.")
+
+
+@app.command()
+def restore(
+    ctx: typer.Context,
+    list_name: ListArg,
+    code: Annotated[str, typer.Argument(help="The retired code.", parser=parse_code, metavar="CODE")],
+) -> None:
+    """Bring back a retired code as it was, so that new entries can use it again.
+
+    Example: thcli codes restore route court
+    """
+    from thcli import codes
+
+    s = session(ctx)
+    db = s.open()
+    row = codes.restore(db, codes.check_list(list_name), code, by=s.user)
+    out(f"Restored {list_name} {row['code']}: {row['label']}.")
