@@ -140,7 +140,7 @@ KIND_CASES = {
     "survey-request": (dict(status="survey"), "PC Sam Surveyexample",
                        ["Home security survey request", HOME, "ZZ1 2AB", "Telephone 020 7946 0123",
                         "do not leave a voicemail", "Safe times: Weekdays 9am to 3pm", "Police Station",
-                        "ZZ9 2BB", "High", "1 adult, 2 children",
+                        "ZZ9 2BB", "High", "1 adult and 2 children",
                         "Council tenancy", "23 November 2026"]),
     "landlord-permission": (dict(status="approval", lines=LINES_PROPOSED), "Example Homes Trust",
                             ["Permission for security improvements: Alex Example", HOME,

@@ -199,9 +199,26 @@ def m031_record_landlord_address(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE cases ADD COLUMN landlord_postcode TEXT")
 
 
+def m032_add_district_letterheads(db: sqlite_utils.Database) -> None:
+    # Issue 15: in a partnership such as Gloucestershire's each district council writes on its own
+    # paper. A district can carry the name, address, phone and e-mail its letters are headed with
+    # (codes edit district CODE --letterhead --address --phone --email); a letter uses its case's
+    # district's where set, the scheme's otherwise.
+    db.execute("""CREATE TABLE district_details (
+    list       TEXT NOT NULL DEFAULT 'district' CHECK (list = 'district'),
+    code       TEXT NOT NULL PRIMARY KEY,
+    letterhead TEXT,
+    address    TEXT,
+    email      TEXT,
+    phone      TEXT,
+    FOREIGN KEY (list, code) REFERENCES codes (list, code)
+)""")
+
+
 #: Every migration, in the order they run.
 MIGRATIONS = (m001_create_schema, m002_add_county_secret, m003_end_moved_addresses, m010_record_where_files_are,
-              m011_seal_ledger_text_apart, m030_cost_stock, m031_record_landlord_address)
+              m011_seal_ledger_text_apart, m030_cost_stock, m031_record_landlord_address,
+              m032_add_district_letterheads)
 
 
 @cache

@@ -125,6 +125,9 @@ SETTINGS: dict[str, Setting] = {
                 "most a scheme spends on one household without an over-cap reason (0: no cap)"),
         Setting("contribution_cap", "money", "0",
                 "most a scheme contributes towards works per household, as East Lindsey's £200 (0: no rule)"),
+        Setting("landlord_payment", "text", "",
+                "how a landlord pays a contribution asked of them, as their letter says it after the amount "
+                "(e.g. by bank transfer to Example District Council, sort code 00-00-00, account 00000000)"),
         Setting("protective_marking", "text", "OFFICIAL-SENSITIVE", "marking on letters to professionals"),
         Setting("target_first_contact", "duration", "1 working day", "first contact with the survivor after referral"),
         Setting("target_survey", "duration", "5 working days", "survey done after referral"),

@@ -234,6 +234,17 @@ CREATE TABLE contractor_details (
     FOREIGN KEY (list, code) REFERENCES codes (list, code)
 );
 
+-- table district_details
+CREATE TABLE district_details (
+    list       TEXT NOT NULL DEFAULT 'district' CHECK (list = 'district'),
+    code       TEXT NOT NULL PRIMARY KEY,
+    letterhead TEXT,
+    address    TEXT,
+    email      TEXT,
+    phone      TEXT,
+    FOREIGN KEY (list, code) REFERENCES codes (list, code)
+);
+
 -- table events
 CREATE TABLE events (
     id      INTEGER PRIMARY KEY,

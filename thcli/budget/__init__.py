@@ -57,7 +57,14 @@ from thcli.budget.ledger import (
     redact,
 )
 from thcli.budget.payments import add_contribution, charge_stock, contribution_fund, correct, pay_for_stock, refund
-from thcli.budget.reading import LedgerFilters, case_money, ledger_entries, open_pledges, outstanding
+from thcli.budget.reading import (
+    LedgerFilters,
+    case_money,
+    contributions_from,
+    ledger_entries,
+    open_pledges,
+    outstanding,
+)
 from thcli.budget.rules import commit_line, over_cap, recharge_line, release_line, settle_fitted
 from thcli.budget.status import status
 from thcli.chains import verify_ledger as verify_chain
@@ -65,8 +72,8 @@ from thcli.chains import verify_ledger as verify_chain
 __all__ = [
     "CONTRIBUTORS", "CORRECTABLE", "COUNTS_AS", "Chain", "INSERT_INTO", "IN_HOUSE", "KINDS", "LedgerFilters",
     "LinePaid", "PAYABLE", "Paid", "Recorded", "SPENT", "add_contribution", "add_fund", "allocate", "approved_cost",
-    "case_money", "charge_stock", "commit_line", "contribution_fund", "correct", "entry_row", "find_fund",
-    "fund_code", "ledger_entries", "list_funds", "open_pledges", "outstanding", "over_cap", "paid_on", "pay",
-    "pay_for_stock", "pay_invoice", "recharge_line", "redact", "refund", "release_line", "remaining", "require_year",
-    "settle_fitted", "status", "verify_chain", "what_to_pay", "year_span", "years",
+    "case_money", "charge_stock", "commit_line", "contribution_fund", "contributions_from", "correct", "entry_row",
+    "find_fund", "fund_code", "ledger_entries", "list_funds", "open_pledges", "outstanding", "over_cap", "paid_on",
+    "pay", "pay_for_stock", "pay_invoice", "recharge_line", "redact", "refund", "release_line", "remaining",
+    "require_year", "settle_fitted", "status", "verify_chain", "what_to_pay", "year_span", "years",
 ]

@@ -107,3 +107,14 @@ def outstanding(db: Database, case_id: int) -> dict[str, list[dict]]:
             FROM effective e JOIN measure_lines m ON m.id = e.line_id JOIN funds f ON f.id = e.fund_id
             GROUP BY e.line_id, e.fund_id HAVING committed_pence > 0 ORDER BY m.line, f.code""", [case_id]))
     return {"commitments": commitments, "pledges": open_pledges(db, case_id=case_id)}
+
+
+def contributions_from(db: Database, case_id: int, contributor: str) -> tuple[int, int]:
+    """What one contributor (the landlord...) pledged towards a case, and what was received from them, net of
+    corrections: what their letter asks for."""
+    row = db.conn.execute(
+        f"""WITH effective AS ({effective("l.case_id = ? AND l.contributor = ?")})
+            SELECT coalesce(sum(CASE WHEN pledged = 1 THEN amount_pence END), 0),
+                   coalesce(sum(CASE WHEN pledged = 0 THEN amount_pence END), 0)
+            FROM effective WHERE counts_as = 'contribution'""", [case_id, contributor]).fetchone()
+    return int(row[0]), int(row[1])

@@ -57,6 +57,9 @@ def list_(
     elif list_name == "contractor":
         columns += [render.Column("in_house", "In-house", render.yes_no), render.Column("phone", "Phone"),
                     render.Column("email", "Email")]
+    elif list_name == "district":
+        columns += [render.Column("letterhead", "Letterhead"), render.Column("phone", "Phone"),
+                    render.Column("email", "Email")]
     elif list_name in codes.COUNTY_CODES:
         columns.append(render.Column("county_code", "County code"))
     columns.append(render.Column("retired", "Retired", lambda v, r: "retired" if v else ""))
@@ -78,11 +81,15 @@ Removable = Annotated[bool | None, typer.Option("--removable/--permanent",
 Cost = Annotated[int | None, typer.Option("--cost", parser=parse_money, metavar="MONEY",
                                           help="Measures: default unit cost, e.g. £45.00.")]
 Address = Annotated[str | None, typer.Option("--address", parser=parse_text, metavar="TEXT",
-                                             help="Contractors: postal address for works orders.")]
+                                             help="Contractors: postal address for works orders. Districts: the "
+                                                  "address their letters are headed with.")]
 Email = Annotated[str | None, typer.Option("--email", parser=parse_email, metavar="EMAIL",
-                                           help="Contractors: email.")]
+                                           help="Contractors and districts (on their letters): email.")]
 Phone = Annotated[str | None, typer.Option("--phone", parser=parse_phone, metavar="PHONE",
-                                           help="Contractors: phone.")]
+                                           help="Contractors and districts (on their letters): phone.")]
+Letterhead = Annotated[str | None, typer.Option("--letterhead", parser=parse_label, metavar="NAME",
+                                                help="Districts: the name their letters are headed with, e.g. "
+                                                     "\"Example Borough Council\".")]
 Code = Annotated[str, typer.Argument(help="Lower-case letters, digits and _.", parser=parse_code, metavar="CODE")]
 
 
@@ -101,6 +108,7 @@ def add(
     address: Address = None,
     email: Email = None,
     phone: Phone = None,
+    letterhead: Letterhead = None,
 ) -> None:
     """Add a code to a list (a retired code comes back with the new label).
 
@@ -112,7 +120,7 @@ def add(
     db = s.open()
     row = codes.add(db, codes.check_list(list_name), code, label, by=s.user, county_code=county,
                     category=category, kind=kind, removable=removable, unit_cost_pence=cost,
-                    in_house=in_house, address=address, email=email, phone=phone)
+                    in_house=in_house, address=address, email=email, phone=phone, letterhead=letterhead)
     if row["restored"]:
         out(f"Restored {list_name} {row['code']} (it was retired): {row['label']}.")
     else:
@@ -134,12 +142,14 @@ def edit(
     address: Address = None,
     email: Email = None,
     phone: Phone = None,
+    letterhead: Letterhead = None,
 ) -> None:
     """Change a code's label or details; the code itself stays, so cases and figures keep it.
 
     Each list takes its own options (a measure's --cost, a contractor's
-    --address...); the others are refused. A measure's new cost applies to
-    lines recorded from now on.
+    --address, a district's letterhead...); the others are refused. A
+    measure's new cost applies to lines recorded from now on; a district's
+    letterhead heads the letters of its cases.
 
     Example: thcli codes edit measure door_viewer --cost 40 --label "Door viewer (wide angle)"
     """
@@ -149,7 +159,7 @@ def edit(
     db = s.open()
     changed = codes.edit(db, codes.check_list(list_name), code, by=s.user, label=label, county_code=county,
                          category=category, kind=kind, removable=removable, unit_cost_pence=cost,
-                         address=address, email=email, phone=phone)
+                         address=address, email=email, phone=phone, letterhead=letterhead)
     if not changed:
         out(f"Nothing changed: {list_name} {code} already has those details.")
         return

@@ -61,7 +61,11 @@ def _where(path: str) -> str:
     return {"scheme_name": "the scheme's name (setting scheme_name)",
             "scheme_address": "the scheme's address (setting scheme_address)",
             "scheme_address_line": "the scheme's address (setting scheme_address)",
-            "marking": "the protective marking (setting protective_marking)"}.get(path, f"the field {path}")
+            "marking": "the protective marking (setting protective_marking)",
+            "letterhead": "the letterhead's name (the district's letterhead, or setting scheme_name)",
+            "letterhead_address": "the letterhead's address (the district's, or setting scheme_address)",
+            "letterhead_address_line": "the letterhead's address (the district's, or setting scheme_address)",
+            "how_to_pay": "how a landlord pays (setting landlord_payment)"}.get(path, f"the field {path}")
 
 
 def _phrase(text: str) -> re.Pattern[str]:
