@@ -50,7 +50,8 @@ def acknowledgement() -> Letter:
            "aim to complete by {{ survey_by }}. The surveyor recommends the measures that would make your home "
            "safer, and we arrange for them to be fitted.")
     w.else_()
-    w.para("We will contact you by {{ first_contact_by }}, using only the ways you told us are safe. With "
+    w.para("We will contact you by {{ first_contact_by }}, using only the ways {% if self_referral %}you told us "
+           "are{% else %}we have been told are{% endif %} safe. With "
            "your agreement we will then arrange a home security survey, which we aim to complete by "
            "{{ survey_by }}. The surveyor recommends the measures that would make your home safer, and we "
            "arrange for them to be fitted.")
