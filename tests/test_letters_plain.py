@@ -266,3 +266,19 @@ def test_cli_referral_add_next_steps_for_a_self_referral_with_no_safe_post(cli, 
         "Next steps (commands to copy):\n"
         "  thcli referral consent TH-2026-0001 --scope police,contractor   # once the client agrees\n"
         "  thcli survey request TH-2026-0001 --surveyor \"NAME\"             # the police Crime Reduction Officer\n")
+
+
+def test_the_next_steps_of_a_case_the_scheme_cannot_help_point_at_declining_it(db):
+    with write(db):
+        settings.put(db, "eligible_risks", ["high"])
+        settings.put(db, "required_documents", ["referral_form"])
+    result = referrals.add_referral(db, ReferralInput(
+        name="Alex Example", postcode="ZZ1 2AB", district="northmoor", route="idva", risk_level="standard",
+        received_on=dt.date(2026, 11, 18), consent=["police", "contractor"], referrer_name="Pat Idvaexample",
+        safe_post=False), by="t")
+    assert referrals.next_steps(db, result) == [
+        f"thcli referral edit {result.ref} --referral-form          # once the referral form arrives (needed "
+        "before a survey)",
+        f"thcli referral move {result.ref} declined --reason CODE   # not eligible: risk level standard is not one "
+        "this scheme helps (setting eligible_risks: high)",
+        f"thcli letter make {result.ref} acknowledgement            # to the referrer"]

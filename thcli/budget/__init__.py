@@ -13,9 +13,10 @@ The rules, each with a message saying how to put it right, are written out in
 rules.py: nothing takes a fund below zero without an ``--allow-overspend``
 reason; a fund's year and district must fit the case; the household cap and
 the contribution rule (East Lindsey's "up to £200 towards works") need an
-``--over-cap-reason``. A payment needs an invoice number and releases the
-line's open commitment as it goes (payments.py), so money is never counted
-twice.
+``--over-cap-reason``. A payment needs an invoice number (or is in-house
+work), is never past the line's cost without ``--allow-over``, and releases
+the line's open commitment as it goes (invoices.py), so money is never
+counted twice.
 
 Every ledger row carries a SHA-256 hash over the previous row's hash and its
 own fields (:func:`verify_chain`), as the audit log does. A row's free text
@@ -26,8 +27,10 @@ the only change the ledger accepts.
 
 The package, by what each module owns: ledger.py (the rows, their signs and
 figures, the chain), funds.py (funds and their balance), rules.py (the rules
-above, and the money side of approving, declining and fitting a measure),
-payments.py (contributions, payments, refunds, corrections), status.py
+above, and the money side of approving, declining, fitting and recharging a
+measure), invoices.py (``budget pay``: an invoice on one or more lines),
+payments.py (contributions, refunds, corrections, and the money of stock),
+status.py
 (``budget status``) and reading.py (``budget ledger``, a case's money).
 """
 

@@ -143,7 +143,7 @@ def demo_money(context: DemoContext) -> None:
             # East Lindsey asks the landlord to contribute towards works: always while works are pending.
             if works and (rng.random() < 0.3 or (contributor == "landlord" and story.status in ("approval", "works"))):
                 amount = min(20_000, max(500, works // 2 // 500 * 500))
-                pledged = not case_paid
+                pledged = not case_paid and story.status not in ("closed", "declined", "withdrawn", "no_contact")
                 on = min(approved + dt.timedelta(days=rng.randint(0, 5)), today)
                 what = "pledged" if pledged else "received"
                 rows.append(_DemoEntry(on, 1, "contribution", amount, fund_id, story.case_id, contributor=contributor,
@@ -157,8 +157,8 @@ def demo_money(context: DemoContext) -> None:
         asking = sorted((s for s in context.stories if s.status == "approval" and s.tenure in ("private_rented",
                                                                                                "council")
                          and any(m["status"] == "recommended" for m in s.measures)), key=lambda s: -s.index)
-        for number, story in enumerate(asking):
-            if number and rng.random() < 0.5:
+        for position, story in enumerate(asking):
+            if position and rng.random() < 0.5:
                 continue
             on = min(story.dates["surveyed"], today)
             estimate = sum(m.get("estimate", 0) for m in story.measures if m["status"] == "recommended")
