@@ -117,7 +117,7 @@ def pay_for_stock(db: Database, fund: dict, amount_pence: int, *, invoice: str, 
                   memo=memo)
 
 
-def charge_stock(db: Database, case_id: int, line_id: int, costs: dict[int, int], *, memo: str, by: str,
+def charge_stock(db: Database, case_id: int, line_id: int | None, costs: dict[int, int], *, memo: str, by: str,
                  on: dt.date) -> list[int]:
     """Move the cost of equipment issued from stock to the case (``stock issue``), per fund that bought it:
     a ``stock`` entry on the case (-) and its pair on the fund's stock (+), which add up to nothing, so the
