@@ -191,8 +191,14 @@ class MoneyMachine(RuleBasedStateMachine):
             done.append((line_id, fund, amount, release))
         return None, done
 
-    def paid_by_model(self, done, recorded):
-        payments = [e for e in recorded if e["kind"] == "payment"]
+    def pay_by_model(self, call, error, remaining, done):
+        """Make the payment ``call``: refused with ``error``, or written as the model (``remaining``, ``done``)
+        says."""
+        if error:
+            self.refused(call, error)
+            return
+        self.remaining = remaining
+        payments = [e for e in call().entries if e["kind"] == "payment"]
         for (line_id, fund, amount, release), entry in zip(done, payments, strict=True):
             line = self.lines[line_id]
             line["open"][fund] = line["open"].get(fund, 0) - release
@@ -214,11 +220,7 @@ class MoneyMachine(RuleBasedStateMachine):
                               allow_overspend="agreed" if override else None,
                               allow_over="the invoice is right" if over else None)
 
-        if error:
-            self.refused(call, error)
-            return
-        self.remaining = remaining
-        self.paid_by_model(done, call().entries)
+        self.pay_by_model(call, error, remaining, done)
 
     @precondition(lambda self: len({x["case"]["id"] for x in self.lines.values() if x["status"] != "declined"}) > 0)
     @rule(index=picks, amounts_=st.lists(amounts, min_size=2, max_size=3), override=st.booleans(),
@@ -240,11 +242,7 @@ class MoneyMachine(RuleBasedStateMachine):
                                       allow_overspend="agreed" if override else None,
                                       allow_over="the invoice is right" if over else None)
 
-        if error:
-            self.refused(call, error)
-            return
-        self.remaining = remaining
-        self.paid_by_model(done, call().entries)
+        self.pay_by_model(call, error, remaining, done)
 
     @precondition(lambda self: any(self.paid(x) > 0 for x in self.lines.values()))
     @rule(index=picks, amount=amounts)
