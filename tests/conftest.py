@@ -25,6 +25,9 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("THCLI_DB", str(tmp_path / "thcli.db"))
     monkeypatch.setenv("THCLI_USER", "test.coordinator")
     monkeypatch.setenv("COLUMNS", "200")
+    # No test reaches this machine's keychain: keyring's "no keychain" backend, unless a test sets another
+    # (tests/test_keychain.py).
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     monkeypatch.delenv("THCLI_KEY", raising=False)
     monkeypatch.delenv("THCLI_NEW_KEY", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))

@@ -125,7 +125,7 @@ def test_budget_status_and_report_summary_list_pledges_not_yet_received(db, cli)
         {"ref": first, "contributor": "landlord", "fund": "example_opcc_2026_27", "pledged_on": "2026-11-02",
          "outstanding_pence": 10_000}]}
     table = " ".join(cli("budget", "status", "--format", "table").stdout.split())
-    assert "Pledged, not yet received From Fund Since Amount" in table
+    assert "Pledged, not yet received Case From Fund Since Amount" in table
     assert "TH-2026-0001 landlord example_opcc_2026_27 02/11/2026 £100.00" in table
     assert ("£100.00 pledged and not yet received: record it with `thcli budget contribution REF --from WHO "
             "--amount MONEY` when it comes.") in table

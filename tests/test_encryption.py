@@ -151,7 +151,8 @@ def test_init_encrypt_makes_a_database_only_its_passphrase_opens(cli, db_path, m
     none = cli("referral", "list")
     assert none.exit_code == 1
     assert none.stderr == (f"Error: {db_path} is encrypted, or is not a thcli database: give its passphrase in "
-                           "THCLI_KEY (or run thcli in a terminal to be asked for it).\n")
+                           "THCLI_KEY (or run thcli in a terminal to be asked for it, or store it in the keychain with "
+                           "`thcli db unlock`).\n")
     again = cli("init")
     assert again.exit_code == 1 and "there is already a database" in again.stderr
     assert db_path.read_bytes() == before  # never opened without its key, never made plain

@@ -56,7 +56,7 @@ def test_one_invoice_pays_several_lines_each_with_its_own_entry_sharing_the_invo
                             ("payment", -2_400, 2, "ZZ-1001"), ("release", 2_400, 2, "ZZ-1001")]
     assert paid.remaining == {"example_opcc_2026_27": 500_000 - 8_500 - 2_400 - 3_500}
     assert db.conn.execute("SELECT detail FROM events WHERE kind = 'money'").fetchall() == [
-        ("£109.00 paid on lines 1, 2 (invoice ZZ-1001)",)]
+        ("£109.00 paid on lines 1, 2 (invoice ZZ-1001, example_opcc_2026_27)",)]
     assert budget.verify_chain(db) == []
 
 
@@ -168,7 +168,7 @@ def test_in_house_work_is_paid_without_an_invoice_still_from_the_fund(db):
     figures = budget.list_funds(db)[0]
     assert (figures["paid_pence"], figures["committed_pence"]) == (14_400, 0)
     assert db.conn.execute("SELECT detail FROM events WHERE kind = 'money'").fetchone()[0] == (
-        "£144.00 paid on lines 1, 2, 3 (in-house work)")
+        "£144.00 paid on lines 1, 2, 3 (in-house work, example_opcc_2026_27)")
 
 
 def test_internal_is_refused_for_an_outside_contractor_and_goes_without_an_invoice(db):

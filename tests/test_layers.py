@@ -41,7 +41,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("case primitives", ["thcli.cases"]),
     # The scheme's code lists and settings, and the audit log, which every noun writes to.
     ("scheme records", ["thcli.codes", "thcli.settings", "thcli.audit"]),
-    ("base", ["thcli", "thcli.db", "thcli.dbfile", "thcli.cipher", "thcli.migrations", "thcli.chains",
+    ("base", ["thcli", "thcli.db", "thcli.dbfile", "thcli.cipher", "thcli.keychain", "thcli.migrations", "thcli.chains",
               "thcli.case_files", "thcli.files", "thcli.parse", "thcli.periods", "thcli.calendar",
               "thcli.bank_holidays", "thcli.clock", "thcli.errors", "thcli.templates"]),
 ]
@@ -58,6 +58,7 @@ LAZY: dict[str, str] = {
     "lxml": "only when a letter template is compiled",
     "phonenumbers": "tens of milliseconds: only when a phone number is checked",
     "sqlcipher3": "optional (thcli[encrypted]): only for an encrypted database",
+    "keyring": "optional (thcli[encrypted]) and 80 ms or more: only for an encrypted database's passphrase",
     "holidays": "a test dependency: only to regenerate the bank holidays table",
     "ctypes": "Windows only: a mapped network drive's type",
     "matplotlib": "optional (thcli[reports]) and slow: only when a board report draws its charts",

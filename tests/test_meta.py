@@ -65,3 +65,9 @@ def test_readme_quick_start_is_two_commands():
     assert len(commands) == 2
     assert "thcli demo" in commands[0]
     assert "pytest" in commands[1] and ".[test]" in commands[1]
+    # The same two for Windows (PowerShell).
+    windows = [line for block in re.findall(r"```powershell\n(.*?)```", quick, re.S) for line in block.splitlines()
+               if line.strip()]
+    assert len(windows) == 2
+    assert all(line.startswith("py -m venv .venv; .venv\\Scripts\\activate; pip install ") for line in windows)
+    assert "thcli demo" in windows[0] and "pytest" in windows[1] and ".[test]" in windows[1]

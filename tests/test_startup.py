@@ -3,7 +3,8 @@
 `thcli --help`, `referral list` and `due` are measured against a bare Typer
 app (bench/run.py). They must not load what they do not use: pydantic (which
 typer would load for its value converters), sqlite-utils, questionary, docx,
-phonenumbers or holidays. The shortcuts must give what the long way gives.
+phonenumbers, holidays or keyring (only an encrypted database needs the
+keychain). The shortcuts must give what the long way gives.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 
 import pytest
 
-HEAVY = ("pydantic", "sqlite_utils", "questionary", "docx", "docxtpl", "phonenumbers", "holidays")
+HEAVY = ("pydantic", "sqlite_utils", "questionary", "docx", "docxtpl", "phonenumbers", "holidays", "keyring")
 
 # Runs the CLI in a fresh interpreter and reports which heavy packages it loaded.
 PROBE = """

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from thcli import audit, budget, clock, codes, followups, measures, parse, surveys, targets, workflow
+from thcli import audit, budget, clock, codes, followups, letters, measures, parse, surveys, targets, workflow
 from thcli.cases import case_row, client_details, consent_state, flag, household, landlord, name_key, referrer
 from thcli.db import Database, one, write
 from thcli.errors import BadInput
@@ -220,6 +220,8 @@ def show_case(db: Database, ref: str, *, by: str, with_perpetrator: bool = False
         "measures": measures.case_lines(db, case["id"]),
         "followups": followups.case_followups(db, case["id"]),
         "due": targets.case_due(db, case),
+        # The letters made, with their file names (the table of `referral show` may leave the file out).
+        "letters": letters.case_letters(db, case["ref"]),
     }
     with write(db):
         audit.record(db, by=by, action="referral.show", ref=case["ref"])

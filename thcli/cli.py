@@ -110,6 +110,7 @@ class RootGroup(TyperGroup):
 
         from thcli.errors import ThcliError
 
+        utf8_output()
         try:
             _refuse_undecodable(sys.argv[1:] if args is None else args)
             result = super().main(
@@ -166,6 +167,24 @@ class RootGroup(TyperGroup):
         elif not is_damage(error):
             return
         mark_damaged(session.db_path, f"SQLite reported: {error}")
+
+
+def utf8_output(streams: Sequence[Any] | None = None) -> None:
+    """Write stdout and stderr as UTF-8, whatever the platform's default for a file or a pipe.
+
+    On Windows, output to a file or a pipe is in the ANSI code page (cp1252 and
+    the like), which has no room for the tables' lines or for many names: a
+    `--format json > cases.json` would fail half-way. JSON and CSV are UTF-8
+    (CLI.md), so the streams are made so.
+    """
+    for stream in (sys.stdout, sys.stderr) if streams is None else streams:
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if encoding in ("utf8", "utf8sig") or not hasattr(stream, "reconfigure"):
+            continue
+        try:
+            stream.reconfigure(encoding="utf-8")
+        except (ValueError, OSError):  # a stream that has been written to in another encoding: leave it
+            pass
 
 
 #: Bytes on the command line that are not UTF-8 come to Python as lone surrogates.

@@ -188,7 +188,7 @@ def connect(path: Path, key: Key | None = None, *, read_only: bool = False,
     if encrypted and key is None:
         raise DatabaseProblem(
             f"{path} is encrypted, or is not a thcli database: give its passphrase in THCLI_KEY "
-            "(or run thcli in a terminal to be asked for it)."
+            "(or run thcli in a terminal to be asked for it, or store it in the keychain with `thcli db unlock`)."
         )
     conn = None
     target = str(path)

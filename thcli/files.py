@@ -19,9 +19,12 @@ One place for the rules that protect what leaves the database (DESIGN.md §8):
   a later run recognises, so a killed run's leftovers are removed next time
   (:func:`work_file`, :func:`remove_work_files`).
 
-Windows has no ``os.fchmod`` before Python 3.13 and ignores POSIX modes: there
-the files are made with ``os.chmod`` where it exists, and protected by the
-user's own profile folder (the README says so).
+Windows has no ``os.fchmod`` before Python 3.13 and ignores POSIX modes (``os.chmod``
+sets only the read-only flag): there the files are protected by the folder they
+are in. thcli's own folder is in the user's profile (``%LOCALAPPDATA%\\thcli``),
+which only that user and the administrators can open; ``db check`` says when the
+database is elsewhere (:func:`posix_modes`, maintenance.py). Nothing here calls a
+function Windows lacks: tests/test_windows.py runs the main flows without them.
 """
 
 from __future__ import annotations
@@ -88,6 +91,11 @@ def printable(path: Path | str) -> str:
 
 
 # --- modes ---------------------------------------------------------------------------------------
+
+
+def posix_modes() -> bool:
+    """Whether files have owner, group and others permission bits here (not on Windows)."""
+    return os.name != "nt"
 
 
 def make_private(path: Path | str) -> None:
@@ -194,7 +202,12 @@ def numbered(path: Path, n: int) -> Path:
 
 
 def sync_folder(folder: Path) -> None:
-    """Make the renames in ``folder`` durable (not possible everywhere: then the renames are still atomic)."""
+    """Make the renames in ``folder`` durable (not possible everywhere: then the renames are still atomic).
+
+    Windows cannot open a folder as a file (NTFS makes a rename durable by itself).
+    """
+    if os.name == "nt":
+        return
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
@@ -238,14 +251,17 @@ def place(temp: Path, path: Path, *, replace: bool) -> None:
     if replace:
         os.replace(temp, path)
         return
+    link = getattr(os, "link", None)  # missing on some platforms; refused by some disks (FAT, network shares)
     try:
-        os.link(temp, path)  # atomic, and fails when ``path`` exists
+        if link is None:
+            raise OSError(errno.EPERM, "no hard links here")
+        link(temp, path)  # atomic, and fails when ``path`` exists
     except FileExistsError:
         raise
     except OSError:
-        # No hard links here (FAT, some network disks): Windows' rename refuses an existing
-        # name by itself; elsewhere look first (a tiny race, on disks that cannot do better).
-        if os.name != "nt" and os.path.lexists(path):
+        # No hard links here (FAT, some network disks): look first (a tiny race, on disks that cannot do
+        # better); Windows' rename would refuse an existing name by itself too.
+        if os.path.lexists(path):
             raise FileExistsError(errno.EEXIST, "File exists", str(path)) from None
         os.rename(temp, path)
         return

@@ -48,6 +48,7 @@ from thcli.files import (
     may_replace,
     os_problem,
     place,
+    posix_modes,
     printable,
     remove_work_files,
     sync_folder,
@@ -111,14 +112,32 @@ def check_database(db: Database, path: Path) -> list[Check]:
     results.append(Check("location", where is None,
                          "on this computer's own disk" if where is None
                          else f"on {where}: SQLite's locking is not safe there; move it to a local disk"))
-    for file in [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]:
-        if file.exists():
-            results.append(_mode_check(f"permissions of {file.name}", file))
-    results += _letter_files_check(path, letters)
+    if posix_modes():
+        for file in [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]:
+            if file.exists():
+                results.append(_mode_check(f"permissions of {file.name}", file))
+        results += _letter_files_check(path, letters)
+    else:
+        results.append(_profile_check(path))
     if missing_or_changed:
         results.append(Check("letter files", True, case_files.summary(missing_or_changed) + " (thcli recorded "
                              "each letter's hash when it wrote it)", warning=True))
     return results
+
+
+def _profile_check(path: Path) -> Check:
+    """Windows: files have no owner-only mode, so what protects them is the folder: the user's own profile."""
+    profile = os.environ.get("USERPROFILE", "")
+    where = os.path.normcase(os.path.abspath(path))
+    home = os.path.normcase(os.path.abspath(profile)) if profile else ""
+    if home and where.startswith(home.rstrip("\\/") + os.sep):
+        return Check("permissions", True, f"Windows has no owner-only files: the database and its letters are in "
+                                          f"your user profile ({profile}), which only you and the administrators "
+                                          "can open")
+    return Check("permissions", True, f"{path} is outside your user profile, and Windows has no owner-only files: "
+                                      "anyone who can open its folder can copy it. Move it into your profile (thcli's "
+                                      "default is %LOCALAPPDATA%\\thcli), or check who can open the folder",
+                 warning=True)
 
 
 def _note_integrity(path: Path, integrity: list[str]) -> None:

@@ -126,8 +126,7 @@ SETTINGS: dict[str, Setting] = {
         Setting("contribution_cap", "money", "0",
                 "most a scheme contributes towards works per household, as East Lindsey's £200 (0: no rule)"),
         Setting("landlord_payment", "text", "",
-                "how a landlord pays a contribution asked of them, as their letter says it after the amount "
-                "(e.g. by bank transfer to Example District Council, sort code 00-00-00, account 00000000)"),
+                "how a landlord pays a contribution, as their letter says it (e.g. by bank transfer to ...)"),
         Setting("protective_marking", "text", "OFFICIAL-SENSITIVE", "marking on letters to professionals"),
         Setting("target_first_contact", "duration", "1 working day", "first contact with the survivor after referral"),
         Setting("target_survey", "duration", "5 working days", "survey done after referral"),

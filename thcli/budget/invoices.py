@@ -257,11 +257,13 @@ def pay_invoice(db: Database, ref: str, payments: Sequence[tuple[int, int]] | No
                                         allow_overspend=allow_overspend,
                                         over_reason=over_reason if line["line"] in over else None))
         numbers = ", ".join(str(p.line) for p in paid.lines)
+        funds = ", ".join(dict.fromkeys(p.fund for p in paid.lines))
         event(db, case["id"], "money", f"{format_money(paid.total_pence)} paid on line"
-                        f"{'s' if len(paid.lines) > 1 else ''} {numbers} ({'invoice ' + said if invoice else said})",
-                        by=by)
+                        f"{'s' if len(paid.lines) > 1 else ''} {numbers} ({'invoice ' + said if invoice else said}, "
+                        f"{funds})", by=by)
+        entry_ids = [str(e["id"]) for e in paid.entries if e["kind"] == "payment"]
         audit.record(db, by=by, action="budget.pay", ref=ref,
-                     detail=f"entries {', '.join(str(e['id']) for e in paid.entries if e['kind'] == 'payment')}")
+                     detail=f"entr{'y' if len(entry_ids) == 1 else 'ies'} {', '.join(entry_ids)}")
         if paid.over:
             note_override(db, case, by=by, action="budget.over",
                           text=f"{'invoice ' + said if invoice else said} paid past the approved cost: "

@@ -25,11 +25,15 @@ APP_NAME = "thcli"
 
 
 def default_db_path() -> Path:
-    """``THCLI_DB``, else thcli.db in the user's application folder."""
+    """``THCLI_DB``, else thcli.db in the user's application folder.
+
+    On Windows that is the local one (``%LOCALAPPDATA%\\thcli``): a council's roaming profile is often
+    copied to a network share, where SQLite's locking is not safe.
+    """
     env = os.environ.get("THCLI_DB")
     if env:
         return Path(env).expanduser()
-    return Path(typer.get_app_dir(APP_NAME)) / "thcli.db"
+    return Path(typer.get_app_dir(APP_NAME, roaming=False)) / "thcli.db"
 
 
 def default_user() -> str:
@@ -50,19 +54,35 @@ class Session:
     user: str
     db_given: bool = False
     allow_network_share: bool = False
-    #: the passphrase, once read from THCLI_KEY or asked (at most once per invocation)
+    #: the passphrase, once read from THCLI_KEY, the keychain or asked (at most once per invocation)
     _key: Key | None = field(default=None, repr=False)
+    #: where it came from: "THCLI_KEY", "keychain" or "asked"
+    key_source: str | None = None
     #: databases opened by this invocation, closed when it ends (see :func:`session`)
     _opened: list = field(default_factory=list, repr=False)
 
     def key(self) -> Key | None:
-        """The database passphrase: THCLI_KEY, else asked once in a terminal; None when neither."""
-        if self._key is None:
-            from thcli import cipher
+        """The database passphrase: THCLI_KEY, else the keychain's (``db unlock``), else asked once in a terminal.
 
-            self._key = cipher.key_from_environment()
+        None when none of them gives one. THCLI_KEY comes first so that a script
+        or a one-off command can give another passphrase than the one stored.
+        """
+        if self._key is None:
+            from thcli import cipher, keychain
+
+            self._key, self.key_source = cipher.key_from_environment(), cipher.KEY_VARIABLE
+            if self._key is None:
+                self._key, self.key_source = keychain.stored_key(self.db_path), "keychain"
             if self._key is None and stdin_is_terminal():
                 self._key = cipher.Key(_ask_passphrase(f"Passphrase for {self.db_path}: "))
+                self.key_source = "asked"
+        return self._key
+
+    def ask_key(self) -> Key:
+        """The passphrase, typed in the terminal (and kept for this invocation)."""
+        from thcli import cipher
+
+        self._key, self.key_source = cipher.Key(_ask_passphrase(f"Passphrase for {self.db_path}: ")), "asked"
         return self._key
 
     def key_for(self, path: Path | None = None) -> Key | None:
@@ -92,10 +112,19 @@ class Session:
 
     def open(self, *, create: bool = False, key: Key | None = None) -> Database:
         from thcli.db import open_db
+        from thcli.errors import DatabaseProblem
 
         self.opened_any = True
-        db = open_db(self.db_path, create=create, key=key or self.key_for(),
-                     allow_network_share=self.allow_network_share)
+        given = key or self.key_for()
+        try:
+            db = open_db(self.db_path, create=create, key=given, allow_network_share=self.allow_network_share)
+        except DatabaseProblem as error:
+            if given is not None and key is None and self.key_source == "keychain" and "wrong key" in error.message:
+                raise DatabaseProblem(
+                    f"{self.db_path}: the passphrase the keychain holds for this database does not open it (was "
+                    "it changed on another computer, or the file replaced?): store the right one with `thcli db "
+                    "unlock`, or remove it with `thcli db lock`") from None
+            raise
         self._opened.append(db)
         return db
 

@@ -46,8 +46,11 @@ def audit(
     def when(value, row):
         return render.uk_date(value[:10]) + " " + value[11:16]
 
-    render.emit(rows, fmt, [render.Column("at", "When", when), render.Column("by", "Who"),
-                            render.Column("action", "Action", style="bold"), render.Column("ref", "Case"),
-                            render.Column("detail", "Detail")],
+    # When, what and which case stay; at 80 columns who did it goes first, then the detail (after wrapping).
+    render.emit(rows, fmt, [render.Column("at", "When", when, kind="whole", drop=0),
+                            render.Column("by", "Who", kind="text", drop=1),
+                            render.Column("action", "Action", style="bold", kind="code", drop=0),
+                            render.Column("ref", "Case", kind="ref", drop=0),
+                            render.Column("detail", "Detail", kind="text", drop=2)],
                 csv_columns=["id", "at", "by", "action", "ref", "detail"], title="Audit log",
                 empty="No audit entries match.")

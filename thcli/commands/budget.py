@@ -46,21 +46,10 @@ FundOption = Annotated[str | None, typer.Option("--fund", metavar="FUND",
                                                 help="A fund code or number (see `thcli budget fund list`).")]
 
 
-def _compact(table):
-    """A lighter table: a rule under the header and no borders, so money columns fit 100 columns."""
-    from rich import box
-
-    table.box, table.show_edge, table.padding = box.SIMPLE_HEAD, False, (0, 1, 0, 0)
-    return table
-
-
 def _emit(rows: list[dict], fmt, columns, *, csv_columns: list[str], title: str, empty: str) -> None:
     from thcli import render
 
-    if render.resolve_format(fmt) != "table" or not rows:
-        render.emit(rows, fmt, columns, csv_columns=csv_columns, title=title, empty=empty)
-        return
-    render.console.print(_compact(render.table(rows, columns, title=title)))
+    render.emit(rows, fmt, columns, csv_columns=csv_columns, title=title, empty=empty)
 
 
 def _report(recorded, what: str) -> None:
@@ -136,14 +125,15 @@ def fund_list(ctx: typer.Context, year: Year = None, fmt: FormatOption = None) -
     s = session(ctx)
     db = s.open()
     rows = budget.list_funds(db, year=year)
+    # At 80 columns: the source goes first, then the district, the year and the allocation.
     columns = [
-        render.Column("fund", "Code", style="bold", no_wrap=True),
-        render.Column("name", "Name"),
-        render.Column("year", "Year"),
-        render.Column("source", "Source"),
-        render.Column("district", "District", lambda v, r: v or "all"),
-        render.Column("allocated_pence", "Allocated", render.money, justify="right", no_wrap=True),
-        render.Column("remaining_pence", "Remaining", lambda v, r: format_money(v), justify="right", no_wrap=True),
+        render.Column("fund", "Code", style="bold", kind="code", drop=0),
+        render.Column("name", "Name", kind="text", drop=0),
+        render.Column("year", "Year", kind="code", drop=3),
+        render.Column("source", "Source", kind="code", drop=1),
+        render.Column("district", "District", lambda v, r: v or "all", kind="code", drop=2),
+        render.Column("allocated_pence", "Allocated", render.money, kind="money", drop=4),
+        render.Column("remaining_pence", "Remaining", lambda v, r: format_money(v), kind="money", drop=0),
     ]
     _emit(rows, fmt, columns, title="Funds",
                 csv_columns=["fund", "id", "name", "year", "source", "district", "allocated_pence",
@@ -338,17 +328,18 @@ def _left(value: int, row: dict):
 
 
 def _figure_columns(render, first):
+    """The money columns of `budget status`: at 80 columns the forecast goes first, then what was received."""
     def signed(value, row):
         return format_money(value)
 
     return [
         *first,
-        render.Column("allocated_pence", "Allocated", signed, justify="right", no_wrap=True),
-        render.Column("contributions_pence", "Received", signed, justify="right", no_wrap=True),
-        render.Column("committed_pence", "Committed", signed, justify="right", no_wrap=True),
-        render.Column("paid_pence", "Paid", signed, justify="right", no_wrap=True),
-        render.Column("remaining_pence", "Remaining", signed, justify="right", style="bold", no_wrap=True),
-        render.Column("forecast_pence", "Forecast", signed, justify="right", no_wrap=True),
+        render.Column("allocated_pence", "Allocated", signed, kind="money", drop=3),
+        render.Column("contributions_pence", "Received", signed, kind="money", drop=2),
+        render.Column("committed_pence", "Committed", signed, kind="money", drop=4),
+        render.Column("paid_pence", "Paid", signed, kind="money", drop=0),
+        render.Column("remaining_pence", "Remaining", signed, style="bold", kind="money", drop=0),
+        render.Column("forecast_pence", "Forecast", signed, kind="money", drop=1),
     ]
 
 
@@ -385,35 +376,36 @@ def _print_status(report: dict) -> None:
         render.console.print(f"No funds for {report['year']}: add one with `thcli budget fund add NAME "
                              f"--year {report['year']} --source CODE --amount MONEY`.")
         return
-    from rich.console import Group
-
     months = report["funds"][0]["months_elapsed"]
     funds = render.table(report["funds"], _figure_columns(render, [
-        render.Column("fund", "Fund", style="bold"),
-        render.Column("district", "Area", lambda v, r: v or "all"),
+        render.Column("fund", "Fund", style="bold", kind="code", drop=0),
+        render.Column("district", "Area", lambda v, r: v or "all", kind="code", drop=5),
     ]), title=f"Funds {report['year']} ({months:g} of 12 months elapsed)",
         caption="Forecast: the year-end spend at the rate so far.")
     bars = render.table(report["funds"], [
-        render.Column("fund", "Fund", style="bold", no_wrap=True),
-        render.Column("bar", "█ paid  ▓ committed  ░ remaining", lambda v, r: _bar(r), no_wrap=True),
-        render.Column("remaining_pence", "Left", _left, justify="right", no_wrap=True),
+        render.Column("fund", "Fund", style="bold", kind="code", drop=0),
+        render.Column("bar", "█ paid  ▓ committed  ░ remaining", lambda v, r: _bar(r), kind="whole", drop=0),
+        render.Column("remaining_pence", "Left", _left, justify="right", kind="whole", drop=0),
     ])
     rows = [{**d, "district": d["district"] or "county-wide"} for d in report["districts"]]
     rows.append({**report["scheme"], "district": "whole scheme"})
-    totals = render.table(rows, _figure_columns(render, [render.Column("district", "Totals", style="bold")]))
-    parts = [_compact(funds), "", _compact(bars), "", _compact(totals)]
+    totals = render.table(rows, _figure_columns(render, [
+        render.Column("district", "Totals", style="bold", kind="code", drop=0)]))
+    parts: list = [funds, "", bars, "", totals]
+    left_out = funds.left_out + totals.left_out
     if report["pledges"]:
         waiting = sum(p["outstanding_pence"] for p in report["pledges"])
-        parts += ["", _compact(render.table(report["pledges"], [
-            render.Column("ref", "Pledged, not yet received", style="bold", no_wrap=True),
-            render.Column("contributor", "From", lambda v, r: v.replace("_", " ")),
-            render.Column("fund", "Fund", no_wrap=True),
-            render.Column("pledged_on", "Since", render.uk_date, no_wrap=True),
-            render.Column("outstanding_pence", "Amount", lambda v, r: format_money(v), justify="right",
-                          no_wrap=True),
-        ], caption=f"{format_money(waiting)} pledged and not yet received: record it with `thcli budget "
-                   "contribution REF --from WHO --amount MONEY` when it comes."))]
-    render.console.print(Group(*parts))
+        pledges = render.table(report["pledges"], [
+            render.Column("ref", "Case", style="bold", kind="ref", drop=0),
+            render.Column("contributor", "From", lambda v, r: v.replace("_", " "), kind="code", drop=2),
+            render.Column("fund", "Fund", kind="code", drop=1),
+            render.Column("pledged_on", "Since", render.uk_date, kind="date", drop=3),
+            render.Column("outstanding_pence", "Amount", lambda v, r: format_money(v), kind="money", drop=0),
+        ], title="Pledged, not yet received", caption=f"{format_money(waiting)} pledged and not yet received: "
+                   "record it with `thcli budget contribution REF --from WHO --amount MONEY` when it comes.")
+        parts += ["", pledges]
+        left_out += pledges.left_out
+    render.show(*parts, left_out=left_out)
 
 
 @app.command()
@@ -450,15 +442,17 @@ def ledger(
     def case_line(value, row):
         return f"{value} line {row['line']}" if row["line"] else (value or "")
 
+    # The entry number, date, amount and case stay (`budget correct ENTRY` needs the number); at 80 columns
+    # the invoice goes first, then the memo, the fund and the kind.
     columns = [
-        render.Column("id", "#", justify="right"),
-        render.Column("on_date", "Date", render.uk_date, no_wrap=True),
-        render.Column("kind", "Kind", kind_shown, no_wrap=True),
-        render.Column("amount_pence", "Amount", lambda v, r: format_money(v), justify="right", no_wrap=True),
-        render.Column("fund", "Fund", no_wrap=True),
-        render.Column("ref", "Case", case_line, no_wrap=True),
-        render.Column("invoice", "Invoice", no_wrap=True),
-        render.Column("memo", "Memo"),
+        render.Column("id", "#", kind="number", drop=0),
+        render.Column("on_date", "Date", render.uk_date, kind="date", drop=0),
+        render.Column("kind", "Kind", kind_shown, kind="code", drop=4),
+        render.Column("amount_pence", "Amount", lambda v, r: format_money(v), kind="money", drop=0),
+        render.Column("fund", "Fund", kind="code", drop=3),
+        render.Column("ref", "Case", case_line, kind="ref", drop=0),
+        render.Column("invoice", "Invoice", kind="code", drop=1),
+        render.Column("memo", "Memo", kind="text", drop=2),
     ]
     _emit(rows, fmt, columns, title="Ledger",
                 csv_columns=["id", "at", "on_date", "kind", "amount_pence", "fund", "ref", "line", "invoice",

@@ -45,24 +45,30 @@ def list_(
     if list_name is None:
         rows = [{"list": name, "about": about, "codes": len(codes.list_codes(db, name, include_retired=False))}
                 for name, about in codes.LISTS.items()]
-        render.emit(rows, fmt, [render.Column("list", "List", style="bold"), render.Column("codes", "Codes",
-                    justify="right"), render.Column("about", "What it is")], title="Code lists")
+        render.emit(rows, fmt, [render.Column("list", "List", style="bold", kind="code", drop=0),
+                                render.Column("codes", "Codes", kind="number", drop=0),
+                                render.Column("about", "What it is", kind="text", drop=0)], title="Code lists")
         return
     rows = codes.list_codes(db, codes.check_list(list_name), include_retired=include_retired)
-    columns = [render.Column("code", "Code", style="bold"), render.Column("label", "Label")]
+    # The code (to copy) and its label stay; at 80 columns the other columns go in the order of their `drop`.
+    columns = [render.Column("code", "Code", style="bold", kind="code", drop=0),
+               render.Column("label", "Label", kind="text", drop=0)]
     if list_name == "measure":
-        columns += [render.Column("category", "Category"), render.Column("kind", "Kind"),
-                    render.Column("removable", "Removable", render.yes_no),
-                    render.Column("unit_cost_pence", "Unit cost", render.money, justify="right")]
+        columns += [render.Column("category", "Category", kind="code", drop=1),
+                    render.Column("kind", "Kind", kind="code", drop=3),
+                    render.Column("removable", "Removable", render.yes_no, kind="code", drop=2),
+                    render.Column("unit_cost_pence", "Unit cost", render.money, kind="money", drop=5)]
     elif list_name == "contractor":
-        columns += [render.Column("in_house", "In-house", render.yes_no), render.Column("phone", "Phone"),
-                    render.Column("email", "Email")]
+        columns += [render.Column("in_house", "In-house", render.yes_no, kind="code", drop=3),
+                    render.Column("phone", "Phone", kind="whole", drop=2),
+                    render.Column("email", "Email", kind="whole", drop=1)]
     elif list_name == "district":
-        columns += [render.Column("letterhead", "Letterhead"), render.Column("phone", "Phone"),
-                    render.Column("email", "Email")]
+        columns += [render.Column("letterhead", "Letterhead", kind="text", drop=3),
+                    render.Column("phone", "Phone", kind="whole", drop=2),
+                    render.Column("email", "Email", kind="whole", drop=1)]
     elif list_name in codes.COUNTY_CODES:
-        columns.append(render.Column("county_code", "County code"))
-    columns.append(render.Column("retired", "Retired", lambda v, r: "retired" if v else ""))
+        columns.append(render.Column("county_code", "County code", kind="code", drop=1))
+    columns.append(render.Column("retired", "Retired", lambda v, r: "retired" if v else "", kind="code", drop=4))
     render.emit(rows, fmt, columns, title=f"{list_name}: {codes.LISTS[list_name]}")
 
 

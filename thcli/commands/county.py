@@ -166,7 +166,6 @@ def combine(
 
 
 def _show(result) -> None:
-    from rich.table import Table
     from rich.text import Text  # codes from the districts' files: shown as text, never as markup
 
     from thcli import render
@@ -180,18 +179,19 @@ def _show(result) -> None:
         f"{totals.rows:,} case{'s' if totals.rows != 1 else ''}.")
     words = Words(Board(name="", period=combined.period, cells=result.cells, threshold=result.threshold,
                         marking="", by="", county=True, made_from="", round_to=result.round_to))
-    table = Table(title="Headline figures, suppressed as published (days to fit: median working days)",
-                  title_justify="left", header_style="bold")
-    for name in ("District", "Referrals", "Fitted", "Days to fit", "In target", "Spend", "In 2+ districts"):
-        table.add_column(name, justify="left" if name == "District" else "right")
+    measures = ("referrals", "households_fitted", "median_days_to_fit", "percent_within_target", "spend",
+                "survivors_in_more_than_one_district")
+    headings = ("Referrals", "Fitted", "Days to fit", "In target", "Spend", "In 2+ districts")
+    rows = []
     for district in [*words.categories("referrals", "district"), "all"]:
         breakdown = "all" if district == "all" else "district"
-        table.add_row(Text("All" if district == "all" else district), *[
-            words.of(m, breakdown, district) for m in ("referrals", "households_fitted", "median_days_to_fit",
-                                                       "percent_within_target", "spend",
-                                                       "survivors_in_more_than_one_district")],
-            style="bold" if district == "all" else None)
-    render.console.print(table)
+        rows.append({"district": Text("All" if district == "all" else district),
+                     **{m: words.of(m, breakdown, district) for m in measures}})
+    laid = render.table(rows, [render.Column("district", "District", kind="code", drop=0)] + [
+        render.Column(m, heading, kind="number", drop=0) for m, heading in zip(measures, headings, strict=True)],
+        title="Headline figures, suppressed as published (days to fit: median working days)",
+        row_style=lambda r: "bold" if r["district"].plain == "All" else None)
+    render.show(laid, left_out=laid.left_out)
     county_schemes, others = totals.schemes_by_scope()
     if county_schemes:
         out(f"Survivors in more than one district: {words.of('survivors_in_more_than_one_district')}, matched on "

@@ -41,8 +41,8 @@ def check(ctx: typer.Context, fmt: FormatOption = None) -> None:
         for r in results:
             out(f"{r.state:<4}  {r.name}: {r.detail}")
     else:
-        render.emit([r.as_dict() for r in results], fmt, [render.Column("check", "Check"),
-                    render.Column("state", "State"), render.Column("detail", "Detail")],
+        render.emit([r.as_dict() for r in results], fmt, [render.Column("check", "Check", kind="text"),
+                    render.Column("state", "State", kind="code"), render.Column("detail", "Detail", kind="text")],
                     csv_columns=["check", "state", "detail"])
     failed = [r.name for r in results if not r.ok]
     if failed:
@@ -134,8 +134,9 @@ def encrypt(ctx: typer.Context) -> None:
     crypto.require_plain(s.db_path)
     key = s.new_key()
     crypto.encrypt_database(s.db_path, key, by=s.user, allow_network_share=s.allow_network_share)
-    out(f"Encrypted {s.db_path} (checked). From now on thcli needs its passphrase: set THCLI_KEY or "
-        "type it when asked. Keep the passphrase safe: without it the data cannot be recovered.")
+    out(f"Encrypted {s.db_path} (checked). From now on thcli needs its passphrase: type it when asked, set "
+        "THCLI_KEY, or keep it in this computer's keychain with `thcli db unlock`. Keep the passphrase safe: "
+        "without it the data cannot be recovered.")
     out("Backups made before today are not encrypted: delete them and make a new one with `thcli db backup`.")
 
 
@@ -148,7 +149,7 @@ def rekey(ctx: typer.Context) -> None:
 
     Example: thcli db rekey
     """
-    from thcli import cipher, crypto
+    from thcli import cipher, crypto, keychain
     from thcli.errors import BadInput
 
     s = session(ctx)
@@ -161,6 +162,59 @@ def rekey(ctx: typer.Context) -> None:
     new = s.new_key(cipher.NEW_KEY_VARIABLE)
     crypto.rekey_database(s.db_path, old, new, by=s.user, allow_network_share=s.allow_network_share)
     out(f"Changed the passphrase of {s.db_path} (checked). Backups made before still open with the old one.")
+    kept = keychain.replace_if_stored(s.db_path, new)
+    if kept:
+        out(f"{kept[0].upper()}{kept[1:]} now holds the new passphrase.")
+
+
+@app.command()
+def unlock(ctx: typer.Context) -> None:
+    """Keep the encrypted database's passphrase in this computer's keychain, so that thcli stops asking for it.
+
+    The keychain is the one your login unlocks: the Windows Credential
+    Manager, the macOS Keychain, or the Secret Service (GNOME Keyring,
+    KWallet) on Linux. The passphrase comes from THCLI_KEY or is asked once,
+    and is checked against the database before it is stored. It is stored
+    for this database's path only (a copy elsewhere still asks), never in a
+    plain file. Every command then takes it from the keychain (THCLI_KEY
+    still comes first). `thcli db lock` removes it.
+
+    Example: thcli db unlock
+    """
+    from thcli import cipher, crypto, keychain
+    from thcli.errors import BadInput
+
+    s = session(ctx)
+    crypto.require_encrypted(s.db_path)
+    key = cipher.key_from_environment()
+    if key is None:
+        if not stdin_is_terminal():
+            raise BadInput("set THCLI_KEY to the database's passphrase (thcli never takes a passphrase on the command "
+                           "line), or run this in a terminal to be asked for it")
+        key = s.ask_key()
+    s.open(key=key).close()  # the passphrase must open the database before it is kept
+    where = keychain.store(s.db_path, key)
+    out(f"Stored the passphrase of {s.db_path} in {where}: thcli opens this database without asking while you are "
+        "logged in. Remove it with `thcli db lock` (before someone else uses this login, for one).")
+
+
+@app.command()
+def lock(ctx: typer.Context) -> None:
+    """Remove the database's passphrase from the keychain (`thcli db unlock` stored it): thcli asks again.
+
+    Works for a database that has moved or gone too: give its old path with --db.
+
+    Example: thcli db lock
+    """
+    from thcli import keychain
+
+    s = session(ctx)
+    removed = keychain.forget(s.db_path)
+    if removed:
+        out(f"Removed the passphrase of {s.db_path} from {' and '.join(removed)}: thcli asks for it again (or reads "
+            "THCLI_KEY).")
+    else:
+        out(f"The keychain holds no passphrase for {s.db_path}: nothing to remove.")
 
 
 @app.command()

@@ -17,7 +17,7 @@ def demo_path(ctx: typer.Context) -> Path:
     s = session(ctx)
     if s.db_given:
         return s.db_path
-    return Path(typer.get_app_dir(APP_NAME)) / "demo.db"
+    return Path(typer.get_app_dir(APP_NAME, roaming=False)) / "demo.db"
 
 
 @app.command()

@@ -48,6 +48,8 @@ def due(
 
     Example: thcli due --within 10
     """
+    from rich.text import Text
+
     from thcli import audit, render, targets
 
     s = session(ctx)
@@ -69,18 +71,15 @@ def due(
     caption = f"{overdue} overdue, {today} due today, {len(rows) - overdue - today} due within {within} working days"
     if len(shown) < len(rows):
         caption += f"; showing the {len(shown)} most urgent (use --limit 0 for all)"
+    # At 80 columns the reference, date, how late and what stay; status, district and risk go, in that order.
     columns = [
-        render.Column("ref", "Ref", style="bold", no_wrap=True),
-        render.Column("due_on", "Due", render.uk_date, no_wrap=True),
-        render.Column("days_late", "", lambda v, r: _late(v), no_wrap=True),
-        render.Column("what", "What", no_wrap=True),
-        render.Column("status", "Status", no_wrap=True),
-        render.Column("district", "District"),
-        render.Column("risk_level", "Risk", lambda v, r: _emergency(v, r)),
+        render.Column("ref", "Ref", style="bold", kind="ref", drop=0),
+        render.Column("due_on", "Due", render.uk_date, kind="date", drop=0),
+        render.Column("days_late", "", lambda v, r: _late(v), kind="whole", drop=4, name="how late"),
+        render.Column("what", "What", kind="text", drop=0),
+        render.Column("status", "Status", kind="code", drop=1),
+        render.Column("district", "District", kind="code", drop=2),
+        render.Column("risk_level", "Risk", lambda v, r: _emergency(v, r), kind="code", drop=3),
     ]
-    table = render.table(shown, columns, title="Due")
-    for row, shown_row in zip(table.rows, shown, strict=True):
-        if shown_row["days_late"] > 0:
-            row.style = "red"
-    render.console.print(table)
-    render.console.print(caption, soft_wrap=True)
+    laid = render.table(shown, columns, title="Due", row_style=lambda r: "red" if r["days_late"] > 0 else None)
+    render.show(laid, Text(caption), left_out=laid.left_out)

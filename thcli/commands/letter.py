@@ -149,11 +149,12 @@ def templates_list(ctx: typer.Context, fmt: FormatOption = None) -> None:
     db = session(ctx).open()
     rows = letters.template_rows(db)
     render.emit(rows, fmt, [
-        render.Column("kind", "Kind", style="bold", no_wrap=True),
-        render.Column("recipients", "Goes to", lambda v, r: " or ".join(v)),
-        render.Column("template", "Template"),
-        render.Column("filename", "File", no_wrap=True),
-        render.Column("set_at", "Set", lambda v, r: f"{render.uk_date(v[:10])} by {r['set_by']}" if v else ""),
+        render.Column("kind", "Kind", style="bold", kind="code", drop=0),
+        render.Column("recipients", "Goes to", lambda v, r: " or ".join(v), kind="text", drop=3),
+        render.Column("template", "Template", kind="code", drop=0),
+        render.Column("filename", "File", kind="whole", drop=2),
+        render.Column("set_at", "Set", lambda v, r: f"{render.uk_date(v[:10])} by {r['set_by']}" if v else "",
+                      kind="text", drop=1),
     ], csv_columns=["kind", "title", "recipients", "template", "filename", "sha256", "set_at", "set_by"],
         title="Letter templates")
 

@@ -63,27 +63,23 @@ def list_(ctx: typer.Context, ref: Ref, fmt: FormatOption = None) -> None:
         style = STATUS_STYLE.get(value, "")
         return Text(line_status(row), style=style)
 
+    # The line number, measure, estimate and status stay; at 80 columns the actual cost goes first, then the
+    # quantity and the fund.
     columns = [
-        render.Column("line", "Line", justify="right"),
+        render.Column("line", "Line", kind="number", drop=0),
         render.Column("label", "Measure",
                       lambda v, r: Text.assemble(v, (" (removable)" if r["removable"] else "", "dim"),
-                                                 (f"\nat: {r['location']}" if r["location"] else "", "dim"))),
-        render.Column("quantity", "Qty", justify="right"),
-        render.Column("estimated_cost_pence", "Estimate", render.money, justify="right"),
-        render.Column("status", "Status", status),
-        render.Column("fund", "Fund"),
-        render.Column("actual_cost_pence", "Actual", render.money, justify="right"),
+                                                 (f"\nat: {r['location']}" if r["location"] else "", "dim")),
+                      kind="text", drop=0),
+        render.Column("quantity", "Qty", kind="number", drop=2),
+        render.Column("estimated_cost_pence", "Estimate", render.money, kind="money", drop=0),
+        render.Column("status", "Status", status, kind="text", drop=0),
+        render.Column("fund", "Fund", kind="code", drop=3),
+        render.Column("actual_cost_pence", "Actual", render.money, kind="money", drop=1),
     ]
     title = f"Measures of {ref.strip().upper()}"
-    if render.resolve_format(fmt) != "table" or not rows:
-        render.emit(rows, fmt, columns, csv_columns=measures.LIST_FIELDS, title=title,
-                    empty=f"{ref.strip().upper()} has no measures yet.")
-        return
-    from rich import box
-
-    table = render.table(rows, columns, title=title)
-    table.box, table.show_edge, table.padding = box.SIMPLE_HEAD, False, (0, 1, 0, 0)
-    render.console.print(table)
+    render.emit(rows, fmt, columns, csv_columns=measures.LIST_FIELDS, title=title,
+                empty=f"{ref.strip().upper()} has no measures yet.")
 
 
 @app.command()

@@ -341,17 +341,18 @@ def list_(
             return ""
         return Text(render.uk_date(value), style="red" if value < today else "")
 
+    # At 80 columns: the reference, status, client, risk and next due date stay; the rest go in this order.
     columns = [
-        render.Column("ref", "Ref", style="bold", no_wrap=True),
-        render.Column("status", "Status", no_wrap=True),
-        render.Column("received_on", "Received", render.uk_date, no_wrap=True),
-        render.Column("client_name", "Client"),
-        render.Column("postcode", "Postcode", no_wrap=True),
-        render.Column("district", "District", no_wrap=True),
+        render.Column("ref", "Ref", style="bold", kind="ref", drop=0),
+        render.Column("status", "Status", kind="code", drop=6),
+        render.Column("received_on", "Received", render.uk_date, kind="date", drop=3),
+        render.Column("client_name", "Client", kind="line", drop=0, min_width=16),
+        render.Column("postcode", "Postcode", kind="code", drop=2),
+        render.Column("district", "District", kind="code", drop=4),
         render.Column("risk_level", "Risk", lambda v, r: v + (" (emergency)" if r["emergency"] else ""),
-                      no_wrap=True),
-        render.Column("next_due_on", "Next due", due, no_wrap=True),
-        render.Column("next_due_what", "For"),
+                      kind="code", drop=5),
+        render.Column("next_due_on", "Next due", due, kind="date", drop=0),
+        render.Column("next_due_what", "For", kind="text", drop=1),
     ]
     caption = f"{len(rows)} of {total} cases" + (" (use --limit 0 for all)" if len(rows) < total else "")
     render.emit(rows, fmt, columns, csv_columns=case_view.LIST_COLUMNS, caption=caption,

@@ -127,8 +127,8 @@ def _show(data: dict[str, Any], chosen) -> None:
 
     from thcli import parse, render
 
-    console = render.console
-    console.print(Text.assemble((data["scheme"], "bold"), f": {chosen.describe()}"), soft_wrap=True)
+    show = render.show
+    render.console.print(Text.assemble((data["scheme"], "bold"), f": {chosen.describe()}"), soft_wrap=True)
     referrals = data["referrals"]
 
     months = Table(title="Referrals per month", title_justify="left", show_header=False, box=None, padding=(0, 1))
@@ -141,22 +141,18 @@ def _show(data: dict[str, Any], chosen) -> None:
         label = f"{parse.MONTHS[int(number) - 1][:3]} {year}"
         months.add_row(label, Bar(most, 0, month["count"], width=40, color="cyan"), _count(month["count"]))
     months.add_row(Text("Total", style="bold"), "", Text(_count(referrals["total"]), style="bold"))
-    console.print(months)
-    console.print()
+    show(months)
+    show("")
 
-    def by(title: str, rows: list[dict]) -> Table:
-        table = Table(title=title, title_justify="left", header_style="bold")
-        table.add_column("")
-        table.add_column("Referrals", justify="right")
-        for row in rows:
-            table.add_row(row["label"], _count(row["count"]))
-        if not rows:
-            table.add_row("none", "0")
-        return table
+    def by(title: str, rows: list[dict]) -> Any:
+        return render.table(rows or [{"label": "none", "count": 0}], [
+            render.Column("label", "", kind="text", drop=0, name=title),
+            render.Column("count", "Referrals", lambda v, r: _count(v), kind="number", drop=0),
+        ], title=title, width=38)
 
-    console.print(Columns([by("By route", referrals["by_route"]), by("By district", referrals["by_district"]),
-                           by("By risk", referrals["by_risk"])], padding=(0, 2)))
-    console.print()
+    show(Columns([by("By route", referrals["by_route"]), by("By district", referrals["by_district"]),
+                  by("By risk", referrals["by_risk"])], padding=(0, 2)))
+    show("")
 
     conversion, target = data["conversion"], data["within_target"]
     progress = Table(title="Progress", title_justify="left", show_header=False, header_style="bold")
@@ -174,45 +170,44 @@ def _show(data: dict[str, Any], chosen) -> None:
                          f"{_count(target['within'])} of those {_count(target['fitted'])} ({target['percent']:.1f}%)")
     else:
         progress.add_row("Fitted within target", "nothing fitted in the period")
-    console.print(progress)
-    console.print()
+    show(progress)
+    show("")
 
     spend = data["spend"]
-    funds = Table(title="Spend (payments in the period, net of refunds)", title_justify="left", header_style="bold")
-    funds.add_column("Fund")
-    funds.add_column("Source")
-    funds.add_column("Spend", justify="right")
-    for fund in spend["by_fund"]:
-        funds.add_row(f"{fund['name']} ({fund['fund']})", fund["source"], render.money(fund["spend_pence"]))
-    funds.add_row(Text("Total", style="bold"), "", Text(render.money(spend["total_pence"]), style="bold"))
-    console.print(funds)
+    fund_rows = [{**fund, "label": f"{fund['name']} ({fund['fund']})"} for fund in spend["by_fund"]]
+    fund_rows.append({"label": Text("Total", style="bold"), "source": "", "spend_pence": spend["total_pence"]})
+    funds = render.table(fund_rows, [
+        render.Column("label", "Fund", kind="text", drop=0),
+        render.Column("source", "Source", kind="code", drop=1),
+        render.Column("spend_pence", "Spend", render.money, kind="money", drop=0),
+    ], title="Spend (payments in the period, net of refunds)")
+    show(funds)
+    left_out = list(funds.left_out)
     household = spend["per_household"]
     if household["households"]:
-        console.print(
+        render.console.print(
             f"Per household: mean {render.money(household['mean_pence'])}, from "
             f"{render.money(household['min_pence'])} to {render.money(household['max_pence'])} "
             f"({_count(household['households'])} household{'s' if household['households'] != 1 else ''})",
             soft_wrap=True)
-    console.print()
+    show("")
     pledges = data["pledges"]
     if pledges["cases"]:
-        waiting = Table(title=f"Pledged in the period, not yet received ({render.money(pledges['outstanding_pence'])})",
-                        title_justify="left", header_style="bold")
-        for heading in ("Case", "From", "Fund", "Pledged"):
-            waiting.add_column(heading)
-        waiting.add_column("Outstanding", justify="right")
-        for pledge in pledges["cases"]:
-            waiting.add_row(pledge["ref"], pledge["contributor"].replace("_", " "), pledge["fund"],
-                            parse.format_date(pledge["pledged_on"]), render.money(pledge["outstanding_pence"]))
-        console.print(waiting)
-        console.print()
+        waiting = render.table([{**p, "contributor": p["contributor"].replace("_", " ")} for p in pledges["cases"]], [
+            render.Column("ref", "Case", kind="ref", drop=0),
+            render.Column("contributor", "From", kind="code", drop=2),
+            render.Column("fund", "Fund", kind="code", drop=1),
+            render.Column("pledged_on", "Pledged", render.uk_date, kind="date", drop=3),
+            render.Column("outstanding_pence", "Outstanding", render.money, kind="money", drop=0),
+        ], title=f"Pledged in the period, not yet received ({render.money(pledges['outstanding_pence'])})")
+        show(waiting)
+        left_out += waiting.left_out
+        show("")
 
-    outcomes = Table(title="Outcomes (cases ended in the period)", title_justify="left", header_style="bold")
-    outcomes.add_column("Status")
-    outcomes.add_column("Reason")
-    outcomes.add_column("Cases", justify="right")
-    for row in data["outcomes"]:
-        outcomes.add_row(row["status"].replace("_", " "), row["label"], _count(row["count"]))
-    if not data["outcomes"]:
-        outcomes.add_row("none", "", "0")
-    console.print(outcomes)
+    outcome_rows = [{**row, "status": row["status"].replace("_", " ")} for row in data["outcomes"]]
+    outcomes = render.table(outcome_rows or [{"status": "none", "label": "", "count": 0}], [
+        render.Column("status", "Status", kind="code", drop=0),
+        render.Column("label", "Reason", kind="text", drop=0),
+        render.Column("count", "Cases", lambda v, r: _count(v), kind="number", drop=0),
+    ], title="Outcomes (cases ended in the period)")
+    render.show(outcomes, left_out=left_out)

@@ -27,13 +27,14 @@ def review(ctx: typer.Context, fmt: FormatOption = None) -> None:
     years = retention.case_years(db)
     render.emit(
         rows, fmt,
-        [render.Column("ref", "Case", style="bold", no_wrap=True), render.Column("status", "Status"),
-         render.Column("closed_on", "Ended", render.uk_date, no_wrap=True),
-         render.Column("due_on", "Due", render.uk_date, no_wrap=True),
-         render.Column("legal_hold", "Held", render.yes_no),
-         render.Column("client_kept", "Later cases", render.yes_no),
-         render.Column("letter_files", "Letters", justify="right"),
-         render.Column("finance_kept_until", "Money kept until", render.uk_date, no_wrap=True)],
+        [render.Column("ref", "Case", style="bold", kind="ref", drop=0),
+         render.Column("status", "Status", kind="code", drop=3),
+         render.Column("closed_on", "Ended", render.uk_date, kind="date", drop=0),
+         render.Column("due_on", "Due", render.uk_date, kind="date", drop=0),
+         render.Column("legal_hold", "Held", render.yes_no, kind="code", drop=0),
+         render.Column("client_kept", "Later cases", render.yes_no, kind="code", drop=2),
+         render.Column("letter_files", "Letters", kind="number", drop=1),
+         render.Column("finance_kept_until", "Money kept until", render.uk_date, kind="date", drop=4)],
         title=f"Cases past their retention ({years} years after they ended)",
         empty=f"No case is past its retention ({years} years after it ended).",
     )

@@ -24,8 +24,9 @@ def show(ctx: typer.Context, fmt: FormatOption = None) -> None:
     rows = settings.all_settings(db)
     render.emit(
         rows, fmt,
-        [render.Column("key", "Setting", style="bold"), render.Column("display", "Value"),
-         render.Column("help", "What it does")],
+        [render.Column("key", "Setting", style="bold", kind="code", drop=0),
+         render.Column("display", "Value", kind="text", drop=0),
+         render.Column("help", "What it does", kind="text", drop=1)],
         csv_columns=["key", "value", "help"], title="Settings",
     )
 

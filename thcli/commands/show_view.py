@@ -147,15 +147,13 @@ def perpetrator(db: Database, case: dict) -> Any:
 
 
 def timeline(db: Database, case: dict) -> Any:
-    t = Table(title="Timeline", title_justify="left", header_style="bold", expand=False)
-    t.add_column("When")
-    t.add_column("What")
-    t.add_column("Detail", overflow="fold")
-    t.add_column("By")
-    for e in case["timeline"]:
-        when = parse.format_date(e["at"][:10]) + " " + e["at"][11:16]
-        t.add_row(when, e["kind"], e["detail"], e["by"])
-    return t
+    rows = [{**e, "when": parse.format_date(e["at"][:10]) + " " + e["at"][11:16]} for e in case["timeline"]]
+    return render.table(rows, [
+        render.Column("when", "When", kind="whole", drop=0),
+        render.Column("kind", "What", kind="code", drop=0),
+        render.Column("detail", "Detail", kind="text", drop=0),
+        render.Column("by", "By", kind="text", drop=1),
+    ], title="Timeline")
 
 
 def money(db: Database, case: dict) -> Any:
@@ -200,18 +198,17 @@ def measures(db: Database, case: dict) -> Any:
         if s["notes"]:
             parts.append(Text(f"  {s['notes']}"))
     if lines:
-        from rich import box
-
-        t = Table(header_style="bold", expand=False, box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0))
-        for heading in ("Line", "Measure", "Qty", "Estimate", "Status", "Fund", "Actual"):
-            t.add_column(heading, justify="right" if heading in ("Line", "Qty", "Estimate", "Actual") else "left")
-        for m in lines:
-            label = m["label"] + (" (removable)" if m["removable"] else "") + (
-                f"\nat: {m['location']}" if m.get("location") else "")
-            t.add_row(str(m["line"]), label, str(m["quantity"]),
-                      parse.format_money(m["estimated_cost_pence"]), line_status(m), m["fund"] or "",
-                      parse.format_money(m["actual_cost_pence"]) if m["actual_cost_pence"] is not None else "")
-        parts.append(t)
+        # Inside the panel: its border and padding take four columns.
+        parts.append(render.table(lines, [
+            render.Column("line", "Line", kind="number", drop=0),
+            render.Column("label", "Measure", lambda v, m: v + (" (removable)" if m["removable"] else "") + (
+                f"\nat: {m['location']}" if m.get("location") else ""), kind="text", drop=0),
+            render.Column("quantity", "Qty", kind="number", drop=3),
+            render.Column("estimated_cost_pence", "Estimate", render.money, kind="money", drop=0),
+            render.Column("status", "Status", lambda v, m: line_status(m), kind="text", drop=0),
+            render.Column("fund", "Fund", kind="code", drop=2),
+            render.Column("actual_cost_pence", "Actual", render.money, kind="money", drop=1),
+        ], width=render.output_width() - PANEL_EDGES))
     for f in followups:
         parts.append(Text(f"Follow-up {parse.format_date(f['done_on'])}: {f['outcome']}"
                           + (f" — {f['note']}" if f["note"] else "")))
@@ -238,19 +235,18 @@ def due(db: Database, case: dict) -> Any:
 
 def letters(db: Database, case: dict) -> Any:
     """The letters made for the case: what, to whom, when, by whom, and the file."""
-    from thcli import letters as letters_domain
-
-    rows = letters_domain.case_letters(db, case["ref"])
+    rows = case.get("letters") or []
     if not rows:
         return None
-    t = Table(title="Letters", title_justify="left", header_style="bold", expand=False)
-    for heading in ("Made", "Letter", "To", "By", "File"):
-        t.add_column(heading, overflow="fold")
-    for row in rows:
-        to = Text.assemble(row["recipient"], (" (safety override)" if row["override"] else "", "red"))
-        t.add_row(parse.format_date(row["made_at"][:10]), row["kind"], to, row["made_by"],
-                  row["file"] or "")
-    return t
+    shown = [{**row, "made_on": row["made_at"][:10], "to": Text.assemble(
+        row["recipient"], (" (safety override)" if row["override"] else "", "red"))} for row in rows]
+    return render.table(shown, [
+        render.Column("made_on", "Made", render.uk_date, kind="date", drop=0),
+        render.Column("kind", "Letter", kind="code", drop=0),
+        render.Column("to", "To", kind="whole", drop=3),
+        render.Column("made_by", "By", kind="text", drop=1),
+        render.Column("file", "File", kind="whole", drop=2),
+    ], title="Letters")
 
 
 SECTIONS: list[Callable[[Any, dict], Any]] = [header, client, contact, referral, perpetrator, measures, due, money,
@@ -258,5 +254,20 @@ SECTIONS: list[Callable[[Any, dict], Any]] = [header, client, contact, referral,
 
 
 def print_case(db: Database, case: dict) -> None:
-    parts = [section(db, case) for section in SECTIONS]
-    render.console.print(Group(*[p for p in parts if p is not None]))
+    parts = [part for part in (section(db, case) for section in SECTIONS) if part is not None]
+    render.show(Group(*parts), left_out=[name for part in parts for name in _left_out(part)])
+
+
+#: What a panel's border and padding take from the width.
+PANEL_EDGES = 4
+
+
+def _left_out(part: Any) -> list[str]:
+    """The columns the tables in a section had to leave out (see render.fit)."""
+    if isinstance(part, render.Laid):
+        return part.left_out
+    if isinstance(part, Panel):
+        return _left_out(part.renderable)
+    if isinstance(part, Group):
+        return [name for inner in part.renderables for name in _left_out(inner)]
+    return []

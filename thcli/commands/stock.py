@@ -47,11 +47,11 @@ def list_(ctx: typer.Context, fmt: FormatOption = None) -> None:
         return Text("reorder", style="bold red") if value else ""
 
     columns = [
-        render.Column("item", "Item", style="bold"),
-        render.Column("label", "Equipment"),
-        render.Column("holder_label", "Held by"),
-        render.Column("quantity", "Quantity", quantity, justify="right"),
-        render.Column("reorder", "", reorder),
+        render.Column("item", "Item", style="bold", kind="code", drop=0),
+        render.Column("label", "Equipment", kind="text", drop=1),
+        render.Column("holder_label", "Held by", kind="text", drop=0),
+        render.Column("quantity", "Quantity", quantity, kind="number", drop=0),
+        render.Column("reorder", "", reorder, kind="code", drop=0, name="reorder"),
     ]
     caption = f"Reorder at {rows[0]['reorder_level']} or fewer (setting reorder_level)." if rows else None
     render.emit(rows, fmt, columns, csv_columns=["item", "label", "holder", "holder_label", "quantity",
