@@ -236,5 +236,4 @@ def test_next_steps_follow_the_default_assessor(db):
     assert referrals.next_steps(db, result) == [
         f"thcli referral consent {result.ref} --scope contractor   # once the client agrees",
         f'thcli survey request {result.ref} --surveyor "NAME"      # the scheme\'s own assessor',
-        f"thcli letter make {result.ref} acknowledgement           # to the referrer",
     ]

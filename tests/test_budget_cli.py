@@ -117,7 +117,8 @@ def test_pay_without_invoice_is_exit_2(db, cli, opcc):
     approve(db, case, add_line(db, case, 8_500), opcc)
     result = cli("budget", "pay", case["ref"], "1", "--amount", "85")
     assert result.exit_code == 2
-    assert result.stderr.startswith("Error: Missing option '--invoice'.")
+    assert result.stderr == ("Error: --invoice: a payment needs the invoice number (or --internal for work by the "
+                             "scheme's in-house team)\n")
     result = cli("budget", "pay", case["ref"], "1", "--amount", "85", "--invoice", "  ")
     assert result.exit_code == 2
     assert len(cli.json("budget", "ledger")) == 2
@@ -139,13 +140,13 @@ def test_pay_over_the_fund_needs_allow_overspend(db, cli):
     tiny = budget.find_fund(db, "tiny_2026_27")
     case = new_case(db)
     approve(db, case, add_line(db, case, 8_500), tiny)
-    result = cli("budget", "pay", case["ref"], "1", "--amount", "100", "--invoice", "INV-2")
+    result = cli("budget", "pay", case["ref"], "1", "--amount", "100", "--invoice", "INV-2", "--allow-over", "Bolts")
     assert result.exit_code == 1
     assert result.stderr == (
         "Error: paying £100.00 on TH-2026-0001 line 1 would take Tiny (tiny_2026_27) below zero by £10.00: it has "
         "£5.00 left. Choose another fund, add money to it (`thcli budget fund allocate`), or go ahead with "
         "--allow-overspend REASON (recorded)\n")
-    result = cli("budget", "pay", case["ref"], "1", "--amount", "100", "--invoice", "INV-2",
+    result = cli("budget", "pay", case["ref"], "1", "--amount", "100", "--invoice", "INV-2", "--allow-over", "Bolts",
                  "--allow-overspend", "Extra bolts needed on the day")
     assert result.exit_code == 0, result.stderr
     assert result.stderr == "Warning: tiny_2026_27 is overspent by £10.00.\n"

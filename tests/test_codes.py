@@ -54,8 +54,10 @@ def test_edit_with_nothing_new_changes_nothing_and_audits_nothing(db):
 
 @pytest.mark.parametrize(("list_name", "options", "message"), [
     ("route", {"unit_cost_pence": 100}, "--cost: it applies only to the measure list, not to route"),
-    ("measure", {"address": "1 Road"}, "--address: it applies only to the contractor list and the assessor list, "
-                                       "not to measure"),
+    ("measure", {"address": "1 Road"}, "--address: it applies only to the contractor list, the assessor list and "
+                                       "the district list, not to measure"),
+    ("contractor", {"letterhead": "Example Council"}, "--letterhead: it applies only to the district list, not to "
+                                                      "contractor"),
     ("district", {"kind": "works"}, "--kind: it applies only to the measure list (equipment or works), the "
                                     "contractor list (external or in_house) and the assessor list (police, scheme "
                                     "or contractor), not to district"),
@@ -68,7 +70,7 @@ def test_edit_with_nothing_new_changes_nothing_and_audits_nothing(db):
     ("measure", {"unit_cost_pence": -1}, "--cost: a unit cost cannot be negative"),
     ("route", {}, "nothing to change: give --label or --county"),
     ("measure", {}, "nothing to change: give --label, --category, --kind, --removable or --cost"),
-    ("district", {}, "nothing to change: give --label"),
+    ("district", {}, "nothing to change: give --label, --address, --email, --phone or --letterhead"),
 ])
 def test_edit_refuses_what_does_not_apply_to_the_list(db, list_name, options, message):
     code = {"route": "police", "measure": "door_viewer", "district": "northmoor", "contractor": "in_house"}[list_name]
@@ -159,7 +161,8 @@ def test_cli_edit_says_what_changed(cli, db):
 @pytest.mark.parametrize(("args", "code", "message"), [
     (["route", "police", "--cost", "10"], 2, "Error: --cost: it applies only to the measure list, not to route\n"),
     (["measure", "door_viewer", "--address", "x"], 2,
-     "Error: --address: it applies only to the contractor list and the assessor list, not to measure\n"),
+     "Error: --address: it applies only to the contractor list, the assessor list and the district list, not "
+     "to measure\n"),
     (["route", "police"], 2, "Error: nothing to change: give --label or --county\n"),
     (["route", "bus", "--label", "Bus"], 1,
      "Error: there is no route code 'bus' (see `thcli codes list route`); add it with `thcli codes add route bus "

@@ -8,7 +8,7 @@ import pytest
 from freezegun import freeze_time
 
 from tests.test_surveys import add_fund, case, counts, new_case, surveyed_case
-from thcli import followups, measures, referrals, settings, targets, workflow
+from thcli import budget, followups, measures, referrals, settings, targets, workflow
 from thcli.errors import BadInput, NotAllowed
 
 TODAY = "2026-11-20"  # a Friday
@@ -26,6 +26,7 @@ def fitted_case(db, **overrides) -> str:
     measures.approve(db, ref, [], fund=fund, on=D19, by="t")
     measures.order(db, ref, [], contractor="in_house", on=D19, by="t")
     measures.fitted(db, ref, [], on=D20, by="t")
+    budget.pay_invoice(db, ref, None, internal=True, on=D20, by="t")  # paid: nothing is left open to close on
     return ref
 
 

@@ -140,7 +140,7 @@ KIND_CASES = {
     "survey-request": (dict(status="survey"), "PC Sam Surveyexample",
                        ["Home security survey request", HOME, "ZZ1 2AB", "Telephone 020 7946 0123",
                         "do not leave a voicemail", "Safe times: Weekdays 9am to 3pm", "Police Station",
-                        "ZZ9 2BB", "High", "1 adult, 2 children",
+                        "ZZ9 2BB", "High", "1 adult and 2 children",
                         "Council tenancy", "23 November 2026"]),
     "landlord-permission": (dict(status="approval", lines=LINES_PROPOSED), "Example Homes Trust",
                             ["Permission for security improvements: Alex Example", HOME,
@@ -249,9 +249,9 @@ def test_a_letter_home_is_refused_unless_post_is_safe(db, tmp_path):
     assert refused.value.rule == letters.SAFE_POST and refused.value.overridable
     assert refused.value.message == (
         f"{ref}: the completion letter is refused by the safety rule \"safe post\": post to the client's home is "
-        f"not marked safe. Write to the referrer instead (--to referrer) where the letter allows it, or mark post "
-        f"safe with `thcli referral edit {ref} --safe-post` once the client confirms it. If you are sure it is "
-        f"safe, add --override-safety REASON (the override is audited).")
+        f"not marked safe. Write to the referrer instead (--to referrer), or mark post safe with `thcli referral "
+        f"edit {ref} --safe-post` once the client confirms it. If you are sure it is safe, add --override-safety "
+        f"REASON (the override is audited).")
     assert db.conn.execute("SELECT count(*) FROM letters").fetchone()[0] == before
     assert not (tmp_path / "letters").exists()
 
@@ -709,7 +709,8 @@ def test_a_batch_makes_what_it_can_and_lists_what_a_rule_refused(db, tmp_path):
     assert result.status == "new" and result.candidates == 3 and result.already_made == 0
     assert [m.ref for m in result.made] == [first, third]
     assert result.refused == [{"ref": self_referral, "rule": "safe post",
-                               "reason": "post to the client's home is not marked safe"}]
+                               "reason": "there is no safe postal route to the client: post to their home is not "
+                                         "marked safe, and there is no referrer to write to instead"}]
     assert calls == [(0, 3), (1, 3), (2, 3)]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         f"{first}-acknowledgement-2026-11-20.docx", f"{third}-acknowledgement-2026-11-20.docx"]

@@ -98,7 +98,8 @@ def test_batch_lists_refusals_and_exits_0_when_some_were_made(cli, scheme, tmp_p
     assert result.stdout == (
         f"Made 1 acknowledgement letter in {tmp_path}; refused 1.\n"
         "Refused:\n"
-        f"  {refused}  safety rule \"safe post\": post to the client's home is not marked safe\n"
+        f"  {refused}  safety rule \"safe post\": there is no safe postal route to the client: post to their home "
+        "is not marked safe, and there is no referrer to write to instead\n"
         "A letter refused for safe post can go to the referrer where the kind allows it (--to referrer), or be made "
         "one at a time with `thcli letter make REF KIND --override-safety REASON`.\n")
     assert (tmp_path / f"{made}-acknowledgement-2026-11-20.docx").exists()

@@ -340,6 +340,7 @@ def test_remove_only_removable_equipment_even_on_a_closed_case(db):
         measures.remove(db, ref, [1], on=D20, by="t")
     with pytest.raises(BadInput, match="was fitted on 19/11/2026: it cannot be removed before that"):
         measures.remove(db, ref, [2], on=dt.date(2026, 11, 18), by="t")
+    budget.pay_invoice(db, ref, None, internal=True, by="t")
     workflow.move(db, ref, "closed", reason="moved_on", by="t")
     done = measures.remove(db, ref, [2], on=D20, by="t")
     assert (done[0]["status"], done[0]["removed_on"]) == ("removed", TODAY)

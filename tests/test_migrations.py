@@ -7,15 +7,19 @@ schema a fresh database has (tests/golden/schema.sql) and keep the case.
 
 from __future__ import annotations
 
+import datetime as dt
+import sqlite3
 import subprocess
 from pathlib import Path
 
+import pytest
 from sqlite_utils import Database as UtilsDatabase
 from sqlite_utils.migrations import Migrations
 from test_schema import GOLDEN, dump_schema
 
-from thcli import migrations
-from thcli.db import open_db
+from thcli import budget, migrations
+from thcli.chains import GENESIS, chain_hash, verify_ledger
+from thcli.db import open_db, write
 from thcli.files import create_private_file
 
 REPO = Path(__file__).resolve().parent.parent
@@ -108,3 +112,36 @@ def test_migrations_add_no_codes_to_a_database_not_yet_set_up(tmp_path):
     assert db.conn.execute("SELECT count(*) FROM codes").fetchone()[0] == 0
     assert db.conn.execute("SELECT count(*) FROM settings").fetchone()[0] == 0
     db.close()
+def test_an_old_ledger_is_copied_whole_into_one_that_takes_stock_entries(tmp_path):
+    """m030 copies the ledger into a table that allows the 'stock' kind: ids, figures and hashes as they were,
+    the chain still intact, and the triggers still refusing a change."""
+    path = tmp_path / "old.db"
+    first_release_database(path)
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO funds (id, code, name, year, source, created_at, created_by) VALUES "
+                 "(1, 'opcc_2026_27', 'OPCC', '2026/27', 'opcc', '2026-04-02T09:00:00Z', 'tester')")
+    prev = GENESIS
+    for values in [(1, "2026-04-02T09:00:00Z", "2026-04-02", "allocation", 10_000, 1, None, None, None, None, 0,
+                    None, "opening allocation", "tester"),
+                   (2, "2026-04-03T09:00:00Z", "2026-04-03", "contribution", 2_500, 1, 1, None, None, "landlord", 1,
+                    None, "pledged by the landlord", "tester")]:
+        digest = chain_hash(prev, values)
+        conn.execute("INSERT INTO ledger (id, at, on_date, kind, amount_pence, fund_id, case_id, line_id, invoice, "
+                     "contributor, pledged, corrects_id, memo, by, prev_hash, hash) VALUES "
+                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [*values, prev, digest])
+        prev = digest
+    conn.commit()
+    conn.close()
+    db = open_db(path)
+    assert db.conn.execute("SELECT id, kind, amount_pence, pledged FROM ledger ORDER BY id").fetchall() == [
+        (1, "allocation", 10_000, 0), (2, "contribution", 2_500, 1)]
+    assert verify_ledger(db) == []
+    with pytest.raises(sqlite3.IntegrityError, match="ledger entries are never changed"):
+        db.conn.execute("UPDATE ledger SET amount_pence = 1 WHERE id = 1")
+    with pytest.raises(sqlite3.IntegrityError, match="ledger entries are never deleted"):
+        db.conn.execute("DELETE FROM ledger WHERE id = 1")
+    with write(db):
+        budget.charge_stock(db, 1, None, {1: 1_250}, memo="1 personal_alarm from idva's stock", by="tester",
+                            on=dt.date(2026, 4, 4))
+    assert verify_ledger(db) == []
+    assert budget.list_funds(db)[0]["remaining_pence"] == 10_000

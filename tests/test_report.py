@@ -68,6 +68,7 @@ EXPECTED = {
                     {"fund": "opcc_2026_27", "name": "Fund 1", "source": "opcc", "spend_pence": 13000}],
         "per_household": {"households": 2, "mean_pence": 6500, "min_pence": 5000, "max_pence": 8000},
     },
+    "pledges": {"outstanding_pence": 0, "cases": []},
     "outcomes": [{"status": "declined", "reason": "out_of_area", "label": "The home is outside the scheme's area",
                   "count": 1}],
 }

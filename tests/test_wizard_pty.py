@@ -112,7 +112,8 @@ def test_the_wizard_in_a_terminal_saves_the_case(db, db_path, cli):
     assert case["safe_contact"] == {"call": True, "text": False, "voicemail": False, "email": False, "post": False}
     assert (case["contact"]["phone"], case["contact"]["safe_times"]) == ("07700 900123", "Weekday mornings")
     assert case["household"] == {"adults": 1, "children": 2, "children_ages": "4, 9", "pregnant": None}
-    assert case["landlord"] == {"name": "Example Lettings", "email": None, "phone": None}
+    assert case["landlord"] == {"name": "Example Lettings", "email": None, "phone": None, "address": None,
+                                "postcode": None}
     assert case["landlord_permission"] is None
     assert (case["eligibility"]["chooses_to_stay"], case["eligibility"]["perpetrator_lives_there"],
             case["eligibility"]["perpetrator_can_enter"]) == (True, False, False)

@@ -101,7 +101,8 @@ def referrer(case: dict) -> dict:
 
 def landlord(case: dict) -> dict:
     """The landlord recorded on the case."""
-    return {"name": case["landlord_name"], "email": case["landlord_email"], "phone": case["landlord_phone"]}
+    return {"name": case["landlord_name"], "email": case["landlord_email"], "phone": case["landlord_phone"],
+            "address": case.get("landlord_address"), "postcode": case.get("landlord_postcode")}
 
 
 def household(case: dict) -> dict:

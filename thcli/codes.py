@@ -254,7 +254,7 @@ def seed_defaults(db: Database, districts: list[tuple[str, str]] | None = None) 
 
 
 def list_codes(db: Database, list_name: str, *, include_retired: bool = True) -> list[dict]:
-    """The codes of one list, in order; measures and contractors with their details."""
+    """The codes of one list, in order; measures, contractors and districts with their details."""
     check_list(list_name)
     where = "" if include_retired else "AND c.retired = 0"
     if list_name == "measure":
@@ -271,6 +271,10 @@ def list_codes(db: Database, list_name: str, *, include_retired: bool = True) ->
                          d.address, d.email, d.phone
                   FROM codes c LEFT JOIN assessor_details d ON d.code = c.code
                   WHERE c.list = 'assessor' {where} ORDER BY c.position, c.code"""
+    elif list_name == "district":
+        sql = f"""SELECT c.code, c.label, c.retired, d.letterhead, d.address, d.email, d.phone
+                  FROM codes c LEFT JOIN district_details d ON d.code = c.code
+                  WHERE c.list = 'district' {where} ORDER BY c.position, c.code"""
     else:
         sql = f"""SELECT c.code, c.label, c.retired, c.county_code FROM codes c
                   WHERE c.list = ? {where} ORDER BY c.position, c.code"""
@@ -337,6 +341,7 @@ DETAIL_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "measure": ("measure_catalogue", ("category", "kind", "removable", "unit_cost_pence")),
     "contractor": ("contractor_details", ("in_house", "address", "email", "phone")),
     "assessor": ("assessor_details", ("kind", "address", "email", "phone")),
+    "district": ("district_details", ("letterhead", "address", "email", "phone")),
 }
 
 #: The options of ``codes add`` and ``codes edit`` beyond the label: the field each sets and the lists it
@@ -350,9 +355,10 @@ OPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "--removable": ("removable", ("measure",)),
     "--cost": ("unit_cost_pence", ("measure",)),
     "--in-house": ("in_house", ("contractor",)),
-    "--address": ("address", ("contractor", "assessor")),
-    "--email": ("email", ("contractor", "assessor")),
-    "--phone": ("phone", ("contractor", "assessor")),
+    "--address": ("address", ("contractor", "assessor", "district")),
+    "--email": ("email", ("contractor", "assessor", "district")),
+    "--phone": ("phone", ("contractor", "assessor", "district")),
+    "--letterhead": ("letterhead", ("district",)),
 }
 #: Field -> its option, for messages.
 FIELD_OPTIONS = {field: option for option, (field, _lists) in OPTIONS.items()}
@@ -361,7 +367,7 @@ NEEDS: dict[str, tuple[str, ...]] = {"measure": ("category", "kind", "unit_cost_
 #: How a changed field is named when a change is reported.
 FIELD_NAMES = {"label": "label", "county_code": "county code", "category": "category", "kind": "kind",
                "removable": "removable", "unit_cost_pence": "unit cost", "in_house": "kind", "address": "address",
-               "email": "email", "phone": "phone"}
+               "email": "email", "phone": "phone", "letterhead": "letterhead"}
 
 
 def _either(words: tuple[str, ...]) -> str:
@@ -415,6 +421,8 @@ def _checked_details(db: Database, list_name: str, given: dict) -> dict:
         raise BadInput("a unit cost cannot be negative", "--cost")
     if "address" in details:
         details["address"] = parse.text(details["address"])
+    if "letterhead" in details:
+        details["letterhead"] = parse.label(details["letterhead"])
     if "email" in details:
         details["email"] = parse.email(details["email"])
     if "phone" in details:
@@ -497,6 +505,7 @@ def add(
     address: str | None = None,
     email: str | None = None,
     phone: str | None = None,
+    letterhead: str | None = None,
 ) -> dict:
     """Add a code to a list; returns it as ``codes list`` shows it, with ``restored`` true when it was a
     retired code brought back (with the label and details given, its other details as they were)."""
@@ -506,7 +515,7 @@ def add(
     details = _checked_details(db, list_name, {
         "county_code": county_code, "category": category, "kind": kind, "removable": removable,
         "unit_cost_pence": unit_cost_pence, "in_house": in_house or None, "address": address, "email": email,
-        "phone": phone})
+        "phone": phone, "letterhead": letterhead})
     if "county_code" not in details and list_name in COUNTY_CODES and code in COUNTY_CODES[list_name]:
         details["county_code"] = code
     with write(db):
@@ -552,17 +561,20 @@ def edit(
     address: str | None = None,
     email: str | None = None,
     phone: str | None = None,
+    letterhead: str | None = None,
 ) -> list[dict]:
     """Change a code's label or details (``codes edit``); returns what changed, each ``{"field", "before",
     "after"}`` (empty when everything already was as given).
 
     The code itself never changes (cases and figures use it). A retired code
     can be edited too. A measure's new cost and kind apply to lines recorded
-    from now on: lines already recorded keep theirs.
+    from now on: lines already recorded keep theirs. A district's letterhead
+    (name, address, phone, e-mail) heads the letters of its cases.
     """
     check_list(list_name)
     given = {"county_code": county_code, "category": category, "kind": kind, "removable": removable,
-             "unit_cost_pence": unit_cost_pence, "address": address, "email": email, "phone": phone}
+             "unit_cost_pence": unit_cost_pence, "address": address, "email": email, "phone": phone,
+             "letterhead": letterhead}
     if label is None and all(value is None for value in given.values()):
         options = ["--label", *(option for option, (_f, lists) in OPTIONS.items()
                                 if list_name in lists and option != "--in-house")]

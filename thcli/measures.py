@@ -121,6 +121,7 @@ _HINTS = {
     "ordered": "approve it first (`thcli measures approve {ref} {line} --fund FUND`)",
     "fitted": "it must be ordered first (`thcli measures order {ref} {line} --contractor CODE`)",
     "removed": "only fitted equipment can be removed",
+    "recharged": "only a line approved against a fund can be charged to another",
 }
 
 
@@ -223,6 +224,10 @@ def approve(db: Database, ref: str, numbers: Sequence[int], *, fund: str, by: st
             _not_before(on, _surveyed_on(db, line), "--date",
                         f"{ref} {_describe(line)} was recommended by the survey of {{date}}: it cannot be "
                         "approved before that")
+        # The caps are checked for the lines together, so that the message gives the whole shortfall once.
+        caps = budget.over_cap(db, case, chosen, fund_row)
+        if caps and not (over_cap_reason or "").strip():
+            raise NotAllowed(caps)
         for line in chosen:
             budget.commit_line(db, case, line, fund_row, by=by, on=on, allow_overspend=allow_overspend,
                                over_cap_reason=over_cap_reason)
@@ -346,6 +351,25 @@ def fitted(db: Database, ref: str, numbers: Sequence[int], *, on: dt.date, by: s
         moved = settle_case(db, case["id"], by=by)
         targets.refresh_due(db, case["id"])
         return _after(db, case, chosen), moved
+
+
+def recharge(db: Database, ref: str, number: int, *, fund: str, by: str, on: dt.date | None = None,
+             allow_overspend: str | None = None) -> tuple[dict, str, int]:
+    """Charge an approved line to another fund (``measures recharge``): the old fund's commitment is released
+    and the new one's made, in one transaction (budget.recharge_line). Returns the line, the old fund's code and
+    the amount moved."""
+    on = on or clock.today()
+    parse.not_future(on, "a line is recharged on the day it is moved")
+    with write(db):
+        case = case_row(db, ref)
+        line = select_lines(db, case, [number], ("approved", "ordered", "fitted"), "recharged")[0]
+        new = budget.find_fund(db, fund)
+        old, amount = budget.recharge_line(db, case, line, new, by=by, on=on, allow_overspend=allow_overspend)
+        _record(db, case, by=by, action="measures.recharge",
+                detail=f"line {line['line']} moved from {old['code']} to {new['code']} "
+                       f"({parse.format_money(amount)} committed)",
+                audit_detail=f"line {line['line']}; {old['code']} to {new['code']}")
+        return _after(db, case, [line])[0], old["code"], amount
 
 
 def set_location(db: Database, ref: str, number: int, where: str, *, by: str) -> tuple[dict, list[str]]:

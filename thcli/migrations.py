@@ -222,12 +222,85 @@ def m023_add_reasons(db: sqlite_utils.Database) -> None:
                                       ("not_marac", "The scheme helps only cases heard at MARAC"),
                                       ("tenure_not_eligible", "The scheme does not help homes of this tenure"),
                                       ("works_not_offered", "The scheme provides equipment, not works")])
+def m030_cost_stock(db: sqlite_utils.Database) -> None:
+    # Issue 15: equipment bought for stock is paid from a fund when it is bought, and its cost
+    # follows each item to the case it is issued to. A stock delivery records what one item cost
+    # and the fund that paid (stock_movements.unit_cost_pence, fund_id); an issue records the
+    # cost it took (cost_pence). On the ledger the cost moves from the fund's stock to the case
+    # as a pair of 'stock' entries that add up to nothing, so a fund's figures are unchanged
+    # and the case's spend includes its equipment. SQLite cannot change a CHECK constraint, so
+    # the ledger is copied into a table that allows the new kind: the rows, their ids and their
+    # hashes are copied as they are, so the chain still holds.
+    db.execute("ALTER TABLE stock_movements ADD COLUMN unit_cost_pence INTEGER CHECK (unit_cost_pence >= 0)")
+    db.execute("ALTER TABLE stock_movements ADD COLUMN fund_id INTEGER REFERENCES funds (id)")
+    db.execute("ALTER TABLE stock_movements ADD COLUMN cost_pence INTEGER CHECK (cost_pence >= 0)")
+    db.execute("DROP TRIGGER ledger_no_update")
+    db.execute("DROP TRIGGER ledger_no_delete")
+    db.execute("""CREATE TABLE ledger_m030 (
+    id                INTEGER PRIMARY KEY,
+    at                TEXT NOT NULL,
+    on_date           TEXT NOT NULL,
+    kind              TEXT NOT NULL CHECK (kind IN (
+                          'allocation', 'contribution', 'commitment', 'release',
+                          'payment', 'refund', 'correction', 'stock')),
+    amount_pence      INTEGER NOT NULL,
+    fund_id           INTEGER NOT NULL REFERENCES funds (id),
+    case_id           INTEGER REFERENCES cases (id),
+    line_id           INTEGER REFERENCES measure_lines (id),
+    invoice           TEXT,
+    contributor       TEXT CHECK (contributor IN (
+                          'survivor', 'landlord', 'housing_association', 'charity')),
+    pledged           INTEGER NOT NULL DEFAULT 0 CHECK (pledged IN (0, 1)),
+    corrects_id       INTEGER REFERENCES ledger (id),
+    memo              TEXT,
+    by                TEXT NOT NULL,
+    prev_hash         TEXT NOT NULL,
+    hash              TEXT NOT NULL,
+    details_sha256    TEXT,
+    redacted_on       TEXT
+)""")
+    columns = ("id, at, on_date, kind, amount_pence, fund_id, case_id, line_id, invoice, contributor, pledged, "
+               "corrects_id, memo, by, prev_hash, hash, details_sha256, redacted_on")
+    db.execute(f"INSERT INTO ledger_m030 ({columns}) SELECT {columns} FROM ledger ORDER BY id")
+    db.execute("DROP TABLE ledger")
+    db.execute("ALTER TABLE ledger_m030 RENAME TO ledger")
+    db.execute("CREATE INDEX ledger_fund ON ledger (fund_id, kind)")
+    db.execute("CREATE INDEX ledger_case ON ledger (case_id)")
+    db.execute("CREATE INDEX ledger_line ON ledger (line_id)")
+    db.execute(LEDGER_UPDATE_TRIGGER)
+    db.execute("""CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger
+BEGIN
+    SELECT RAISE(ABORT, 'ledger entries are never deleted: add a correction');
+END""")
+
+
+def m031_record_landlord_address(db: sqlite_utils.Database) -> None:
+    # Issue 15: the landlord's letter went out with a name and no address. The landlord's postal
+    # address is recorded on the case (referral landlord --address --postcode) and printed on it.
+    db.execute("ALTER TABLE cases ADD COLUMN landlord_address TEXT")
+    db.execute("ALTER TABLE cases ADD COLUMN landlord_postcode TEXT")
+
+
+def m032_add_district_letterheads(db: sqlite_utils.Database) -> None:
+    # Issue 15: in a partnership such as Gloucestershire's each district council writes on its own
+    # paper. A district can carry the name, address, phone and e-mail its letters are headed with
+    # (codes edit district CODE --letterhead --address --phone --email); a letter uses its case's
+    # district's where set, the scheme's otherwise.
+    db.execute("""CREATE TABLE district_details (
+    list       TEXT NOT NULL DEFAULT 'district' CHECK (list = 'district'),
+    code       TEXT NOT NULL PRIMARY KEY,
+    letterhead TEXT,
+    address    TEXT,
+    email      TEXT,
+    phone      TEXT,
+    FOREIGN KEY (list, code) REFERENCES codes (list, code)
+)""")
 
 
 #: Every migration, in the order they run.
 MIGRATIONS = (m001_create_schema, m002_add_county_secret, m003_end_moved_addresses, m010_record_where_files_are,
               m011_seal_ledger_text_apart, m020_add_assessors, m021_record_received_time, m022_record_overrides,
-              m023_add_reasons)
+              m023_add_reasons, m030_cost_stock, m031_record_landlord_address, m032_add_district_letterheads)
 
 
 @cache

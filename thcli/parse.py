@@ -37,12 +37,16 @@ _DATE_FORMS = "use DD/MM/YYYY (day first), 22 November 2026 or YYYY-MM-DD"
 
 def _show(value: object) -> str:
     """The value as quoted in a message: shortened, control characters escaped."""
-    shown = str(value)
-    if len(shown) > 40:
-        shown = shown[:37] + "..."
     # repr() escapes control characters and lone surrogates, so a message stays one
-    # printable line whatever was typed.
-    return repr(shown)
+    # printable line whatever was typed; an escaped character is up to ten long, so the
+    # value is shortened until its escaped form fits (at most 42 characters, quotes included).
+    text = str(value)
+    if len(text) <= 40 and len(repr(text)) <= 42:
+        return repr(text)
+    text = text[:37]
+    while len(repr(text + "...")) > 42:
+        text = text[:-1]
+    return repr(text + "...")
 
 
 def shown(value: object) -> str:
@@ -551,6 +555,28 @@ def measure_spec(text: str) -> tuple[str, int, int | None]:
         except BadInput as error:
             raise BadInput(f"{_show(text)}: the unit cost {error.bare_message}") from None
     return code(match.group("code")), quantity, cost
+
+
+_LINE_AMOUNT = re.compile(r"(?P<line>[0-9]{1,4}):(?P<money>.+)")
+
+
+def line_amount(text: str) -> tuple[int, int]:
+    """A measure line and an amount as typed to ``budget pay --line``: ``2:40`` -> (2, 4000).
+
+    The amount must be more than £0.00.
+    """
+    value = str(text).strip()
+    match = _LINE_AMOUNT.fullmatch(value)
+    if not match or int(match.group("line")) < 1:
+        raise BadInput(f"{_show(text)} is not LINE:MONEY: write the line number and the amount, e.g. 2:40 "
+                       "(line 2, £40.00)")
+    try:
+        amount = money(match.group("money"))
+    except BadInput as error:
+        raise BadInput(f"{_show(text)}: the amount {error.bare_message}") from None
+    if amount <= 0:
+        raise BadInput(f"{_show(text)}: the amount must be more than £0.00")
+    return int(match.group("line")), amount
 
 
 # --- people ---------------------------------------------------------------------------

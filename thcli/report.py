@@ -14,7 +14,10 @@ figures, each over the cases it names:
 - **within target**: of the cases fitted in the period, how many by their
   fitting target (emergency, high risk or standard; targets.FitTargets);
 - **spend**: payments dated in the period, net of refunds and corrections, per
-  fund, and per household (mean and range over the households paid for);
+  fund (equipment bought for stock when it was bought), and per household
+  (mean and range over the households paid for, equipment from stock at its
+  cost when it was issued);
+- **pledges**: contributions pledged in the period and not yet received;
 - **outcomes**: cases that ended in the period, by status and reason.
 """
 
@@ -25,7 +28,7 @@ import math
 import statistics
 
 from thcli import clock, settings
-from thcli.budget import COUNTS_AS
+from thcli.budget import COUNTS_AS, SPENT, open_pledges
 from thcli.calendar import WorkingDays
 from thcli.db import Database
 from thcli.periods import Period
@@ -103,13 +106,13 @@ def summary(db: Database, chosen: Period, *, today: dt.date | None = None) -> di
         {"fund": code, "name": name, "source": source, "spend_pence": spend}
         for code, name, source, spend in db.conn.execute(
             f"""SELECT f.code, f.name, f.source, -sum(l.amount_pence) FROM ledger l JOIN funds f ON f.id = l.fund_id
-                WHERE l.on_date BETWEEN :start AND :end AND {COUNTS_AS} IN ('payment', 'refund')
+                WHERE l.on_date BETWEEN :start AND :end AND {COUNTS_AS} IN {SPENT}
                 GROUP BY f.id ORDER BY f.code""", params)
     ]
     households = [spend for (spend,) in db.conn.execute(
         f"""SELECT -sum(l.amount_pence) FROM ledger l
             WHERE l.on_date BETWEEN :start AND :end AND l.case_id IS NOT NULL
-              AND {COUNTS_AS} IN ('payment', 'refund')
+              AND {COUNTS_AS} IN {SPENT}
             GROUP BY l.case_id HAVING sum(l.amount_pence) <> 0""", params)]
 
     outcomes = []
@@ -149,5 +152,14 @@ def summary(db: Database, chosen: Period, *, today: dt.date | None = None) -> di
                 "max_pence": max(households) if households else None,
             },
         },
+        "pledges": _pledges(db, chosen),
         "outcomes": outcomes,
     }
+
+
+def _pledges(db: Database, chosen: Period) -> dict:
+    """Contributions pledged in the period and not yet received, oldest first."""
+    rows = [{"ref": p["ref"], "contributor": p["contributor"], "fund": p["fund"], "pledged_on": p["pledged_on"],
+             "outstanding_pence": p["outstanding_pence"]}
+            for p in open_pledges(db, pledged_from=chosen.start.isoformat(), pledged_to=chosen.end.isoformat())]
+    return {"outstanding_pence": sum(p["outstanding_pence"] for p in rows), "cases": rows}

@@ -51,7 +51,8 @@ CLEARED: dict[str, tuple[str, ...]] = {
     "cases": (
         "client_id", "address_id", "crime_ref", "referrer_name", "referrer_org", "referrer_role",
         "referrer_phone", "referrer_email", "support_worker", "children_ages", "pregnant",
-        "landlord_name", "landlord_email", "landlord_phone", "chooses_to_stay",
+        "landlord_name", "landlord_email", "landlord_phone", "landlord_address", "landlord_postcode",
+        "chooses_to_stay",
         "perpetrator_lives_there", "perpetrator_can_enter", "dash_score", "next_due_on", "next_due_what",
         "received_at", "next_due_at",
     ),

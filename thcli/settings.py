@@ -148,6 +148,8 @@ SETTINGS: dict[str, Setting] = {
                 "most a scheme spends on one household without an over-cap reason (0: no cap)"),
         Setting("contribution_cap", "money", "0",
                 "most a scheme contributes towards works per household, as East Lindsey's £200 (0: no rule)"),
+        Setting("landlord_payment", "text", "",
+                "how a landlord pays a contribution, as their letter says it (e.g. by bank transfer to ...)"),
         Setting("protective_marking", "label", "OFFICIAL-SENSITIVE", "marking on letters to professionals"),
         Setting("target_first_contact", "duration", "1 working day", "first contact with the survivor after referral"),
         Setting("target_survey", "duration", "5 working days", "survey done after referral"),

@@ -16,16 +16,27 @@ issued. Stock items are equipment from the measures catalogue; holders are
 the ``stock_holder`` list. Issuing follows the scheme's eligibility rules
 (eligibility.py: a MARAC-only scheme's alarms go to MARAC cases), unless
 overridden with a reason.
+
+Stock has a cost. Equipment bought (``stock add --cost --fund --invoice``) is
+paid from the fund when it arrives, and each delivery keeps what one item cost
+and the fund that paid. Issuing takes a holder's items first in, first out,
+and records their cost against the case (budget.charge_stock): on the line as
+its actual cost, and on the ledger in the fund that bought them, so a
+household's spend and the county's figures include its equipment from stock.
+Items added without a cost (donated, or from before costs were kept) cost the
+case nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from thcli import audit, budget, clock, codes, eligibility, measures, parse, settings, targets
 from thcli.cases import case_row, event
 from thcli.db import Database, write
 from thcli.errors import BadInput, NotAllowed
+from thcli.parse import format_money
 
 #: Case statuses a stock item can be issued in (not before the case is open, nor once it ended).
 ISSUING = ("new", "triage", "survey", "approval", "works")
@@ -57,18 +68,85 @@ def _holder(db: Database, holder: str) -> str:
         raise error.for_option("--holder") from None
 
 
+@dataclass
+class Received:
+    """What ``stock add`` recorded: what the holder has now, and what was paid for it (if bought)."""
+
+    held: int
+    cost_pence: int = 0
+    fund: str | None = None
+    entry: int | None = None
+    remaining_pence: int | None = None
+
+
 def add_stock(db: Database, item: str, quantity: int, *, holder: str, by: str, on: dt.date | None = None) -> int:
-    """Record items received by a holder (``stock add``); returns what the holder has now."""
+    """Record items received by a holder at no cost (``stock add`` without --cost); returns what they have now."""
+    return receive_stock(db, item, quantity, holder=holder, by=by, on=on).held
+
+
+def receive_stock(db: Database, item: str, quantity: int, *, holder: str, by: str, on: dt.date | None = None,
+                  unit_cost_pence: int | None = None, fund: str | None = None, invoice: str | None = None,
+                  allow_overspend: str | None = None) -> Received:
+    """Record items received by a holder (``stock add``), bought from a fund when a cost is given.
+
+    ``unit_cost_pence`` is what one item cost: with it, ``fund`` pays the whole
+    delivery on ``invoice`` (budget.pay_for_stock: the fund's year and the
+    overspend rule apply); without it, the items cost nothing.
+    """
     _item(db, item)
     _holder(db, holder)
     if quantity < 1:
         raise BadInput(f"{quantity} is not a quantity to add: give a whole number above zero", "QTY")
+    bought = unit_cost_pence is not None
+    if bought and unit_cost_pence is not None and unit_cost_pence <= 0:
+        raise BadInput("the cost of one item must be more than £0.00 (leave --cost out for donated stock)", "--cost")
+    if bought and not fund:
+        raise BadInput("say which fund pays for it: stock bought with --cost is paid from --fund FUND", "--fund")
+    if not bought and (fund or invoice):
+        raise BadInput("--fund and --invoice go with --cost, what one item cost", "--cost")
     on = parse.not_future(on or clock.today(), "record stock once it arrives")
     with write(db):
+        paid = None
+        if unit_cost_pence is not None and fund:
+            paid = budget.find_fund(db, fund)
+            total = unit_cost_pence * quantity
+            entry = budget.pay_for_stock(db, paid, total, invoice=invoice or "", on=on, by=by,
+                                         allow_overspend=allow_overspend,
+                                         memo=f"stock: {quantity} {item} for {holder} at "
+                                              f"{format_money(unit_cost_pence)} each")
         db["stock_movements"].insert({"at": _at(on), "item": item, "holder": holder, "quantity": quantity,
-                                      "by": by})
-        audit.record(db, by=by, action="stock.add", detail=f"{item} +{quantity} ({holder})")
-        return held(db, item, holder)
+                                      "by": by, "unit_cost_pence": unit_cost_pence,
+                                      "fund_id": paid["id"] if paid else None})
+        audit.record(db, by=by, action="stock.add", detail=f"{item} +{quantity} ({holder})"
+                     + (f"; entry {entry}" if paid else ""))
+        if paid is None:
+            return Received(held(db, item, holder))
+        return Received(held(db, item, holder), total, paid["code"], entry, budget.remaining(db, paid["id"]))
+
+
+def cost_of_issue(db: Database, item: str, holder: str, count: int) -> dict[int, int]:
+    """What the next ``count`` of a holder's ``item`` cost, per fund that bought them: first in, first out.
+
+    The items issued so far came from the oldest deliveries; these are the
+    next ones. Items added without a cost count nothing.
+    """
+    issued = -db.conn.execute(
+        "SELECT coalesce(sum(quantity), 0) FROM stock_movements WHERE item = ? AND holder = ? AND quantity < 0",
+        [item, holder]).fetchone()[0]
+    costs: dict[int, int] = {}
+    for quantity, unit, fund_id in db.conn.execute(
+            "SELECT quantity, unit_cost_pence, fund_id FROM stock_movements WHERE item = ? AND holder = ? "
+            "AND quantity > 0 ORDER BY id", [item, holder]):
+        if issued >= quantity:
+            issued -= quantity
+            continue
+        take = min(quantity - issued, count)
+        issued, count = 0, count - take
+        if unit and fund_id:
+            costs[fund_id] = costs.get(fund_id, 0) + take * unit
+        if not count:
+            break
+    return costs
 
 
 def _at(on: dt.date) -> str:
@@ -143,6 +221,7 @@ def issue(db: Database, ref: str, item: str, *, by: str, holder: str | None = No
             raise NotAllowed(f"{chosen} holds {have} {item}, not {count}: nothing was issued. Add stock with "
                              f"`thcli stock add {item} QTY --holder {chosen}`, or issue from another holder "
                              "(`thcli stock list`)")
+        costs = cost_of_issue(db, item, chosen, count)
         if line is None:
             number = db.conn.execute("SELECT coalesce(max(line), 0) + 1 FROM measure_lines WHERE case_id = ?",
                                      [case["id"]]).fetchone()[0]
@@ -157,9 +236,13 @@ def issue(db: Database, ref: str, item: str, *, by: str, holder: str | None = No
                 budget.release_line(db, line, by=by, on=on, memo=f"line {number} issued from stock ({chosen})")
         # Issued from stock, the line charges no fund (an approved one had its commitment given back).
         db["measure_lines"].update(line_id, {"status": "fitted", "fitted_on": on.isoformat(), "stock_holder": chosen,
-                                             "fund_id": None})
+                                             "fund_id": None,
+                                             **({"actual_cost_pence": sum(costs.values())} if costs else {})})
         db["stock_movements"].insert({"at": _at(on), "item": item, "holder": chosen, "quantity": -count,
-                                      "case_id": case["id"], "line_id": line_id, "by": by})
+                                      "case_id": case["id"], "line_id": line_id, "by": by,
+                                      "cost_pence": sum(costs.values()) if costs else None})
+        budget.charge_stock(db, case["id"], line_id, costs, on=on, by=by,
+                            memo=f"{count} {item} from {chosen}'s stock")
         event(db, case["id"], "measures", f"line {number}: {count} {item} issued from stock ({chosen})",
                         by=by)
         db["cases"].update(case["id"], {"updated_at": clock.now_iso()})
@@ -169,4 +252,4 @@ def issue(db: Database, ref: str, item: str, *, by: str, holder: str | None = No
         left = held(db, item, chosen)
         row = next(r for r in measures.case_lines(db, case["id"]) if r["line"] == number)
     return {"ref": ref, "line": row, "holder": chosen, "left": left, "moved_to_fitted": moved,
-            "reorder": left <= settings.get(db, "reorder_level")}
+            "reorder": left <= settings.get(db, "reorder_level"), "cost_pence": sum(costs.values())}

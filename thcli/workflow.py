@@ -18,6 +18,9 @@ Rules, each with a message that says how to put it right:
 - a case whose survey recommended nothing, or whose every line was declined,
   closes from approval or works (no dead end), with an outcome that does not
   claim a fitting (``no_measures_needed``, ``no_measures_fitted``...);
+- ending a case (closed, declined, withdrawn, no contact) with money still
+  open on it (a commitment not yet paid, a pledge not yet received) lists
+  what is open and needs ``--force REASON`` (recorded): :func:`require_money_settled`;
 - ending a case with a reason that means the client has moved (setting
   ``moved_reasons``: moved_away, rehoused, moved_on) marks the case's address
   as no longer current, so that no letter goes to a home the client has left;
@@ -31,11 +34,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from thcli import audit, clock, codes, eligibility, settings, targets
+from thcli import audit, budget, clock, codes, eligibility, parse, settings, targets
 from thcli.cases import case_row, consent_state, event, is_rented
 from thcli.codes import REASON_LISTS
 from thcli.db import Database, write
 from thcli.errors import BadInput, NotAllowed
+from thcli.parse import format_money
 
 STATUSES = (
     "new", "triage", "survey", "approval", "works", "fitted", "follow_up", "closed",
@@ -156,8 +160,41 @@ def require_works_allowed(db: Database, case: dict) -> None:
         )
 
 
+def require_money_settled(db: Database, case: dict, to: str, force: str | None) -> list[str]:
+    """Refuse to end a case with money open on it, listing what is open and how to settle it, unless
+    ``force`` gives a reason; returns what was open (for the record of a forced ending)."""
+    ref = case["ref"]
+    money = budget.outstanding(db, case["id"])
+    owed = [f"{format_money(c['committed_pence'])} committed and not yet paid on line {c['line']} ({c['fund']})"
+            for c in money["commitments"]]
+    owed += [f"{format_money(p['outstanding_pence'])} pledged by the {p['contributor'].replace('_', ' ')} and not "
+             f"yet received ({p['fund']})" for p in money["pledges"]]
+    if not owed or (force or "").strip():
+        return owed
+    fixes = []
+    if any(c["status"] in ("fitted", "removed") for c in money["commitments"]):
+        fixes.append(f"pay the invoice (`thcli budget pay {ref} --fitted --invoice NO`)")
+    waiting = [str(c["line"]) for c in money["commitments"] if c["status"] not in ("fitted", "removed")]
+    if waiting:
+        fixes.append(f"decline the lines that will not be fitted (`thcli measures decline {ref} {' '.join(waiting)} "
+                     "--reason CODE`)")
+    for p in money["pledges"]:
+        fixes.append(f"record the {p['contributor'].replace('_', ' ')}'s money when it comes (`thcli budget "
+                     f"contribution {ref} --from {p['contributor']} --amount {parse.pounds(p['outstanding_pence'])} "
+                     f"--fund {p['fund']}`) or cancel the pledge (`thcli budget correct {p['entry']} --reason TEXT`)")
+    raise NotAllowed(f"{ref} has money outstanding: {'; '.join(owed)}. Before it is {to}, "
+                     + "; ".join(fixes) + ". Or end it anyway with --force REASON (recorded)")
+
+
 def _require_move_rules(db: Database, case: dict, to: str, reason: str | None = None, *, by: str = "",
-                        override: str | None = None) -> None:
+                        override: str | None = None, force: str | None = None) -> None:
+    _require_step_rules(db, case, to, reason, by=by, override=override)
+    if to in ENDED:
+        require_money_settled(db, case, to, force)
+
+
+def _require_step_rules(db: Database, case: dict, to: str, reason: str | None, *, by: str,
+                        override: str | None) -> None:
     ref = case["ref"]
     if to == "survey":
         require_survey_consent(db, case, assessor(db))
@@ -253,6 +290,7 @@ def end_address(db: Database, case: dict, *, by: str) -> bool:
 def move(
     db: Database, ref: str, to: str, *, by: str, reason: str | None = None,
     note: str | None = None, on: dt.date | None = None, rules: bool = True, override: str | None = None,
+    force: str | None = None,
 ) -> dict:
     """Move a case to another status, enforcing the lifecycle and its rules.
 
@@ -264,6 +302,7 @@ def move(
     the manual move's checks are not repeated; the path itself still applies.
     ``override`` goes ahead past the scheme's eligibility rules (moving to
     survey), recording the reason (eligibility.enforce).
+    ``force`` is the reason to end a case with money still open on it (recorded).
     """
     if to not in STATUSES:
         raise BadInput(f"{to!r} is not a status: use one of {', '.join(STATUSES)}")
@@ -310,7 +349,7 @@ def move(
             raise BadInput("it is for moving a case to survey past one of the scheme's eligibility rules",
                            "--override")
         if rules and (current != "on_hold" or to in EXITS):
-            _require_move_rules(db, case, to, reason, by=by, override=override)
+            _require_move_rules(db, case, to, reason, by=by, override=override, force=force)
         changes: dict = {"status": to, "updated_at": clock.now_iso()}
         if to == "on_hold":
             changes["status_before_hold"] = current
@@ -336,5 +375,10 @@ def move(
         if note:
             event(db, case["id"], "note", note, by=by)
         audit.record(db, by=by, action="referral.move", ref=ref, detail=f"{current}>{to}")
+        owed = require_money_settled(db, case, to, force) if to in ENDED and (force or "").strip() else []
+        if owed:
+            event(db, case["id"], "money", f"{to} with money outstanding ({'; '.join(owed)}): "
+                                           f"{(force or '').strip()}", by=by)
+            audit.record(db, by=by, action="referral.force", ref=ref)
         targets.refresh_due(db, case["id"])
         return case_row(db, ref)

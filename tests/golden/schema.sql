@@ -178,7 +178,7 @@ CREATE TABLE cases (
     anonymised_on          TEXT,
     created_at             TEXT NOT NULL,
     updated_at             TEXT NOT NULL
-, received_at TEXT, next_due_at TEXT);
+, received_at TEXT, next_due_at TEXT, landlord_address TEXT, landlord_postcode TEXT);
 
 -- table clients
 CREATE TABLE clients (
@@ -248,6 +248,17 @@ CREATE TABLE contractor_details (
     FOREIGN KEY (list, code) REFERENCES codes (list, code)
 );
 
+-- table district_details
+CREATE TABLE district_details (
+    list       TEXT NOT NULL DEFAULT 'district' CHECK (list = 'district'),
+    code       TEXT NOT NULL PRIMARY KEY,
+    letterhead TEXT,
+    address    TEXT,
+    email      TEXT,
+    phone      TEXT,
+    FOREIGN KEY (list, code) REFERENCES codes (list, code)
+);
+
 -- table eligibility_overrides
 CREATE TABLE eligibility_overrides (
         id      INTEGER PRIMARY KEY,
@@ -293,13 +304,13 @@ CREATE TABLE funds (
 );
 
 -- table ledger
-CREATE TABLE ledger (
+CREATE TABLE "ledger" (
     id                INTEGER PRIMARY KEY,
     at                TEXT NOT NULL,
     on_date           TEXT NOT NULL,
     kind              TEXT NOT NULL CHECK (kind IN (
                           'allocation', 'contribution', 'commitment', 'release',
-                          'payment', 'refund', 'correction')),
+                          'payment', 'refund', 'correction', 'stock')),
     amount_pence      INTEGER NOT NULL,
     fund_id           INTEGER NOT NULL REFERENCES funds (id),
     case_id           INTEGER REFERENCES cases (id),
@@ -312,8 +323,10 @@ CREATE TABLE ledger (
     memo              TEXT,
     by                TEXT NOT NULL,
     prev_hash         TEXT NOT NULL,
-    hash              TEXT NOT NULL
-, details_sha256 TEXT, redacted_on TEXT);
+    hash              TEXT NOT NULL,
+    details_sha256    TEXT,
+    redacted_on       TEXT
+);
 
 -- table letter_templates
 CREATE TABLE letter_templates (
@@ -416,7 +429,7 @@ CREATE TABLE stock_movements (
     case_id  INTEGER REFERENCES cases (id),
     line_id  INTEGER REFERENCES measure_lines (id),
     by       TEXT NOT NULL
-);
+, unit_cost_pence INTEGER CHECK (unit_cost_pence >= 0), fund_id INTEGER REFERENCES funds (id), cost_pence INTEGER CHECK (cost_pence >= 0));
 
 -- table subject_access_files
 CREATE TABLE subject_access_files (

@@ -6,6 +6,9 @@ convention is written above the table in schema.sql):
     allocation +   contribution + (pledged ones count only once received)
     commitment -   release +      payment -      refund +
     correction = minus the entry it corrects
+    stock      - on the case an item of stock went to, + on the fund's stock: a pair that adds up to
+                 nothing, moving the cost of equipment bought earlier (a payment with no case) to the
+                 case it was issued to
 
 so that every figure is one SQL aggregate over the rows (:data:`FIGURES`),
 never a column that can drift; a correction counts as the kind of the entry
@@ -25,7 +28,10 @@ from thcli.chains import GENESIS, INVOICE, LEDGER_FIELDS, MEMO, details_digest, 
 from thcli.db import Database, one
 from thcli.errors import NotFound
 
-KINDS = ("allocation", "contribution", "commitment", "release", "payment", "refund", "correction")
+KINDS = ("allocation", "contribution", "commitment", "release", "payment", "refund", "correction", "stock")
+#: The kinds that are money spent (a case's cost, a fund's paid figure): payments net of refunds, and the cost
+#: of equipment issued from stock (whose pair adds up to nothing on the fund). As SQL, for ``IN``.
+SPENT = "('payment', 'refund', 'stock')"
 CONTRIBUTORS = ("survivor", "landlord", "housing_association", "charity")
 #: Measure line statuses that can take a payment (approved against a fund).
 PAYABLE = ("approved", "ordered", "fitted", "removed")
@@ -58,13 +64,13 @@ def effective(where: str = "1") -> str:
 
 
 #: One aggregate for every figure of a fund (or a case), from the ledger alone.
-FIGURES = """
+FIGURES = f"""
     coalesce(sum(CASE WHEN pledged = 0 THEN amount_pence END), 0) AS remaining_pence,
     coalesce(sum(CASE WHEN counts_as = 'allocation' THEN amount_pence END), 0) AS allocated_pence,
     coalesce(sum(CASE WHEN counts_as = 'contribution' AND pledged = 0 THEN amount_pence END), 0)
         AS contributions_pence,
     -coalesce(sum(CASE WHEN counts_as IN ('commitment', 'release') THEN amount_pence END), 0) AS committed_pence,
-    -coalesce(sum(CASE WHEN counts_as IN ('payment', 'refund') THEN amount_pence END), 0) AS paid_pence
+    -coalesce(sum(CASE WHEN counts_as IN {SPENT} THEN amount_pence END), 0) AS paid_pence
 """
 
 

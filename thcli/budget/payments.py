@@ -1,10 +1,8 @@
-"""Contributions, payments, refunds and corrections: money that moves on a case or a fund.
+"""Contributions, refunds and corrections: money that moves on a case or a fund.
 
-A payment needs an invoice number, and a declined (or never approved) line
-takes no payment; a payment on a line releases that line's open commitment up
-to the payment (all of it once the line is fitted), so money is never counted
-twice; a refund is never more than was paid; a correction reverses an entry,
-which is never changed. The overspend rule applies to each (rules.py).
+Paying an invoice is invoices.py's. A refund is never more than was paid; a
+correction reverses an entry, which is never changed. The overspend rule
+applies to each (rules.py).
 """
 
 from __future__ import annotations
@@ -13,8 +11,8 @@ import datetime as dt
 
 from thcli import audit, parse
 from thcli.budget.funds import Recorded, find_fund, fund_by_id, not_future, recorded, remaining
-from thcli.budget.ledger import CONTRIBUTORS, CORRECTABLE, PAYABLE, append
-from thcli.budget.rules import check_overspend, line_figures, line_fund, note_override, require_district
+from thcli.budget.ledger import CONTRIBUTORS, CORRECTABLE, append
+from thcli.budget.rules import check_overspend, line_figures, require_covers, require_district
 from thcli.cases import case_row, event
 from thcli.db import Database, one, write
 from thcli.errors import BadInput, NotAllowed, NotFound
@@ -95,57 +93,44 @@ def add_contribution(db: Database, ref: str, *, contributor: str, amount_pence: 
         return recorded(db, [entry], fund)
 
 
-def pay(db: Database, ref: str, line_number: int, *, amount_pence: int, invoice: str, by: str,
-        on: dt.date | None = None, allow_overspend: str | None = None) -> Recorded:
-    """Record an invoice paid on a measure line (the payment, and the commitment it releases).
-
-    The payment releases the line's open commitment up to its amount (all of
-    it once the line is fitted: the invoice settles it). Paying more than was
-    committed draws the rest from the fund, and the overspend rule applies.
-    """
-
+def pay_for_stock(db: Database, fund: dict, amount_pence: int, *, invoice: str, memo: str, by: str, on: dt.date,
+                  allow_overspend: str | None = None) -> int:
+    """The payment for equipment bought into stock (``stock add --cost``), from a fund, with no case; returns the
+    entry. Inside the caller's write. The fund must cover the day; the overspend rule applies; an invoice for
+    stock is entered once."""
     invoice = (invoice or "").strip()
     if not invoice:
-        raise BadInput("a payment needs the invoice number", "--invoice")
-    if amount_pence <= 0:
-        raise BadInput("a payment must be more than £0.00", "--amount")
-    on = not_future(on)
-    with write(db):
-        case, line, label = _case_line(db, ref, line_number)
-        if line["status"] == "declined":
-            raise NotAllowed(f"{label} was declined: no payment can be made on a declined line")
-        if line["status"] not in PAYABLE:
-            raise NotAllowed(f"{label} is {line['status']}, not approved: approve it first with "
-                             f"`thcli measures approve {case['ref']} {line['line']} --fund FUND`")
-        earlier = db.conn.execute(
-            "SELECT p.id FROM ledger p WHERE p.kind = 'payment' AND p.line_id = ? AND lower(p.invoice) = lower(?) "
-            "AND NOT EXISTS (SELECT 1 FROM ledger c WHERE c.corrects_id = p.id)", [line["id"], invoice]).fetchone()
-        if earlier:
-            raise NotAllowed(f"invoice {invoice} is already paid on {label} (entry {earlier[0]}): if that "
-                             f"entry was wrong, correct it first with `thcli budget correct {earlier[0]}`")
-        fund = line_fund(db, line, case)
-        open_ = line_figures(db, line["id"]).get(fund["id"], {"committed_pence": 0})["committed_pence"]
-        open_ = max(open_, 0)
-        settles = line["status"] in ("fitted", "removed")
-        release = open_ if settles else min(open_, amount_pence)
-        effect = release - amount_pence
-        check_overspend(db, fund, effect, f"paying {format_money(amount_pence)} on {label}", allow_overspend)
-        overspending = effect < 0 and remaining(db, fund["id"]) + effect < 0
-        memo = f"overspend allowed: {(allow_overspend or '').strip()}" if overspending else None
-        entries = [append(db, kind="payment", amount=-amount_pence, fund_id=fund["id"], on=on, by=by,
-                           case_id=case["id"], line_id=line["id"], invoice=invoice, memo=memo)]
-        if release:
-            entries.append(append(db, kind="release", amount=release, fund_id=fund["id"], on=on, by=by,
-                                   case_id=case["id"], line_id=line["id"], invoice=invoice,
-                                   memo=f"released by payment {entries[0]}"))
-        event(db, case["id"], "money", f"{format_money(amount_pence)} paid on line {line['line']} "
-                        f"(invoice {invoice}, {fund['code']})", by=by)
-        audit.record(db, by=by, action="budget.pay", ref=case["ref"], detail=f"entry {entries[0]}")
-        if overspending:
-            note_override(db, case, by=by, action="budget.overspend",
-                           text=f"invoice {invoice} paid although {fund['code']} goes below zero: "
-                                f"{(allow_overspend or '').strip()}")
-        return recorded(db, entries, fund)
+        raise BadInput("equipment bought for stock needs the supplier's invoice number", "--invoice")
+    require_covers(fund, on)
+    earlier = db.conn.execute(
+        "SELECT p.id FROM ledger p WHERE p.kind = 'payment' AND p.case_id IS NULL AND lower(p.invoice) = lower(?) "
+        "AND NOT EXISTS (SELECT 1 FROM ledger x WHERE x.corrects_id = p.id) ORDER BY p.id LIMIT 1",
+        [invoice]).fetchone()
+    if earlier:
+        raise NotAllowed(f"invoice {invoice} for stock was already entered (ledger entry {earlier[0]}): an invoice "
+                         f"is entered once. If that entry was wrong, correct it with `thcli budget correct "
+                         f"{earlier[0]} --reason TEXT` and enter the invoice again")
+    check_overspend(db, fund, -amount_pence, f"paying {format_money(amount_pence)} for stock", allow_overspend)
+    if remaining(db, fund["id"]) - amount_pence < 0:
+        memo += f"; overspend allowed: {(allow_overspend or '').strip()}"
+    return append(db, kind="payment", amount=-amount_pence, fund_id=fund["id"], on=on, by=by, invoice=invoice,
+                  memo=memo)
+
+
+def charge_stock(db: Database, case_id: int, line_id: int | None, costs: dict[int, int], *, memo: str, by: str,
+                 on: dt.date) -> list[int]:
+    """Move the cost of equipment issued from stock to the case (``stock issue``), per fund that bought it:
+    a ``stock`` entry on the case (-) and its pair on the fund's stock (+), which add up to nothing, so the
+    fund's figures stay as they are and the case's spend includes the equipment. Inside the caller's write."""
+    written = []
+    for fund_id, pence in sorted(costs.items()):
+        if pence <= 0:
+            continue
+        entry = append(db, kind="stock", amount=-pence, fund_id=fund_id, on=on, by=by, case_id=case_id,
+                       line_id=line_id, memo=memo)
+        written += [entry, append(db, kind="stock", amount=pence, fund_id=fund_id, on=on, by=by,
+                                  memo=f"issued from stock (entry {entry})")]
+    return written
 
 
 def refund(db: Database, ref: str, line_number: int, *, amount_pence: int, by: str, on: dt.date | None = None,
@@ -198,8 +183,9 @@ def correct(db: Database, entry_id: int, *, reason: str, by: str, on: dt.date | 
             raise NotAllowed(f"entry {entry_id} is itself a correction: to put the money back, record the "
                              "original entry again")
         if entry["kind"] not in CORRECTABLE:
-            follow = {"commitment": "approving, declining and fitting measures",
-                      "release": "its payment or the measure line"}[entry["kind"]]
+            follow = {"commitment": "approving, declining, fitting and recharging measures",
+                      "release": "its payment or the measure line",
+                      "stock": "issuing equipment from stock"}[entry["kind"]]
             hint = ""
             if entry["kind"] == "release" and entry["invoice"]:
                 payment = db.conn.execute(

@@ -24,7 +24,7 @@ from typing import Any
 from thcli import audit, parse, settings
 from thcli.budget.funds import fund_by_id, fund_label, remaining, year_span
 from thcli.budget.ledger import FIGURES, PLEDGES, append, effective
-from thcli.cases import event
+from thcli.cases import event, is_rented
 from thcli.db import Database, write
 from thcli.errors import BadInput, NotAllowed, WouldOverspend
 from thcli.parse import format_money
@@ -87,7 +87,7 @@ def check_overspend(db: Database, fund: dict, effect: int, doing: str, allow_ove
     )
 
 
-def _require_covers(fund: dict, on: dt.date) -> None:
+def require_covers(fund: dict, on: dt.date) -> None:
     start, end = year_span(fund["year"])
     if not start <= on <= end:
         raise NotAllowed(
@@ -106,30 +106,45 @@ def require_district(fund: dict, case: dict) -> None:
         )
 
 
-def _over_cap(db: Database, case: dict, line: dict, amount: int) -> list[str]:
-    """The caps (household, contribution rule) that approving ``amount`` would pass."""
-    passed = []
+def _numbers(lines: list[dict]) -> str:
+    numbers = [str(line["line"]) for line in lines]
+    return f"line{'s' if len(numbers) > 1 else ''} {', '.join(numbers)}"
+
+
+def over_cap(db: Database, case: dict, lines: list[dict], fund: dict) -> str | None:
+    """Why approving ``lines`` together would pass the household cap or the contribution rule, with the fix
+    (the total a contribution must come to, once, and a command that records it), or None when neither is
+    passed."""
+    ref = case["ref"]
+    amount = sum(int(line["estimated_cost_pence"]) for line in lines)
+    works = [line for line in lines if line["kind"] == "works"]
+    works_amount = sum(int(line["estimated_cost_pence"]) for line in works)
+    passed, short = [], 0
     cap = settings.get(db, "household_cap")
     if cap and amount > 0:
         share = _case_share(db, case["id"], works_only=False)
         if share + amount > cap:
-            passed.append(
-                f"the household cap is {format_money(cap)} (setting household_cap) and approving line "
-                f"{line['line']} ({format_money(amount)}) would bring the scheme's spend on {case['ref']} to "
-                f"{format_money(share + amount)}"
-            )
+            short = max(short, share + amount - cap)
+            passed.append(f"the household cap is {format_money(cap)} (setting household_cap), and approving "
+                          f"{_numbers(lines)} ({format_money(amount)}) would bring the scheme's spend on {ref} to "
+                          f"{format_money(share + amount)}")
     works_cap = settings.get(db, "contribution_cap")
-    if works_cap and amount > 0 and line["kind"] == "works":
+    if works_cap and works_amount > 0:
         share = _case_share(db, case["id"], works_only=True)
-        if share + amount > works_cap:
-            passed.append(
-                f"the scheme contributes at most {format_money(works_cap)} towards works per household (setting "
-                f"contribution_cap) and approving line {line['line']} ({format_money(amount)}) would bring its share "
-                f"of {case['ref']}'s works to {format_money(share + amount)}, after contributions from others; record "
-                f"the survivor's or landlord's contribution first (`thcli budget contribution {case['ref']} "
-                f"--from landlord --amount {parse.pounds(share + amount - works_cap)} --pledged`)"
-            )
-    return passed
+        if share + works_amount > works_cap:
+            short = max(short, share + works_amount - works_cap)
+            passed.append(f"the scheme pays at most {format_money(works_cap)} towards a household's works (setting "
+                          f"contribution_cap), and approving {_numbers(works)} ({format_money(works_amount)} of "
+                          f"works) would bring its share of {ref}'s works to {format_money(share + works_amount)}, "
+                          "after contributions from others")
+    if not passed:
+        return None
+    who = "landlord" if is_rented(db, case["tenure"]) else "survivor"
+    return (f"{ref}: " + "; and ".join(passed) + f". To approve {'them' if len(lines) > 1 else 'it'} within the "
+            f"{'caps' if len(passed) > 1 else 'cap'}, {format_money(short)} must come from others: record the "
+            f"{who}'s contribution first (`thcli budget contribution {ref} --from {who} --amount "
+            f"{parse.pounds(short)} --pledged --fund {fund['code']}`), then approve again. Or approve with "
+            "--over-cap-reason REASON (recorded), or leave lines out")
 
 
 def line_fund(db: Database, line: dict, case: dict) -> dict:
@@ -162,18 +177,17 @@ def commit_line(db: Database, case: dict, line: dict, fund: dict, *, by: str, on
     """
     amount = int(line["estimated_cost_pence"])
     with write(db):
-        _require_covers(fund, on)
+        require_covers(fund, on)
         require_district(fund, case)
         for fund_id, figures in line_figures(db, line["id"]).items():
             if figures["committed_pence"] > 0:
                 other = fund_by_id(db, fund_id)
                 raise NotAllowed(f"{case['ref']} line {line['line']} is already approved against "
                                  f"{fund_label(other)} ({format_money(figures['committed_pence'])} committed)")
-        caps = _over_cap(db, case, line, amount)
+        caps = over_cap(db, case, [line], fund)
         reason = (over_cap_reason or "").strip()
         if caps and not reason:
-            raise NotAllowed(f"{case['ref']}: " + "; and ".join(caps) + ". Approve with --over-cap-reason "
-                             "REASON (recorded), or leave the line out")
+            raise NotAllowed(caps)
         doing = f"approving {format_money(amount)} for {case['ref']} line {line['line']}"
         check_overspend(db, fund, -amount, doing, allow_overspend)
         overspending = amount > 0 and remaining(db, fund["id"]) - amount < 0
@@ -195,6 +209,49 @@ def commit_line(db: Database, case: dict, line: dict, fund: dict, *, by: str, on
             note_override(db, case, by=by, action="budget.overspend",
                            text=f"line {line['line']} approved although {fund['code']} goes below zero: "
                                 f"{(allow_overspend or '').strip()}")
+
+
+def recharge_line(db: Database, case: dict, line: dict, fund: dict, *, by: str, on: dt.date,
+                  allow_overspend: str | None = None) -> tuple[dict, int]:
+    """Move a line's open commitment to another fund (``measures recharge``); returns the old fund and the amount.
+
+    One release in the old fund and one commitment in the new, inside the
+    caller's write (or its own): the new fund must cover ``on`` and the case's
+    district, and the overspend rule applies there as to any approval. What
+    was already paid stays paid from the old fund.
+    """
+    ref, number = case["ref"], line["line"]
+    with write(db):
+        old = line_fund(db, line, case)
+        if old["id"] == fund["id"]:
+            raise NotAllowed(f"{ref} line {number} is already charged to {fund_label(fund)}")
+        require_covers(fund, on)
+        require_district(fund, case)
+        figures = line_figures(db, line["id"])
+        amount = max(figures.get(old["id"], {"committed_pence": 0})["committed_pence"], 0)
+        if not amount:
+            paid = sum(f["paid_pence"] for f in figures.values())
+            raise NotAllowed(
+                f"{ref} line {number} has nothing committed to move: {format_money(paid)} was paid on it from "
+                f"{old['code']}. To charge that to {fund['code']} instead, correct the payment (`thcli budget ledger "
+                f"--case {ref} --kind payment`, then `thcli budget correct ENTRY --reason TEXT`), recharge the line "
+                "and pay it again")
+        doing = f"moving {format_money(amount)} for {ref} line {number} to {fund['code']}"
+        check_overspend(db, fund, -amount, doing, allow_overspend)
+        overspending = remaining(db, fund["id"]) - amount < 0
+        append(db, kind="release", amount=amount, fund_id=old["id"], on=on, by=by, case_id=case["id"],
+               line_id=line["id"], memo=f"recharged to {fund['code']}")
+        memo = f"recharged from {old['code']}"
+        if overspending:
+            memo += f"; overspend allowed: {(allow_overspend or '').strip()}"
+        append(db, kind="commitment", amount=-amount, fund_id=fund["id"], on=on, by=by, case_id=case["id"],
+               line_id=line["id"], memo=memo)
+        db["measure_lines"].update(line["id"], {"fund_id": fund["id"]})
+        if overspending:
+            note_override(db, case, by=by, action="budget.overspend",
+                          text=f"line {number} moved to {fund['code']} although it goes below zero: "
+                               f"{(allow_overspend or '').strip()}")
+        return old, amount
 
 
 def release_line(db: Database, line: dict, *, by: str, on: dt.date, memo: str) -> None:

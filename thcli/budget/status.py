@@ -7,6 +7,7 @@ import datetime as dt
 
 from thcli import clock, parse
 from thcli.budget.funds import fund_figures, fund_label, require_year, year_span
+from thcli.budget.reading import open_pledges
 from thcli.db import Database
 from thcli.parse import format_money
 
@@ -26,7 +27,8 @@ def _forecast(spend: int, year: str, today: dt.date) -> tuple[int, float]:
 
 
 def status(db: Database, *, year: str | None = None, today: dt.date | None = None) -> dict:
-    """Every fund of a year with its figures and forecast, totals per district and for the scheme.
+    """Every fund of a year with its figures and forecast, totals per district and for the scheme, and the
+    pledges to the year's funds not yet received.
 
     ``year`` defaults to the current financial year; a year without funds is
     BadInput (exit 2) when asked for.
@@ -62,6 +64,6 @@ def status(db: Database, *, year: str | None = None, today: dt.date | None = Non
         for key in FIGURE_KEYS:
             group[key] += fund[key]
     scheme = {"district": None, "funds": len(funds), **{k: sum(f[k] for f in funds) for k in FIGURE_KEYS}}
-    return {"year": label, "today": today.isoformat(), "funds": funds,
+    return {"year": label, "today": today.isoformat(), "funds": funds, "pledges": open_pledges(db, year=label),
             "districts": sorted(districts.values(), key=lambda d: (d["district"] is not None, d["district"] or "")),
             "scheme": scheme, "warnings": warnings}

@@ -287,6 +287,12 @@ def _reference(text: str) -> str:
     return parse.reference(text)
 
 
+def _line_amount(text: str) -> tuple[int, int]:
+    from thcli import parse
+
+    return parse.line_amount(text)
+
+
 def _year(text: str) -> str:
     from thcli import parse
 
@@ -309,6 +315,7 @@ parse_label = _wrap(_label)
 parse_search = _wrap(_search)
 parse_reference = _wrap(_reference)
 parse_year = _wrap(_year)
+parse_line_amount = _wrap(_line_amount)
 
 # Options and arguments more than one command takes, each declared once.
 Ref = Annotated[str, typer.Argument(help="The case reference, e.g. TH-2026-0042.", metavar="REF")]

@@ -15,6 +15,7 @@ from thcli.commands._common import (
     out,
     parse_code,
     parse_date,
+    parse_line_amount,
     parse_positive,
     parse_positive_money,
     parse_text,
@@ -181,31 +182,64 @@ def contribution(
 def pay(
     ctx: typer.Context,
     ref: Ref,
-    line: Line,
-    amount: Amount,
-    invoice: Annotated[str, typer.Option("--invoice", parser=parse_text, metavar="NO",
-                                         help="The invoice number (a payment needs one).")],
+    line: Annotated[int | None, typer.Argument(parser=parse_positive, metavar="[LINE]", show_default=False,
+                                               help="One measure line (with --amount).")] = None,
+    amount: Annotated[int | None, typer.Option("--amount", parser=parse_positive_money, metavar="MONEY",
+                                               help="What the invoice pays on LINE, e.g. 85.")] = None,
+    lines: Annotated[list[str] | None, typer.Option(
+        "--line", parser=parse_line_amount, metavar="N:MONEY", show_default=False,
+        help="A line the invoice pays and how much, e.g. 2:40; repeat it for each line.")] = None,
+    fitted: Annotated[bool, typer.Option("--fitted", help="Every fitted line not yet paid in full, at what is "
+                                                          "left of its actual cost.")] = False,
+    invoice: Annotated[str | None, typer.Option("--invoice", parser=parse_text, metavar="NO",
+                                                help="The contractor's invoice number.")] = None,
+    internal: Annotated[bool, typer.Option("--internal", help="Work by the in-house team: no invoice number, "
+                                                              "still paid from the fund.")] = False,
     on: MovedOn = None,
+    allow_over: Annotated[str | None, typer.Option(
+        "--allow-over", parser=parse_text, metavar="REASON",
+        help="Go ahead although a line is paid past its approved cost, or twice (recorded).")] = None,
     allow_overspend: OverspendOption = None,
 ) -> None:
-    """Record an invoice paid on a measure line.
+    """Record a contractor's invoice paid: one line, several, or every fitted line, in one go.
 
-    The payment releases the line's commitment (all of it once the line is
-    fitted); paying more than was committed draws the rest from the fund.
+    Each line gets a payment sharing the invoice number, which releases the
+    line's commitment (all of it once the line is fitted). An invoice is
+    entered once per contractor; paying a line past its approved cost needs
+    --allow-over. In-house work is paid with --internal instead of --invoice.
 
-    Example: thcli budget pay TH-2026-0042 2 --amount 85 --invoice INV-1001
+    One line: thcli budget pay TH-2026-0042 2 --amount 85 --invoice INV-1001;
+    every fitted line, in-house: thcli budget pay TH-2026-0042 --fitted --internal.
+
+    Example: thcli budget pay TH-2026-0042 --line 1:85 --line 2:40 --invoice ZZ-1001
     """
     from thcli import budget
 
+    payments = budget.what_to_pay(line, amount, [tuple(x) for x in lines or []], fitted)  # type: ignore[misc]
     s = session(ctx)
     db = s.open()
-    recorded = budget.pay(db, ref, line, amount_pence=amount, invoice=invoice, on=on,
-                          allow_overspend=allow_overspend, by=s.user)
-    payment = recorded.entries[0]
-    released = sum(e["amount_pence"] for e in recorded.entries if e["kind"] == "release")
-    extra = f"; {format_money(released)} of its commitment released" if released else ""
-    _report(recorded, f"Paid {format_money(amount)} on {payment['ref']} line {payment['line']} (invoice "
-                      f"{payment['invoice']}) from {recorded.fund['code']}{extra}")
+    paid = budget.pay_invoice(db, ref, payments, invoice=invoice, internal=internal, on=on, allow_over=allow_over,
+                              allow_overspend=allow_overspend, by=s.user)
+    said = f"invoice {paid.invoice}" if paid.invoice else budget.IN_HOUSE
+    numbers = ", ".join(str(e["id"]) for e in paid.entries)
+    entries = f"ledger entr{'y' if len(paid.entries) == 1 else 'ies'} {numbers}"
+    left = [f"{code} has {format_money(pence)} left." for code, pence in paid.remaining.items()]
+    if len(paid.lines) == 1:
+        one = paid.lines[0]
+        extra = f"; {format_money(one.released_pence)} of its commitment released" if one.released_pence else ""
+        out(f"Paid {format_money(one.amount_pence)} on {paid.ref} line {one.line} ({said}) from {one.fund}{extra} "
+            f"({entries}). " + " ".join(left))
+    else:
+        out(f"Paid {format_money(paid.total_pence)} on {paid.ref} ({said}), {len(paid.lines)} lines ({entries}):")
+        width = max(len(one.label) for one in paid.lines)
+        for one in paid.lines:
+            released = f"; {format_money(one.released_pence)} of its commitment released" if one.released_pence else ""
+            out(f"  line {one.line:<2} {one.label:<{width}}  {format_money(one.amount_pence):>9} from "
+                f"{one.fund}{released}")
+        out(" ".join(left))
+    for code, pence in paid.remaining.items():
+        if pence < 0:
+            warn(f"{code} is overspent by {format_money(-pence)}.")
 
 
 @app.command()
@@ -357,7 +391,21 @@ def _print_status(report: dict) -> None:
     rows.append({**report["scheme"], "district": "whole scheme"})
     totals = render.table(rows, _figure_columns(render, [
         render.Column("district", "Totals", style="bold", kind="code", drop=0)]))
-    render.show(funds, "", bars, "", totals, left_out=funds.left_out + totals.left_out)
+    parts: list = [funds, "", bars, "", totals]
+    left_out = funds.left_out + totals.left_out
+    if report["pledges"]:
+        waiting = sum(p["outstanding_pence"] for p in report["pledges"])
+        pledges = render.table(report["pledges"], [
+            render.Column("ref", "Case", style="bold", kind="ref", drop=0),
+            render.Column("contributor", "From", lambda v, r: v.replace("_", " "), kind="code", drop=2),
+            render.Column("fund", "Fund", kind="code", drop=1),
+            render.Column("pledged_on", "Since", render.uk_date, kind="date", drop=3),
+            render.Column("outstanding_pence", "Amount", lambda v, r: format_money(v), kind="money", drop=0),
+        ], title="Pledged, not yet received", caption=f"{format_money(waiting)} pledged and not yet received: "
+                   "record it with `thcli budget contribution REF --from WHO --amount MONEY` when it comes.")
+        parts += ["", pledges]
+        left_out += pledges.left_out
+    render.show(*parts, left_out=left_out)
 
 
 @app.command()

@@ -66,6 +66,10 @@ def list_(
         columns += [render.Column("kind", "Kind", kind="code", drop=3),
                     render.Column("phone", "Phone", kind="whole", drop=2),
                     render.Column("email", "Email", kind="whole", drop=1)]
+    elif list_name == "district":
+        columns += [render.Column("letterhead", "Letterhead", kind="text", drop=3),
+                    render.Column("phone", "Phone", kind="whole", drop=2),
+                    render.Column("email", "Email", kind="whole", drop=1)]
     elif list_name in codes.COUNTY_CODES:
         columns.append(render.Column("county_code", "County code", kind="code", drop=1))
     columns.append(render.Column("retired", "Retired", lambda v, r: "retired" if v else "", kind="code", drop=4))
@@ -89,11 +93,17 @@ Cost = Annotated[int | None, typer.Option("--cost", parser=parse_money, metavar=
                                           help="Measures: default unit cost, e.g. £45.00.")]
 Address = Annotated[str | None, typer.Option("--address", parser=parse_text, metavar="TEXT",
                                              help="Contractors and assessors: postal address for works "
-                                                  "orders and survey requests.")]
+                                                  "orders and survey requests. Districts: the address their "
+                                                  "letters are headed with.")]
 Email = Annotated[str | None, typer.Option("--email", parser=parse_email, metavar="EMAIL",
-                                           help="Contractors and assessors: email.")]
+                                           help="Contractors, assessors and districts (on their letters): "
+                                                "email.")]
 Phone = Annotated[str | None, typer.Option("--phone", parser=parse_phone, metavar="PHONE",
-                                           help="Contractors and assessors: phone.")]
+                                           help="Contractors, assessors and districts (on their letters): "
+                                                "phone.")]
+Letterhead = Annotated[str | None, typer.Option("--letterhead", parser=parse_label, metavar="NAME",
+                                                help="Districts: the name their letters are headed with, e.g. "
+                                                     "\"Example Borough Council\".")]
 Code = Annotated[str, typer.Argument(help="Lower-case letters, digits and _.", parser=parse_code, metavar="CODE")]
 
 
@@ -112,6 +122,7 @@ def add(
     address: Address = None,
     email: Email = None,
     phone: Phone = None,
+    letterhead: Letterhead = None,
 ) -> None:
     """Add a code to a list (a retired code comes back with the new label).
 
@@ -123,7 +134,7 @@ def add(
     db = s.open()
     row = codes.add(db, codes.check_list(list_name), code, label, by=s.user, county_code=county,
                     category=category, kind=kind, removable=removable, unit_cost_pence=cost,
-                    in_house=in_house, address=address, email=email, phone=phone)
+                    in_house=in_house, address=address, email=email, phone=phone, letterhead=letterhead)
     if row["restored"]:
         out(f"Restored {list_name} {row['code']} (it was retired): {row['label']}.")
     else:
@@ -145,12 +156,14 @@ def edit(
     address: Address = None,
     email: Email = None,
     phone: Phone = None,
+    letterhead: Letterhead = None,
 ) -> None:
     """Change a code's label or details; the code itself stays, so cases and figures keep it.
 
     Each list takes its own options (a measure's --cost, a contractor's
-    --address...); the others are refused. A measure's new cost applies to
-    lines recorded from now on.
+    --address, a district's letterhead...); the others are refused. A
+    measure's new cost applies to lines recorded from now on; a district's
+    letterhead heads the letters of its cases.
 
     Example: thcli codes edit measure door_viewer --cost 40 --label "Door viewer (wide angle)"
     """
@@ -160,7 +173,7 @@ def edit(
     db = s.open()
     changed = codes.edit(db, codes.check_list(list_name), code, by=s.user, label=label, county_code=county,
                          category=category, kind=kind, removable=removable, unit_cost_pence=cost,
-                         address=address, email=email, phone=phone)
+                         address=address, email=email, phone=phone, letterhead=letterhead)
     if not changed:
         out(f"Nothing changed: {list_name} {code} already has those details.")
         return

@@ -23,6 +23,7 @@ from thcli.commands._common import (
     session,
     warn,
 )
+from thcli.parse import format_money
 
 if TYPE_CHECKING:
     from thcli.db import Database
@@ -203,6 +204,33 @@ def remove(
     db = s.open()
     done = measures.remove(db, ref, lines, on=on, by=s.user)
     out(_said("removed", ref.strip().upper(), done) + ".")
+
+
+@app.command()
+def recharge(
+    ctx: typer.Context,
+    ref: Ref,
+    line: Annotated[int, typer.Argument(parser=parse_positive, metavar="LINE",
+                                        help="The line number from `thcli measures list REF`.")],
+    fund: Annotated[str, typer.Option("--fund", metavar="FUND",
+                                      help="The fund to charge instead (code or number, `thcli budget fund list`).")],
+    allow_overspend: OverspendOption = None,
+    on: OnDate = None,
+) -> None:
+    """Move an approved line to another fund: its commitment is released in the old fund and made in the new.
+
+    For when the pot ran out, or the district's fund was the right one. What
+    was already paid on the line stays paid from the old fund.
+
+    Example: thcli measures recharge TH-2026-0042 2 --fund fenwick_hpg_2026_27
+    """
+    from thcli import measures
+
+    s = session(ctx)
+    db = s.open()
+    done, old, amount = measures.recharge(db, ref, line, fund=fund, on=on, allow_overspend=allow_overspend, by=s.user)
+    out(f"{ref.strip().upper()} line {done['line']} ({done['label']}) is now charged to {done['fund']}: "
+        f"{format_money(amount)} released from {old} and committed to {done['fund']}.")
 
 
 @app.command()

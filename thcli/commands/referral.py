@@ -460,13 +460,18 @@ def move(
                                                 help="Reason code (declined, withdrawn, no_contact, closed).")] = None,
     note: NoteOption = None,
     override: OverrideOption = None,
+    force: Annotated[str | None, typer.Option(
+        "--force", parser=parse_text, metavar="REASON",
+        help="End the case although money is still open on it: why (recorded).")] = None,
 ) -> None:
     """Move a case to another status, following the lifecycle.
 
     new → triage → survey → approval → works → fitted → follow_up → closed;
     any open case → declined | withdrawn | no_contact (with --reason) or on_hold
     (and back to where it was); a case with nothing left to fit (no measures
-    recommended, or all declined) closes from approval or works.
+    recommended, or all declined) closes from approval or works. A case with
+    money open on it (a commitment not yet paid, a pledge not yet received)
+    ends only with --force REASON.
 
     Example: thcli referral move TH-2026-0042 declined --reason out_of_area
     """
@@ -474,7 +479,8 @@ def move(
 
     s = session(ctx)
     db = s.open()
-    case = workflow.move(db, ref, status.strip().lower(), reason=reason, note=note, override=override, by=s.user)
+    case = workflow.move(db, ref, status.strip().lower(), reason=reason, note=note, override=override, force=force,
+                         by=s.user)
     out(f"{case['ref']} is now {case['status']}.")
     if case["next_due_on"]:
         out(next_due(case["next_due_what"], case["next_due_on"], case["next_due_at"]))
@@ -525,20 +531,29 @@ def consent(
 def landlord(
     ctx: typer.Context,
     ref: Ref,
-    permission: Annotated[str, typer.Option("--permission", metavar="STATE",
-                                            help="requested, granted, refused or not_needed.")],
+    permission: Annotated[str | None, typer.Option("--permission", metavar="STATE",
+                                                   help="requested, granted, refused or not_needed.")] = None,
+    address: Annotated[str | None, typer.Option("--address", parser=parse_text, metavar="TEXT",
+                                                help="The landlord's postal address (for the landlord's letter).")]
+    = None,
+    postcode: Annotated[str | None, typer.Option("--postcode", parser=parse_postcode, metavar="POSTCODE",
+                                                 help="The postcode of the landlord's address.")] = None,
     on: OnDate = None,
 ) -> None:
-    """Record the landlord's permission for works on a rented home.
+    """Record the landlord's permission for works on a rented home, and the landlord's postal address.
 
-    Example: thcli referral landlord TH-2026-0042 --permission granted
+    Example: thcli referral landlord TH-2026-0042 --address "2 Sample Street, Millbrook" --postcode "ZZ1 9LL"
     """
     from thcli import referrals
 
     s = session(ctx)
     db = s.open()
-    referrals.set_landlord_permission(db, ref, permission.strip().lower(), on=on, by=s.user)
-    out(f"{ref.upper()}: landlord permission {permission.strip().lower().replace('_', ' ')}.")
+    state = permission.strip().lower() if permission is not None else None
+    case = referrals.set_landlord(db, ref, permission=state, address=address, postcode=postcode, on=on, by=s.user)
+    if state is not None:
+        out(f"{case['ref']}: landlord permission {state.replace('_', ' ')}.")
+    if address is not None:
+        out(f"{case['ref']}: the landlord's address is {case['landlord_address']}, {case['landlord_postcode']}.")
 
 
 @app.command()

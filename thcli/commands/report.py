@@ -191,6 +191,18 @@ def _show(data: dict[str, Any], chosen) -> None:
             f"({_count(household['households'])} household{'s' if household['households'] != 1 else ''})",
             soft_wrap=True)
     show("")
+    pledges = data["pledges"]
+    if pledges["cases"]:
+        waiting = render.table([{**p, "contributor": p["contributor"].replace("_", " ")} for p in pledges["cases"]], [
+            render.Column("ref", "Case", kind="ref", drop=0),
+            render.Column("contributor", "From", kind="code", drop=2),
+            render.Column("fund", "Fund", kind="code", drop=1),
+            render.Column("pledged_on", "Pledged", render.uk_date, kind="date", drop=3),
+            render.Column("outstanding_pence", "Outstanding", render.money, kind="money", drop=0),
+        ], title=f"Pledged in the period, not yet received ({render.money(pledges['outstanding_pence'])})")
+        show(waiting)
+        left_out += waiting.left_out
+        show("")
 
     outcome_rows = [{**row, "status": row["status"].replace("_", " ")} for row in data["outcomes"]]
     outcomes = render.table(outcome_rows or [{"status": "none", "label": "", "count": 0}], [

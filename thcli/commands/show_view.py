@@ -135,7 +135,7 @@ def referral(db: Database, case: dict) -> Any:
         ("Referrer contact", " ".join(filter(None, [r["phone"], r["email"]]))),
         ("Household", household),
         ("Tenure", case["tenure"]),
-        ("Landlord", ", ".join(filter(None, [l["name"], l["phone"], l["email"]]))),
+        ("Landlord", ", ".join(filter(None, [l["name"], l["address"], l["postcode"], l["phone"], l["email"]]))),
         ("Landlord permission", landlord),
         ("Consent", consent),
         ("Eligibility", Text("; ".join(problems), style="red") if problems else "no problems found"),

@@ -10,10 +10,13 @@ from thcli.commands._common import (
     FormatOption,
     OnDate,
     OverrideOption,
+    OverspendOption,
     Ref,
     out,
     parse_code,
     parse_positive,
+    parse_positive_money,
+    parse_text,
     session,
     warn,
 )
@@ -65,18 +68,38 @@ def add(
     quantity: Annotated[int, typer.Argument(parser=parse_positive, metavar="QTY", help="How many arrived.")],
     holder: Annotated[str, typer.Option("--holder", parser=parse_code, metavar="H",
                                         help="Who holds them (`thcli codes list stock_holder`).")],
+    cost: Annotated[int | None, typer.Option("--cost", parser=parse_positive_money, metavar="MONEY",
+                                             help="What one item cost, when bought (with --fund and --invoice).")]
+    = None,
+    fund: Annotated[str | None, typer.Option("--fund", metavar="FUND",
+                                             help="The fund that pays for them (`thcli budget fund list`).")] = None,
+    invoice: Annotated[str | None, typer.Option("--invoice", parser=parse_text, metavar="NO",
+                                                help="The supplier's invoice number.")] = None,
+    allow_overspend: OverspendOption = None,
     on: OnDate = None,
 ) -> None:
-    """Record equipment received into a holder's stock.
+    """Record equipment received into a holder's stock, paid from a fund when bought.
 
-    Example: thcli stock add personal_alarm 10 --holder idva
+    With --cost (what one item cost), --fund pays for the delivery on
+    --invoice; each item's cost is recorded against the case it is issued to.
+    Without --cost (donated stock) the items cost nothing.
+
+    Example: thcli stock add personal_alarm 10 --holder idva --cost 12.50 --fund opcc_2026_27 --invoice ZZ-S-0042
     """
     from thcli import stock
+    from thcli.parse import format_money
 
     s = session(ctx)
     db = s.open()
-    now = stock.add_stock(db, item, quantity, holder=holder, on=on, by=s.user)
-    out(f"Added {quantity} {item} to {holder}'s stock: {holder} now holds {now}.")
+    done = stock.receive_stock(db, item, quantity, holder=holder, unit_cost_pence=cost, fund=fund, invoice=invoice,
+                               allow_overspend=allow_overspend, on=on, by=s.user)
+    out(f"Added {quantity} {item} to {holder}'s stock: {holder} now holds {done.held}.")
+    if done.fund is not None and done.remaining_pence is not None:
+        out(f"Paid {format_money(done.cost_pence)} ({quantity} at {format_money(cost or 0)}) from {done.fund} on "
+            f"invoice {invoice} (ledger entry {done.entry}). {done.fund} has {format_money(done.remaining_pence)} "
+            "left.")
+        if done.remaining_pence < 0:
+            warn(f"{done.fund} is overspent by {format_money(-done.remaining_pence)}.")
 
 
 @app.command()
@@ -101,13 +124,15 @@ def issue(
     Example: thcli stock issue TH-2026-0042 personal_alarm --holder idva
     """
     from thcli import stock
+    from thcli.parse import format_money
 
     s = session(ctx)
     db = s.open()
     result = stock.issue(db, ref, item, holder=holder, quantity=quantity, on=on, override=override, by=s.user)
     line = result["line"]
+    cost = f" ({format_money(result['cost_pence'])} recorded against the case)" if result["cost_pence"] else ""
     out(f"Issued {line['quantity']} {item} to {result['ref']} (line {line['line']}) from {result['holder']}'s "
-        f"stock: {result['left']} left.")
+        f"stock{cost}: {result['left']} left.")
     if result["moved_to_fitted"]:
         out(f"Every approved measure is fitted: {result['ref']} is now fitted.")
     if result["reorder"]:

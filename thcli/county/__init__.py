@@ -35,8 +35,9 @@ quarter, a year a financial year):
 - ``households_support_ended``: cases closed, or withdrawn after a measure
   was fitted, ended in the period (by reason);
 - ``measures_fitted``: measure lines fitted in the period;
-- ``spend`` and ``contributions``: ledger money dated in the period (payments
-  net of refunds and corrections; contributions received);
+- ``spend`` and ``contributions``: a household's ledger money dated in the
+  period (payments net of refunds and corrections, and equipment from stock at
+  its cost when issued; contributions received);
 - ``median_days_to_fit`` and ``percent_within_target``: cases whose measures
   were all fitted in the period.
 

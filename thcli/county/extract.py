@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from typing import IO
 
 from thcli import clock, parse
-from thcli.budget import COUNTS_AS
+from thcli.budget import COUNTS_AS, SPENT
 from thcli.calendar import WorkingDays
 from thcli.cases import consent_given_sql, consent_stands_sql
 from thcli.county.cells import SPEC_VERSION, csv_cell, defuse, scheme_code
@@ -51,7 +51,8 @@ def _county(alias: str, list_name: str, column: str) -> str:
 #: formatting. No personal column is selected but the date of birth, which
 #: becomes an age band. ``money`` is "COST CONTRIBUTIONS" in pence (one pass
 #: over the case's ledger rows instead of two): cost is payments net of refunds
-#: and their corrections, contributions are those received, corrections included.
+#: and their corrections, with the cost of equipment issued from stock;
+#: contributions are those received, corrections included.
 _CASE_SELECT = f"""SELECT
     c.id, c.ref, c.client_id, c.client_pseudonym, c.district,
     substr(c.received_on, 1, 7) AS referral_month,
@@ -80,7 +81,7 @@ _CASE_SELECT = f"""SELECT
     (SELECT group_concat(m.code, ';') FROM measure_lines m
         WHERE m.case_id = c.id AND m.status IN ('fitted', 'removed') AND m.fitted_on IS NOT NULL)
         AS measures_fitted,
-    (SELECT coalesce(-sum(CASE WHEN k IN ('payment', 'refund') THEN a END), 0) || ' '
+    (SELECT coalesce(-sum(CASE WHEN k IN {SPENT} THEN a END), 0) || ' '
             || coalesce(sum(CASE WHEN k = 'contribution' AND p = 0 THEN a END), 0)
         FROM (SELECT l.amount_pence AS a, l.pledged AS p, {COUNTS_AS} AS k FROM ledger l WHERE l.case_id = c.id))
         AS money,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from thcli import codes, parse, settings
-from thcli.budget import COUNTS_AS
+from thcli.budget import COUNTS_AS, SPENT
 from thcli.county.cells import SPEC_VERSION, defuse, number_cell, scheme_code
 from thcli.county.extract import CASE_COLUMNS, case_records
 from thcli.db import Database
@@ -274,12 +274,14 @@ def summary_cells(db: Database, chosen: Period, *, today: dt.date | None = None)
         if within(case["fitted"]):
             tallies["median_days_to_fit"].sample(case_id, case, case["days_to_fit"])
             tallies["percent_within_target"].sample(case_id, case, case["within_target"] == "yes")
-    # Spend is payments net of refunds (a negative amount in the ledger is money out);
-    # contributions are those received. Corrections count as what they correct.
-    for measure, counted, sign in (("spend", "('payment', 'refund')", -1), ("contributions", "('contribution')", 1)):
+    # Spend is what was spent on households: payments net of refunds (a negative amount in
+    # the ledger is money out), with equipment from stock at its cost when it was issued, as
+    # the case extract's cost_total counts it (stock bought but not yet issued is no
+    # household's); contributions are those received. Corrections count as what they correct.
+    for measure, counted, sign in (("spend", SPENT, -1), ("contributions", "('contribution')", 1)):
         for case_id, source, district, amount in db.conn.execute(
                 f"""SELECT l.case_id, f.source, c.district, l.amount_pence
-                    FROM ledger l JOIN funds f ON f.id = l.fund_id LEFT JOIN cases c ON c.id = l.case_id
+                    FROM ledger l JOIN funds f ON f.id = l.fund_id JOIN cases c ON c.id = l.case_id
                     WHERE l.on_date BETWEEN :start AND :end AND l.pledged = 0 AND {COUNTS_AS} IN {counted}
                     ORDER BY l.case_id""",
                 params):

@@ -22,7 +22,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from thcli import audit, clock, scheme, settings, targets
+from thcli import audit, clock, codes, scheme, settings, targets
 from thcli.db import Database, open_db, write
 from thcli.dbfile import database_exists
 from thcli.demo.cases import write_cases
@@ -103,6 +103,8 @@ def build_demo(db: Database, *, cases: int = 150, seed: int = 2026, today: dt.da
             "scheme_phone": "020 7946 0000",
             "scheme_email": "sanctuary@example.org",
             "surveyor_address": "Crime Reduction Officers, Example Constabulary, Police Station, Fenwick, ZZ2 2BB",
+            # East Lindsey asks some landlords to contribute: their letter says how to pay.
+            "landlord_payment": "by bank transfer to Example Vale Council, sort code 00-00-00, account 00000000",
         }.items():
             settings.put(db, key, settings.parse_value(db, key, value))
         db.conn.execute(
@@ -114,6 +116,11 @@ def build_demo(db: Database, *, cases: int = 150, seed: int = 2026, today: dt.da
         db.conn.execute("INSERT INTO contractor_details (code, in_house, address, phone, email) VALUES "
                         "('secure_homes', 0, 'Unit 4, Sample Industrial Estate, Fenwick, ZZ2 7QQ', "
                         "'0113 496 0555', 'orders@secure-homes.example.org')")
+    if "fenwick" in districts:
+        # A district council that writes on its own paper (codes edit district ... --letterhead).
+        codes.edit(db, "district", "fenwick", letterhead="Fenwick District Council",
+                   address="Council Offices, 5 Example Parade, Fenwick, ZZ2 1FD", phone="020 7946 0200",
+                   email="sanctuary@fenwick.example.org", by=by)
     with _no_garbage_collection():
         context = DemoContext(db, rng, today, make_stories(rng, cases, today, districts), by, letters_dir)
         # Money and stock are written in bulk while the indexes are down...

@@ -26,6 +26,14 @@ from thcli.demo.stories import (
     client_row,
 )
 
+#: The demo's landlords: (name, postal address, postcode), printed on the landlord's letter.
+DEMO_LANDLORDS = (
+    ("Example Lettings Ltd", "Lettings Office, 2 Sample Street, Millbrook", "ZZ1 4LL"),
+    ("Sample Homes Housing Association", "Sample House, 10 Example Way, Fenwick", "ZZ2 5HA"),
+    ("Example Vale Council Housing", "Civic Offices, 1 Sample Square, Millbrook", "ZZ1 1AA"),
+    ("Pat Landlordexample", "7 Sample Terrace, Northgate", "ZZ3 8PL"),
+)
+
 
 def write_cases(context: DemoContext) -> None:
     db, rng, today, by = context.db, context.rng, context.today, context.by
@@ -89,6 +97,7 @@ def write_cases(context: DemoContext) -> None:
             if story.status == "on_hold":
                 closed_on = None
             rented = story.tenure in codes.RENTED_TENURES
+            landlord = rng.choice(DEMO_LANDLORDS) if rented else (None, None, None)
             marac = 1 if story.route == "marac" or (story.risk == "high" and rng.random() < 0.6) else 0
             dash_date = story.received - dt.timedelta(days=rng.randint(0, 6))
             cases.append({
@@ -110,9 +119,9 @@ def write_cases(context: DemoContext) -> None:
                 "adults": ADULTS.pick(rng),
                 "children": CHILDREN.pick(rng),
                 "tenure": story.tenure,
-                "landlord_name": rng.choice(["Example Lettings Ltd", "Sample Homes Housing Association",
-                                             "Example Vale Council Housing"]) if rented else None,
+                "landlord_name": landlord[0],
                 "landlord_email": "lettings@example.org" if rented else None,
+                "landlord_address": landlord[1], "landlord_postcode": landlord[2],
                 "landlord_permission": story.landlord_permission,
                 "landlord_permission_on": story.landlord_permission_on.isoformat()
                 if story.landlord_permission_on else None,
@@ -159,6 +168,8 @@ def write_cases(context: DemoContext) -> None:
                 surveys.append((survey_id, story.case_id, "PC Sam Surveyexample", "police_cro",
                                 d["survey_requested"].isoformat(), surveyed.isoformat() if surveyed else None,
                                 "Rear door weak; ground-floor windows need alarms." if surveyed else None, now))
+                # One contractor does a household's works: one invoice pays them (budget pay --line/--fitted).
+                contractor = rng.choice(["in_house", "secure_homes"])
                 for number, m in enumerate(story.measures, start=1):
                     item = catalogue[m["code"]]
                     estimate = item["unit_cost_pence"] * m["quantity"]
@@ -172,12 +183,12 @@ def write_cases(context: DemoContext) -> None:
                                   m["status"],
                                   d["approved"].isoformat() if m["status"] not in ("recommended", "declined") else None,
                                   "no_funding" if m["status"] == "declined" else None,
-                                  rng.choice(["in_house", "secure_homes"]) if ordered or (
-                                      m["status"] in ("ordered", "fitted")) else None,
+                                  contractor if ordered or m["status"] in ("ordered", "fitted") else None,
                                   d["ordered"].isoformat() if m["status"] in ("ordered", "fitted") else None,
                                   fitted.isoformat() if fitted else None, actual))
                     m["line_id"] = line_id
                     m["line"] = number
+                    m["contractor"] = contractor if m["status"] in ("ordered", "fitted") else None
                     m["estimate"] = estimate
                     m["actual"] = actual
                     line_id += 1

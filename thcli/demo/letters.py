@@ -17,9 +17,14 @@ def demo_letters(context: DemoContext) -> None:
     out_dir = letters.prepare_out_dir(context.letters_dir)
     scheme = letters.Scheme.load(db)
     cache: dict = {}
+    # The landlord's letter of a case whose landlord was asked to contribute, to show what it says.
+    asked = {row[0] for row in db.conn.execute(
+        "SELECT case_id FROM ledger WHERE kind = 'contribution' AND contributor = 'landlord' AND pledged = 1")}
     for spec in letters.KINDS.values():
         statuses = spec.statuses
-        for story in sorted((s for s in context.stories if s.status in statuses), key=lambda s: -s.index)[:400]:
+        first = asked if spec.name == "landlord-permission" else set()
+        for story in sorted((s for s in context.stories if s.status in statuses),
+                            key=lambda s: (s.case_id not in first, -s.index))[:400]:
             try:
                 with write(db):
                     letters.make_for_case(db, spec, story.ref, by=context.by, out_dir=out_dir, on=context.today,

@@ -12,10 +12,11 @@ import operator
 from typing import NamedTuple
 
 from thcli import clock, codes, parse
-from thcli.budget import INSERT_INTO, PAYABLE, Chain, fund_code, year_span
+from thcli.budget import IN_HOUSE, INSERT_INTO, PAYABLE, Chain, fund_code, year_span
 from thcli.db import insert_many, write
 from thcli.demo.stories import DemoContext
 from thcli.parse import format_money
+from thcli.workflow import ENDED
 
 #: The demo's funds each year: (name, code before the year, source, district, weight of the cases
 #: charged to it).
@@ -25,6 +26,8 @@ DEMO_FUNDS = [
     ("Sanctuary Donations", "donations", "donations", None, 10),
     ("Fenwick District Budget", "fenwick", "district_budget", "fenwick", 0),
 ]
+#: The memo of a release written with a payment: replaced by "released by payment N" once numbered.
+RELEASED = "released by payment"
 #: The demo fund left close to running out (this year's district budget).
 DEMO_TIGHT = ("Fenwick District Budget", 15_000)
 
@@ -64,7 +67,9 @@ def demo_money(context: DemoContext) -> None:
     charged = [s for s in context.stories
                if any(m.get("line_id") and m["status"] in PAYABLE for m in s.measures)]
     fund_years = sorted({parse.financial_year_of(min(s.dates["approved"], today)) for s in charged}
-                        | {parse.financial_year_of(today), parse.financial_year_of(today - dt.timedelta(days=365))})
+                        | {parse.financial_year_of(today), parse.financial_year_of(today - dt.timedelta(days=365)),
+                           # the year the stock in the cupboards was bought (equipment.py)
+                           parse.financial_year_of(today - dt.timedelta(days=548))})
     now = clock.now_iso()
     funds: dict[tuple[str, str], dict] = {}
     with write(db):
@@ -90,6 +95,7 @@ def demo_money(context: DemoContext) -> None:
             fund_id = funds[(year, name)]["id"]
             works = 0
             case_paid = False
+            done: dict[str | None, list[tuple[dict, dt.date, int, tuple[int, int, int]]]] = {}  # to pay, by contractor
             for m in story.measures:
                 if not m.get("line_id") or m["status"] not in PAYABLE:
                     continue
@@ -109,22 +115,38 @@ def demo_money(context: DemoContext) -> None:
                     rows.append(_DemoEntry(fitted, 3, "commitment" if more else "release", estimate - actual, *of_line,
                                            memo=f"fitted for {format_money(actual)}, "
                                                 f"{'over' if more else 'under'} the estimate"))
-                paid_on = fitted + dt.timedelta(days=rng.randint(10, 40))
-                if paid_on > today or rng.random() < 0.1 or not actual:
+                if actual:
+                    done.setdefault(m.get("contractor"), []).append((m, fitted, actual, of_line))
+            # One invoice per contractor pays all its fitted lines (budget pay --fitted); the in-house
+            # team's work is paid without one (--internal).
+            for contractor, paid in done.items():
+                paid_on = max(fitted for _m, fitted, _a, _o in paid) + dt.timedelta(days=rng.randint(10, 40))
+                # A few invoices are still awaited, on cases not yet ended: an ended case was settled
+                # first (workflow.require_money_settled).
+                if paid_on > today or (rng.random() < 0.1 and story.status not in ENDED):
                     continue
-                invoice += 1
-                number = f"INV-{invoice:05d}"
-                rows.append(_DemoEntry(paid_on, 4, "payment", -actual, *of_line, invoice=number))
-                # Its memo names the payment's entry, numbered when the ledger is written.
-                rows.append(_DemoEntry(paid_on, 4, "release", actual, *of_line, invoice=number))
+                number = None
+                if contractor != "in_house":
+                    invoice += 1
+                    number = f"INV-{invoice:05d}"
+                for _m, _fitted, actual, of_line in paid:
+                    rows.append(_DemoEntry(paid_on, 4, "payment", -actual, *of_line, invoice=number,
+                                           memo=None if number else IN_HOUSE))
+                    # Its memo names the payment's entry, numbered when the ledger is written.
+                    rows.append(_DemoEntry(paid_on, 4, "release", actual, *of_line, invoice=number,
+                                           memo=RELEASED))
+                numbers = ", ".join(str(m["line"]) for m, *_ in paid)
                 events.append((story.case_id, f"{paid_on.isoformat()}T11:00:00Z", "money",
-                               f"{format_money(actual)} paid on line {m['line']} (invoice {number})", by))
+                               f"{format_money(sum(a for _m, _f, a, _o in paid))} paid on line"
+                               f"{'s' if len(paid) > 1 else ''} {numbers} "
+                               f"({'invoice ' + number if number else IN_HOUSE})", by))
                 case_paid = True
-            if works and rng.random() < 0.3:
-                contributor = {"private_rented": "landlord", "housing_association": "housing_association",
-                               "council": "landlord"}.get(story.tenure, "survivor")
+            contributor = {"private_rented": "landlord", "housing_association": "housing_association",
+                           "council": "landlord"}.get(story.tenure, "survivor")
+            # East Lindsey asks the landlord to contribute towards works: always while works are pending.
+            if works and (rng.random() < 0.3 or (contributor == "landlord" and story.status in ("approval", "works"))):
                 amount = min(20_000, max(500, works // 2 // 500 * 500))
-                pledged = not case_paid
+                pledged = not case_paid and story.status not in ("closed", "declined", "withdrawn", "no_contact")
                 on = min(approved + dt.timedelta(days=rng.randint(0, 5)), today)
                 what = "pledged" if pledged else "received"
                 rows.append(_DemoEntry(on, 1, "contribution", amount, fund_id, story.case_id, contributor=contributor,
@@ -133,6 +155,22 @@ def demo_money(context: DemoContext) -> None:
                 events.append((story.case_id, f"{on.isoformat()}T12:00:00Z", "money",
                                f"{format_money(amount)} contribution {what} from the "
                                f"{contributor.replace('_', ' ')}", by))
+        # While the landlord's permission is asked, the landlord is asked to contribute too (East Lindsey):
+        # the latest such case always, so that the demo's landlord letter says how much and how to pay.
+        asking = sorted((s for s in context.stories if s.status == "approval" and s.tenure in ("private_rented",
+                                                                                               "council")
+                         and any(m["status"] == "recommended" for m in s.measures)), key=lambda s: -s.index)
+        for position, story in enumerate(asking):
+            if position and rng.random() < 0.5:
+                continue
+            on = min(story.dates["surveyed"], today)
+            estimate = sum(m.get("estimate", 0) for m in story.measures if m["status"] == "recommended")
+            amount = max(2_000, estimate // 2 // 500 * 500)
+            fund_id = funds[(parse.financial_year_of(on), "Example OPCC")]["id"]
+            rows.append(_DemoEntry(on, 1, "contribution", amount, fund_id, story.case_id, contributor="landlord",
+                                   pledged=True, memo="pledged by the landlord"))
+            events.append((story.case_id, f"{on.isoformat()}T12:00:00Z", "money",
+                           f"{format_money(amount)} contribution pledged from the landlord", by))
         # Allocations: enough for the lowest point each fund reaches, with room to spare (this
         # year's Fenwick District Budget only just).
         order = operator.itemgetter(0, 1)  # the day, then the rank within it
@@ -171,7 +209,7 @@ def demo_money(context: DemoContext) -> None:
             bisect.insort_right(rows, allocation, key=order)
         for entry in rows:
             memo = entry.memo
-            if entry.kind == "release" and entry.invoice:  # right after its payment
+            if entry.memo is RELEASED:  # right after its payment
                 memo = f"released by payment {chain.next_id - 1}"
             day = days.get(entry.on) or days.setdefault(entry.on, entry.on.isoformat())
             at = f"{day}T{rng.randint(9, 16):02d}:{rng.randint(0, 59):02d}:00Z"

@@ -41,12 +41,19 @@ def build_context(spec: Kind, data: CaseData, recipient: Recipient, scheme: Sche
     ref = data.ref
     rtype = recipient.kind
     name, address_lines, salutation = _addressee(spec, data, recipient, scheme)
+    head = scheme.letterhead(data.district)
     ctx: dict[str, Any] = {
         "scheme_name": scheme.name,
         "scheme_address": "\n".join(scheme.address_lines),
         "scheme_address_line": ", ".join(scheme.address_lines),
         "scheme_phone": scheme.phone,
         "scheme_email": scheme.email,
+        "letterhead": head.name,
+        "letterhead_address": "\n".join(head.address_lines),
+        "letterhead_address_line": ", ".join(head.address_lines),
+        "letterhead_phone": head.phone,
+        "letterhead_email": head.email,
+        "valediction": "Yours faithfully" if salutation == SIR_OR_MADAM else "Yours sincerely",
         "marking": scheme.marking if rtype in PROFESSIONALS else "",
         "date": parse.format_long_date(on),
         "ref": ref,
@@ -58,7 +65,7 @@ def build_context(spec: Kind, data: CaseData, recipient: Recipient, scheme: Sche
         "salutation": salutation,
         "coordinator": by,
         "client_name": data.client_name,
-        "contact_us": scheme.contact_us,
+        "contact_us": head.contact_us,
     }
     received = dt.date.fromisoformat(case["received_on"])
     client = data.client_name
@@ -68,14 +75,15 @@ def build_context(spec: Kind, data: CaseData, recipient: Recipient, scheme: Sche
         ctx["subject"] = "Your request for help with home security" if survivor else f"Referral received: {client}"
         contacted = case["status"] != "new"
         contacted_on = db_date(case["first_contact_on"])
-        ctx.update(received_on=parse.format_long_date(received), contacted=contacted,
+        ctx.update(received_on=parse.format_long_date(received), contacted=contacted, **_referral(data),
                    first_contact_on=parse.format_long_date(contacted_on) if contacted and contacted_on else "",
                    first_contact_by="" if contacted else _promise(due.first_contact, on),
                    survey_by=_promise(due.survey, on))
     elif spec.name == "decline":
         ctx["subject"] = "Your request for help with home security" if survivor else \
             f"Referral of {client}: not accepted"
-        ctx.update(received_on=parse.format_long_date(received), decline_reason=data.reason_label,
+        ctx.update(received_on=parse.format_long_date(received), **_referral(data),
+                   decline_reason=to_you(data.reason_label) if survivor else data.reason_label,
                    declined_on=parse.format_long_date(case["closed_on"] or on))
     elif spec.name == "survey-request":
         requested = db_date(data.survey_requested_on) if case["status"] == "survey" else None
@@ -95,7 +103,7 @@ def build_context(spec: Kind, data: CaseData, recipient: Recipient, scheme: Sche
         # Asked already: the answer is due by the case's own date; asked now, by this letter: counted from today.
         reply_due = due.landlord or targets.due_date(on, scheme.rules.landlord)
         ctx.update(property="" if dnd(data) else _home(data, spec), measures=[_item(line) for line in proposed],
-                   reply_by=_promise(reply_due, on))
+                   reply_by=_promise(reply_due, on), **_landlord_contribution(data, scheme))
     elif spec.name == "works-order":
         ordered = ordered_by_contractor(data).get(recipient.contractor or "", [])
         if not ordered:
@@ -203,6 +211,62 @@ def require_outside_assessor(data: CaseData) -> None:
             f"letter goes out: they read the case with `thcli referral show {ref}` (the view is audited). For an "
             f"outside assessor, request the survey from them with `thcli survey request {ref} --assessor CODE`."
         )
+SIR_OR_MADAM = "Dear Sir or Madam"
+
+#: Words that mark a landlord's name as an organisation's (a letting agent, a housing association, a council):
+#: a letter to one is to "Sir or Madam", never "Dear Example Homes Ltd".
+ORGANISATION_WORDS = frozenset((
+    "ltd", "limited", "llp", "plc", "cic", "co", "company", "homes", "housing", "lettings", "letting", "lets",
+    "association", "council", "properties", "property", "estates", "estate", "agents", "agent", "agency",
+    "trust", "group", "management", "services", "partnership", "society", "rentals", "residential",
+))
+
+
+def is_organisation(name: str) -> bool:
+    """Whether a landlord's name is an organisation's rather than a person's (ORGANISATION_WORDS, or '&')."""
+    words = re.findall(r"[a-z]+|&", name.lower())
+    return "&" in words or any(word in ORGANISATION_WORDS for word in words)
+
+
+#: How a sentence about "the client" reads to the client: the words, then the verbs that follow them.
+_YOU = ((re.compile(r"\bthe client's\b", re.IGNORECASE), "your"), (re.compile(r"\bthe client\b", re.IGNORECASE), "you"),
+        (re.compile(r"\bthe home\b", re.IGNORECASE), "your home"))
+_VERBS = {"is": "are", "was": "were", "has": "have", "does": "do", "wishes": "wish", "wants": "want",
+          "chooses": "choose", "lives": "live", "needs": "need"}
+
+
+def to_you(text: str) -> str:
+    """A reason written about the client, as said to them: "The client does not wish to stay in the home" ->
+    "You do not wish to stay in your home"."""
+    out = text
+    for pattern, word in _YOU:
+        out = pattern.sub(word, out)
+    out = re.sub(r"\byou (\w+)", lambda m: f"you {_VERBS.get(m.group(1), m.group(1))}", out, flags=re.IGNORECASE)
+    return out[:1].upper() + out[1:] if out else out
+
+
+def _referral(data: CaseData) -> dict[str, Any]:
+    """Whether the client asked for help themself, and if not who referred them, as a letter to them says it."""
+    case = data.case
+    if data.route_county == "self" or (data.route_county is None and not case["referrer_name"]):
+        return {"self_referral": True, "referred_by": ""}
+    return {"self_referral": False,
+            "referred_by": case["referrer_org"] or case["referrer_name"] or "a professional who is supporting you"}
+
+
+def _landlord_contribution(data: CaseData, scheme: Scheme) -> dict[str, Any]:
+    """What the landlord is asked to contribute (their pledge, or what they gave), what is still due, and how
+    to pay; a letter asking for money it does not say how to pay is refused."""
+    pledged, received = data.landlord_money
+    asked = max(pledged, received)
+    due = max(pledged - received, 0)
+    if due and not scheme.landlord_payment:
+        raise NotAllowed(f"{data.ref}: the landlord is asked to contribute {parse.format_money(asked)}, and their "
+                         "letter must say how to pay: set it once with `thcli settings set landlord_payment \"by "
+                         "bank transfer to ..., quoting the case reference\"`")
+    return {"landlord_contribution": parse.format_money(asked) if asked > 0 else "",
+            "landlord_contribution_due": parse.format_money(due) if due else "",
+            "how_to_pay": scheme.landlord_payment if due else ""}
 
 
 def _addressee(spec: Kind, data: CaseData, recipient: Recipient, scheme: Scheme) -> tuple[str, list[str], str]:
@@ -243,8 +307,13 @@ def _addressee(spec: Kind, data: CaseData, recipient: Recipient, scheme: Scheme)
         if not case["landlord_name"]:
             raise NotAllowed(f"{ref} has no landlord recorded: add one with `thcli referral edit {ref} --landlord "
                              f"NAME --landlord-email EMAIL`")
-        lines = [f"By email: {case['landlord_email']}"] if case["landlord_email"] else []
-        return case["landlord_name"], lines, f"Dear {case['landlord_name']}"
+        lines = lines_of(case.get("landlord_address") or "")
+        if case.get("landlord_postcode"):
+            lines.append(case["landlord_postcode"])
+        if case["landlord_email"]:
+            lines.append(f"By email: {case['landlord_email']}")
+        name = case["landlord_name"]
+        return name, lines, SIR_OR_MADAM if is_organisation(name) else f"Dear {name}"
     contractor = data.contractors.get(recipient.contractor or "")
     if contractor is None:
         raise NotAllowed(f"{ref} has no measures ordered from a contractor: order them with "
@@ -252,7 +321,7 @@ def _addressee(spec: Kind, data: CaseData, recipient: Recipient, scheme: Scheme)
     lines = lines_of(contractor.get("address") or "")
     if contractor.get("email"):
         lines.append(f"By email: {contractor['email']}")
-    return contractor["label"], lines, "Dear Sir or Madam"
+    return contractor["label"], lines, SIR_OR_MADAM
 
 
 def _home(data: CaseData, spec: Kind) -> str:
@@ -287,17 +356,24 @@ def _risk(data: CaseData) -> str:
 
 
 def _household(case: dict) -> str:
+    """Who lives in the home, as a sentence reads it: ``1 adult and 2 children (ages 4, 7)``, ``1 adult and no
+    children``."""
     parts = []
     if case["adults"] is not None:
         parts.append(f"{case['adults']} adult{'s' if case['adults'] != 1 else ''}")
     if case["children"] is not None:
-        text = f"{case['children']} child{'ren' if case['children'] != 1 else ''}"
-        if case["children"] and case["children_ages"]:
-            text += f" (ages {case['children_ages']})"
+        if not case["children"]:
+            text = "no children"
+        else:
+            text = f"{case['children']} child{'ren' if case['children'] != 1 else ''}"
+            if case["children_ages"]:
+                text += f" (age{'s' if case['children'] != 1 else ''} {case['children_ages']})"
         parts.append(text)
     if case["pregnant"]:
         parts.append("a pregnancy")
-    return ", ".join(parts) or "not recorded"
+    if not parts:
+        return "not recorded"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def _visit_needs(data: CaseData) -> str:

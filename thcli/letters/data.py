@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from thcli import codes, screening, settings, targets, workflow
+from thcli import budget, codes, screening, settings, targets, workflow
 from thcli.cases import case_row, consent_state
 from thcli.db import Database, one
 from thcli.errors import BadInput, NotAllowed
@@ -25,6 +25,8 @@ class Scheme:
     rules: targets.Rules
     #: the scheme's own words to screen for (setting screened_words)
     screened_words: list[str] = field(default_factory=list)
+    #: how a landlord pays a contribution asked of them (setting landlord_payment)
+    landlord_payment: str = ""
 
     @classmethod
     def load(cls, db: Database) -> Scheme:
@@ -37,17 +39,44 @@ class Scheme:
             surveyor_address=lines_of(settings.get(db, "surveyor_address")),
             rules=targets.load_rules(db),
             screened_words=screening.extra_words(db),
+            landlord_payment=settings.get(db, "landlord_payment"),
         )
 
     @property
     def contact_us(self) -> str:
-        if self.phone and self.email:
-            return f"call us on {self.phone} or email {self.email}"
-        if self.phone:
-            return f"call us on {self.phone}"
-        if self.email:
-            return f"email {self.email}"
-        return "contact the scheme office"
+        return contact_us(self.phone, self.email)
+
+    def letterhead(self, district: dict | None) -> Letterhead:
+        """What a letter is headed with: the case's district's details where it has them (``codes edit
+        district``), the scheme's otherwise, field by field."""
+        district = district or {}
+        address = lines_of(district.get("address") or "") or self.address_lines
+        return Letterhead(name=district.get("letterhead") or self.name, address_lines=address,
+                          phone=district.get("phone") or self.phone, email=district.get("email") or self.email)
+
+
+def contact_us(phone: str, email: str) -> str:
+    if phone and email:
+        return f"call us on {phone} or email {email}"
+    if phone:
+        return f"call us on {phone}"
+    if email:
+        return f"email {email}"
+    return "contact the scheme office"
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """The name, address, phone and e-mail a letter is headed with, and who the reader contacts."""
+
+    name: str
+    address_lines: list[str]
+    phone: str
+    email: str
+
+    @property
+    def contact_us(self) -> str:
+        return contact_us(self.phone, self.email)
 
 
 @dataclass
@@ -80,6 +109,12 @@ class CaseData:
     #: kept only to make sure they never appear in a letter
     perpetrator_names: list[str] = field(default_factory=list)
     previous_addresses: list[tuple[str, str]] = field(default_factory=list)
+    #: the case's district's letterhead (name, address, phone, email), where set
+    district: dict = field(default_factory=dict)
+    #: the route's county code (``self`` for a self-referral)
+    route_county: str | None = None
+    #: what the landlord pledged towards the works, and what was received from them (pence)
+    landlord_money: tuple[int, int] = (0, 0)
 
     @property
     def ref(self) -> str:
@@ -118,6 +153,9 @@ def load_case(db: Database, ref: str) -> CaseData:
     previous = [(row[0], row[1]) for row in db.conn.execute(
         "SELECT address, postcode FROM addresses WHERE client_id = ? AND current = 0", [case["client_id"]])]
     reason_list = workflow.REASON_LISTS.get(case["status"])
+    district = one(db, "SELECT letterhead, address, email, phone FROM district_details WHERE code = ?",
+                   [case["district"]]) or {}
+    route = codes.get(db, "route", case["route"])
     return CaseData(
         case=case,
         client_name=client.get("name") or "",
@@ -137,6 +175,9 @@ def load_case(db: Database, ref: str) -> CaseData:
         followups_done=followups_done,
         perpetrator_names=perpetrators,
         previous_addresses=previous,
+        district=district,
+        route_county=(route["county_code"] or route["code"]) if route else None,
+        landlord_money=budget.contributions_from(db, case["id"], "landlord"),
     )
 
 

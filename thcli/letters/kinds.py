@@ -25,6 +25,10 @@ COMMON_FIELDS = (
     "scheme_name", "scheme_address", "scheme_address_line", "scheme_phone", "scheme_email", "marking",
     "date", "ref", "subject", "recipient", "to_survivor", "recipient_name", "recipient_address",
     "salutation", "coordinator", "client_name", "contact_us",
+    # What the letter is headed with: the case's district's details where set (codes edit district), the
+    # scheme's otherwise; and the close that goes with the salutation ("Yours faithfully" to Sir or Madam).
+    "letterhead", "letterhead_address", "letterhead_address_line", "letterhead_phone", "letterhead_email",
+    "valediction",
 )
 
 @dataclass(frozen=True)
@@ -58,6 +62,8 @@ _FITTED = "list of measures fitted: m.label, m.quantity, m.fitted_on"
 KINDS: dict[str, Kind] = {k.name: k for k in [
     Kind("acknowledgement", "Acknowledgement of a referral", ("referrer", "survivor"), "new", {
         "received_on": "the date the referral was received",
+        "self_referral": "true when the client asked for help themself (not referred by someone else)",
+        "referred_by": "who referred the client, as the client's letter says it (empty for a self-referral)",
         "contacted": "true once the client has been contacted (the case is past new)",
         "first_contact_on": "the date the client was first contacted (empty before)",
         "first_contact_by": "the date the client will be contacted by (empty once contacted)",
@@ -65,7 +71,9 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
     }, statuses=("new", "triage", "survey")),
     Kind("decline", "Referral not accepted", ("referrer", "survivor"), "declined", {
         "received_on": "the date the referral was received",
-        "decline_reason": "why the referral was declined, in plain words",
+        "self_referral": "true when the client asked for help themself (not referred by someone else)",
+        "referred_by": "who referred the client, as the client's letter says it (empty for a self-referral)",
+        "decline_reason": "why the referral was declined, in plain words (to the client: addressed to them)",
         "declined_on": "the date it was declined",
     }, statuses=("declined",)),
     Kind("survey-request", "Request for a home security survey", ("cro",), "survey", {
@@ -86,6 +94,10 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
         "property": "the property's address (empty for a do-not-disclose address)",
         "measures": "list of measures: m.label, m.quantity, m.location",
         "reply_by": "the date the landlord should answer by",
+        "landlord_contribution": "what the scheme asks the landlord to contribute, e.g. £150.00 (empty when "
+                                 "nothing is asked: the work is at no cost to them)",
+        "landlord_contribution_due": "what of it is still to be paid (empty once it is received)",
+        "how_to_pay": "how the landlord pays it (setting landlord_payment)",
     }, statuses=("approval", "works"), about_home=True, consent="landlord"),
     Kind("works-order", "Works order", ("contractor",), "works", {
         "home_address": "the home's address (lines)",

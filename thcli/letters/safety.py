@@ -62,7 +62,11 @@ def _where(path: str) -> str:
     return {"scheme_name": "the scheme's name (setting scheme_name)",
             "scheme_address": "the scheme's address (setting scheme_address)",
             "scheme_address_line": "the scheme's address (setting scheme_address)",
-            "marking": "the protective marking (setting protective_marking)"}.get(path, f"the field {path}")
+            "marking": "the protective marking (setting protective_marking)",
+            "letterhead": "the letterhead's name (the district's letterhead, or setting scheme_name)",
+            "letterhead_address": "the letterhead's address (the district's, or setting scheme_address)",
+            "letterhead_address_line": "the letterhead's address (the district's, or setting scheme_address)",
+            "how_to_pay": "how a landlord pays (setting landlord_payment)"}.get(path, f"the field {path}")
 
 
 def _phrase(text: str) -> re.Pattern[str]:
@@ -137,11 +141,27 @@ def check_safety(spec: Kind, data: CaseData, recipient: Recipient, ctx: dict[str
                                 f"TEXT --postcode POSTCODE`.")
         if not data.contact.get("safe_post"):
             if override_reason is None:
-                raise LetterRefused(ref, spec.name, SAFE_POST,
-                                    "post to the client's home is not marked safe",
-                                    f"Write to the referrer instead (--to referrer) where the letter allows it, "
-                                    f"or mark post safe with `thcli referral edit {ref} --safe-post` once the "
-                                    f"client confirms it.", overridable=True)
+                if data.case["referrer_name"] and "referrer" in spec.recipients:
+                    raise LetterRefused(ref, spec.name, SAFE_POST,
+                                        "post to the client's home is not marked safe",
+                                        f"Write to the referrer instead (--to referrer), or mark post safe with "
+                                        f"`thcli referral edit {ref} --safe-post` once the client confirms it.",
+                                        overridable=True)
+                third = data.contact.get("third_party_name")
+                refused = LetterRefused(
+                    ref, spec.name, SAFE_POST,
+                    "there is no safe postal route to the client: post to their home is not marked safe, and "
+                    + ("there is no referrer to write to instead" if "referrer" in spec.recipients
+                       else "this letter goes only to the client"),
+                    "Give it to the client another safe way: "
+                    + (f"through their safe third party ({third}), or " if third else
+                       f"through a safe third party (record one with `thcli referral edit {ref} --third-party "
+                       f"NAME --third-party-phone PHONE`), or ")
+                    + "by hand when you next see them: make it with --override-safety \"to be handed over in "
+                    "person\" (audited) and do not post it. If the client tells you post is safe after all, mark "
+                    f"it with `thcli referral edit {ref} --safe-post`.")
+                refused.overridable = True  # the fix above says how, in this case's words
+                raise refused
             overridden.append(SAFE_POST)
     screen = screen or screening.Screen(data.perpetrator_names)
     for what, text, fix in free_text(spec, data, recipient):

@@ -11,7 +11,15 @@ meet), adding.py (logging one) and editing.py (changing one).
 
 from thcli.cases import case_row, consent_state
 from thcli.referrals.adding import AddResult, add_referral, find_earlier, next_steps
-from thcli.referrals.editing import EDITABLE, Edited, add_note, edit_referral, record_consent, set_landlord_permission
+from thcli.referrals.editing import (
+    EDITABLE,
+    Edited,
+    add_note,
+    edit_referral,
+    record_consent,
+    set_landlord,
+    set_landlord_permission,
+)
 from thcli.referrals.fields import (
     CODED_FIELDS,
     LANDLORD_PERMISSIONS,
@@ -24,5 +32,5 @@ from thcli.referrals.fields import (
 __all__ = [
     "CODED_FIELDS", "EDITABLE", "LANDLORD_PERMISSIONS", "SAFE_CHANNELS", "AddResult", "Edited", "ReferralInput",
     "add_note", "add_referral", "case_row", "check", "consent_state", "edit_referral", "eligibility_warnings",
-    "find_earlier", "next_steps", "record_consent", "set_landlord_permission",
+    "find_earlier", "next_steps", "record_consent", "set_landlord", "set_landlord_permission",
 ]

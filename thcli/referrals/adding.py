@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from thcli import audit, clock, codes, parse, screening, settings, targets, workflow
-from thcli.cases import consent_state, event, is_rented, name_key
+from thcli import audit, clock, codes, eligibility, parse, screening, settings, targets, workflow
+from thcli.cases import case_row, consent_state, event, is_rented, name_key
 from thcli.db import Database, write
 from thcli.referrals.fields import (
     CASE_FIELDS,
@@ -167,10 +167,18 @@ def _outcome(case: dict) -> str:
 
 
 def next_steps(db: Database, result: AddResult) -> list[str]:
-    """What to do after saving, as commands to copy (with a comment each)."""
+    """What to do after saving, as commands to copy (with a comment each); never one the case's rules would
+    refuse: no survey request while a required document is missing or the case is not eligible, no letter
+    that has no safe way to its reader."""
     ref = result.ref
+    case = case_row(db, ref)
+    contact = db.conn.execute("SELECT safe_post FROM contacts WHERE case_id = ?", [result.case_id]).fetchone()
+    to = "the referrer" if case["referrer_name"] else "the client"
+    letter = bool(case["referrer_name"]) or bool(contact and contact[0])
+    no_letter = (f'thcli referral note {ref} "Told the client by TEXT"',
+                 "no safe postal route: tell the client another safe way, and note it")
     if result.status == "declined":
-        steps = [(f"thcli letter make {ref} decline", "tell the referrer why")]
+        steps = [(f"thcli letter make {ref} decline", f"tell {to} why") if letter else no_letter]
     else:
         consent = consent_state(db, result.case_id)
         who = workflow.assessor(db)
@@ -179,11 +187,21 @@ def next_steps(db: Database, result: AddResult) -> list[str]:
         steps = []
         if missing:
             steps.append((f"thcli referral consent {ref} --scope {','.join(missing)}", "once the client agrees"))
-        whom = {"police": "the police Crime Reduction Officer", "scheme": "the scheme's own assessor",
-                "contractor": f"{who['label']}, a contractor's surveyor"}[who["kind"]]
-        steps += [
-            (f'thcli survey request {ref} --surveyor "NAME"', whom),
-            (f"thcli letter make {ref} acknowledgement", "to the referrer"),
-        ]
+        failing = eligibility.outstanding(db, case)
+        others = [p for p in failing if p.rule.key != "required_documents"]
+        required = settings.get(db, "required_documents")
+        if "dash" in required and not case["dash_date"]:
+            steps.append((f"thcli referral edit {ref} --dash-date DATE", "the DASH assessment, needed before a survey"))
+        if "referral_form" in required and not case["referral_form"]:
+            steps.append((f"thcli referral edit {ref} --referral-form", "once the referral form arrives (needed "
+                                                                        "before a survey)"))
+        if others:
+            steps.append((f"thcli referral move {ref} declined --reason CODE", f"not eligible: {others[0].why}"))
+        elif len(others) == len(failing):
+            whom = {"police": "the police Crime Reduction Officer", "scheme": "the scheme's own assessor",
+                    "contractor": f"{who['label']}, a contractor's surveyor"}[who["kind"]]
+            steps.append((f'thcli survey request {ref} --surveyor "NAME"', whom))
+        if letter:
+            steps.append((f"thcli letter make {ref} acknowledgement", f"to {to}"))
     width = max(len(command) for command, _ in steps)
     return [f"{command.ljust(width)}   # {why}" for command, why in steps]

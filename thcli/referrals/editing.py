@@ -221,24 +221,59 @@ def record_consent(
         return consent_state(db, case["id"])
 
 
+def set_landlord(
+    db: Database, ref: str, *, by: str, permission: str | None = None, address: str | None = None,
+    postcode: str | None = None, on: dt.date | None = None,
+) -> dict:
+    """Record the landlord's permission for works, and where to write to them (``referral landlord``).
+
+    The address and postcode are the landlord's own, printed on the landlord
+    letter; they go together. Returns the case after the change.
+    """
+    if permission is not None and permission not in LANDLORD_PERMISSIONS:
+        raise BadInput(f"{permission!r}: use one of {', '.join(LANDLORD_PERMISSIONS)}", "--permission")
+    if permission is None and address is None and postcode is None:
+        raise BadInput("say what to record: --permission STATE, or the landlord's --address TEXT and --postcode "
+                       "POSTCODE")
+    if (address is None) != (postcode is None):
+        missing = "--postcode" if postcode is None else "--address"
+        raise BadInput("the landlord's address needs its postcode too: give --address TEXT and --postcode POSTCODE "
+                       "together", missing)
+    if address is not None:
+        if not address.strip():
+            raise BadInput("give the landlord's postal address, e.g. \"Lettings Office, 2 Sample Street, "
+                           "Millbrook\"", "--address")
+        address = parse.text(" ".join(address.split()), max_len=200)
+        try:
+            postcode = parse.postcode(postcode or "")
+        except BadInput as error:
+            raise error.for_option("--postcode") from None
+    on = on or clock.today()
+    with write(db):
+        case = _writable(db, ref)
+        if not is_rented(db, case["tenure"]) and (permission not in (None, "not_needed") or address is not None):
+            needed = "no landlord permission is needed" if permission not in (None, "not_needed") else \
+                "there is no landlord to write to"
+            raise NotAllowed(
+                f"{case['ref']}: the home is not rented (tenure {case['tenure'] or 'unknown'}), so {needed}; "
+                "set the tenure first with `thcli referral edit --tenure`"
+            )
+        changes: dict = {"updated_at": clock.now_iso()}
+        if permission is not None:
+            changes.update(landlord_permission=permission, landlord_permission_on=on.isoformat())
+            event(db, case["id"], "landlord", f"landlord permission {permission.replace('_', ' ')}", by=by)
+            audit.record(db, by=by, action="referral.landlord", ref=case["ref"], detail=permission)
+        if address is not None:
+            changes.update(landlord_address=address, landlord_postcode=postcode)
+            event(db, case["id"], "landlord", "the landlord's address recorded", by=by)
+            audit.record(db, by=by, action="referral.landlord_address", ref=case["ref"])
+        db["cases"].update(case["id"], changes)
+        targets.refresh_due(db, case["id"])
+        return case_row(db, case["ref"])
+
+
 def set_landlord_permission(
     db: Database, ref: str, permission: str, *, by: str, on: dt.date | None = None
 ) -> None:
     """Record where the landlord's permission for works stands."""
-    if permission not in LANDLORD_PERMISSIONS:
-        raise BadInput(f"{permission!r}: use one of {', '.join(LANDLORD_PERMISSIONS)}", "--permission")
-    on = on or clock.today()
-    with write(db):
-        case = _writable(db, ref)
-        if permission != "not_needed" and not is_rented(db, case["tenure"]):
-            raise NotAllowed(
-                f"{case['ref']}: the home is not rented (tenure {case['tenure'] or 'unknown'}), so no "
-                "landlord permission is needed; set the tenure first with `thcli referral edit --tenure`"
-            )
-        db["cases"].update(case["id"], {
-            "landlord_permission": permission, "landlord_permission_on": on.isoformat(),
-            "updated_at": clock.now_iso(),
-        })
-        event(db, case["id"], "landlord", f"landlord permission {permission.replace('_', ' ')}", by=by)
-        audit.record(db, by=by, action="referral.landlord", ref=case["ref"], detail=permission)
-        targets.refresh_due(db, case["id"])
+    set_landlord(db, ref, permission=permission, by=by, on=on)

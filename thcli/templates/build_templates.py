@@ -37,14 +37,21 @@ def acknowledgement() -> Letter:
     w.addresses()
     w.opening()
     w.if_("to_survivor")
+    w.if_("self_referral")
     w.para("Thank you for contacting the {{ scheme_name }}. We received your request for help on "
            "{{ received_on }}. Your reference is **{{ ref }}**; please quote it whenever you contact us.")
+    w.else_()
+    w.para("We received a referral for you from {{ referred_by }} on {{ received_on }}, asking the "
+           "{{ scheme_name }} to help make your home safer. Your reference is **{{ ref }}**; please quote it "
+           "whenever you contact us.")
+    w.endif()
     w.if_("contacted")
     w.para("Thank you for talking to us. With your agreement we are arranging a home security survey, which we "
            "aim to complete by {{ survey_by }}. The surveyor recommends the measures that would make your home "
            "safer, and we arrange for them to be fitted.")
     w.else_()
-    w.para("We will contact you by {{ first_contact_by }}, using only the ways you told us are safe. With "
+    w.para("We will contact you by {{ first_contact_by }}, using only the ways {% if self_referral %}you told us "
+           "are{% else %}we have been told are{% endif %} safe. With "
            "your agreement we will then arrange a home security survey, which we aim to complete by "
            "{{ survey_by }}. The surveyor recommends the measures that would make your home safer, and we "
            "arrange for them to be fitted.")
@@ -79,8 +86,14 @@ def decline() -> Letter:
     w.addresses()
     w.opening()
     w.if_("to_survivor")
+    w.if_("self_referral")
     w.para("Thank you for contacting the {{ scheme_name }} on {{ received_on }} (your reference "
-           "{{ ref }}). I am sorry to tell you that we are not able to help on this occasion.")
+           "{{ ref }}). I am sorry to tell you that we are not able to help you on this occasion.")
+    w.else_()
+    w.para("On {{ received_on }} we received a referral for you from {{ referred_by }}, asking the "
+           "{{ scheme_name }} to help make your home safer (your reference {{ ref }}). I am sorry to tell you "
+           "that we are not able to help you on this occasion.")
+    w.endif()
     w.else_()
     w.para("Thank you for referring {{ client_name }} to the {{ scheme_name }} on {{ received_on }} (our "
            "reference {{ ref }}). I am sorry to tell you that we are not able to help on this occasion.")
@@ -141,9 +154,17 @@ def landlord_permission() -> Letter:
     w.endif()
     w.items(["Measure", "Quantity", "Where"], ["{{ m.label }}", "{{ m.quantity }}", "{{ m.location }}"],
             [Cm(9), Cm(2.4), Cm(5.6)], loop="m in measures", right=(1,))
+    w.if_("landlord_contribution")
+    w.para("We ask for your permission for this work, which we arrange through our contractor, and for a "
+           "contribution of **{{ landlord_contribution }}** towards its cost.{% if landlord_contribution_due %} "
+           "Please pay {{ landlord_contribution_due }} {{ how_to_pay }}, quoting {{ ref }}.{% else %} We have "
+           "received it: thank you.{% endif %} Any fixings are made good. Equipment that can be removed remains "
+           "the property of the scheme.")
+    w.else_()
     w.para("We ask for your permission for this work. We arrange it through our contractor at no cost to "
            "you, and any fixings are made good. Equipment that can be removed remains the property of the "
            "scheme.")
+    w.endif()
     w.para("Please reply by **{{ reply_by }}**, quoting {{ ref }}: {{ contact_us }}. Please do not discuss "
            "this request with anyone other than your tenant.")
     w.signoff()

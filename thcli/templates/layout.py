@@ -148,14 +148,14 @@ class Letter:
         _widths(table, [Cm(9.5), Cm(7.5)])
         left, right = table.rows[0].cells
         p = left.paragraphs[0]
-        self._runs(p, "**{{ scheme_name }}**", size=Pt(16), color=ACCENT)
+        self._runs(p, "**{{ letterhead }}**", size=Pt(16), color=ACCENT)
         p.paragraph_format.space_after = Pt(2)
         p = right.paragraphs[0]
         p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        self._runs(p, "{{ scheme_address }}", size=Pt(8.5))
+        self._runs(p, "{{ letterhead_address }}", size=Pt(8.5))
         p.paragraph_format.space_after = Pt(0)
-        for text in ("{%p if scheme_phone %}", "Telephone {{ scheme_phone }}", "{%p endif %}",
-                     "{%p if scheme_email %}", "{{ scheme_email }}", "{%p endif %}"):
+        for text in ("{%p if letterhead_phone %}", "Telephone {{ letterhead_phone }}", "{%p endif %}",
+                     "{%p if letterhead_email %}", "{{ letterhead_email }}", "{%p endif %}"):
             p = right.add_paragraph()
             p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
             p.paragraph_format.space_after = Pt(0)
@@ -211,6 +211,7 @@ class Letter:
         """A table with a heading row and one row per item (a docxtpl row loop)."""
         table = self.doc.add_table(rows=1, cols=len(headings))
         table.style = self.doc.styles["Table Grid"]
+        _repeat_as_header(table.rows[0])
         for i, heading in enumerate(headings):
             cell = table.rows[0].cells[i]
             self._runs(cell.paragraphs[0], f"**{heading}**", size=Pt(9.5))
@@ -232,6 +233,7 @@ class Letter:
             self._runs(row[-1].paragraphs[0], f"**{total[1]}**", size=Pt(9.5))
             row[-1].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
         for r in table.rows:
+            _never_split(r)
             for cell in r.cells:
                 cell.paragraphs[0].paragraph_format.space_after = Pt(1)
         _widths(table, widths)
@@ -239,7 +241,7 @@ class Letter:
         self.para("", after=4)
 
     def signoff(self) -> None:
-        self.para("Yours sincerely,", before=4, after=26, keep=True)
+        self.para("{{ valediction }},", before=4, after=26, keep=True)
         self.para("**{{ coordinator }}**", after=0, keep=True)
         self.para("Sanctuary scheme coordinator, {{ scheme_name }}", after=0)
 
@@ -265,6 +267,20 @@ def _widths(table, widths: list) -> None:
             cell.width = width
     for col, width in zip(table.columns, widths, strict=False):
         col.width = width
+
+
+def _repeat_as_header(row) -> None:
+    """The row is repeated at the top of each page the table runs onto (w:tblHeader)."""
+    flag = OxmlElement("w:tblHeader")
+    flag.set(qn("w:val"), "true")
+    row._tr.get_or_add_trPr().append(flag)
+
+
+def _never_split(row) -> None:
+    """The row is never split across pages (w:cantSplit, which comes before w:tblHeader in w:trPr)."""
+    flag = OxmlElement("w:cantSplit")
+    flag.set(qn("w:val"), "true")
+    row._tr.get_or_add_trPr().insert(0, flag)
 
 
 def _shade(cell, fill: str) -> None:
