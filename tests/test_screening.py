@@ -75,6 +75,15 @@ def test_name_particles_titles_and_initials_are_never_screened_alone():
     ("survivor's bedroom", "survivor"),
     ("abusive texts", "abusive"),
     ("the violence started", "violence"),
+    ("window smashed last month", "smashed"),
+    ("back door kicked in", "kicked in"),
+    ("he broke in through the kitchen", "broke in"),
+    ("after the break-in", "break-in"),
+    ("shed broken into", "broken into"),
+    ("was stabbed", "stabbed"),
+    ("she was hurt", "hurt"),
+    ("injuries to the client", "injuries"),
+    ("after the burglary", "burglary"),
 ])
 def test_the_vocabulary_is_whole_word_and_inflection_aware(text, word):
     assert screening.Screen().check(text) == screening.Hit(word, "word")
@@ -84,6 +93,7 @@ def test_the_vocabulary_is_whole_word_and_inflection_aware(text, word):
     "Kick plate on front door", "battery back-up", "spare batteries", "a dash of paint", "ex-directory number",
     "Front and back doors", "Ground floor", "needs force to close", "Courtyard gate", "Example Road",
     "Weekdays 9am to 3pm", "Over the back door", "forcefield", "domesticated cat flap",
+    "Kick plate on the back door", "Stable door", "Breakfast room window", "Inside the porch",
 ])
 def test_ordinary_building_words_are_not_screened(text):
     assert screening.Screen().check(text) is None
@@ -123,7 +133,7 @@ def test_the_scheme_adds_its_own_words_with_settings_set(db, cli):
                                                             "where the attacker hid"),)),
      "the location of measure line 1", "says 'attacker' (a word about abuse or violence)",
      '`thcli measures where TH-2026-0001 1 "TEXT"`', letters.NO_ACCOUNT),
-    ("survey-request", dict(status="survey", access_needs="injured in the assault, uses crutches"),
+    ("survey-request", dict(status="survey", access_needs="uses crutches since the assault"),
      "the note of access needs", "says 'assault' (a word about abuse or violence)",
      '`thcli referral edit TH-2026-0001 --access-needs "TEXT"`', letters.NO_ACCOUNT),
     ("survey-request", dict(status="survey", third_party_name="Fakeperson, Dale"),
@@ -224,7 +234,7 @@ def test_referral_edit_warns_and_a_new_perpetrator_name_screens_everything_again
     set_up(db)
     ref = new_case(db, status="approval", lines=LINES_PROPOSED, perpetrator_name=None,
                    safe_times="after Robin leaves")
-    edited = referrals.edit_referral(db, ref, {"access_needs": "hurt in the attack"}, by="t")
+    edited = referrals.edit_referral(db, ref, {"access_needs": "uses crutches since the attack"}, by="t")
     assert edited == ["access_needs"]
     assert edited.warnings == [warning("the note of access needs", "says 'attack' (a word about abuse or violence)",
                                        f'thcli referral edit {ref} --access-needs "TEXT"')]

@@ -46,6 +46,9 @@ VOCABULARY: tuple[str, ...] = (
     r"incidents?", r"aggressi(?:ve|vely|on)", r"weapons?", r"knife", r"knives", r"guns?", r"firearms?",
     r"machetes?", r"honou?r[-\s]based", r"traffick(?:ed|ing|er|ers)", r"fled", r"flee(?:s|ing)?",
     r"afraid", r"scared", r"frighten(?:s|ed|ing)?", r"terrified", r"fear(?:s|ed|ful|ing)?",
+    r"smash(?:es|ed|ing)", r"kick(?:s|ed|ing)\s+(?:in|down)", r"br(?:oke|eaks?|eaking|oken)[-\s]+in(?:to|s)?",
+    r"stab(?:s|bed|bing|bings)?", r"slap(?:s|ped|ping)?", r"hurt(?:s|ing)?", r"injur(?:y|ies|ed|ing)",
+    r"throttl(?:e|es|ed|ing)", r"burgl(?:ary|aries|ed|ar|ars)", r"revenge",
     # who did it
     r"perpetrators?", r"abusers?", r"offenders?", r"ex[-\s]?(?:partner|husband|wife|boyfriend|girlfriend|spouse"
     r"|fianc[eé]e?)s?", r"ex(?!-)",
