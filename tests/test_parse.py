@@ -11,7 +11,7 @@ from freezegun import freeze_time
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from thcli import parse
+from thcli import dates, parse
 from thcli.errors import BadInput
 
 D = dt.date
@@ -113,7 +113,7 @@ def test_money_round_trips(pence):
     ("9 Jan. 2027", D(2027, 1, 9)),
 ])
 def test_date_accepted(text, expected):
-    assert parse.date(text) == expected
+    assert dates.date(text) == expected
 
 
 @pytest.mark.parametrize("text,message", [
@@ -141,21 +141,21 @@ def test_date_accepted(text, expected):
     ("2101-01-01", "'2101-01-01': the year must be between 1900 and 2100"),
 ])
 def test_date_refused(text, message):
-    assert refused(parse.date, text) == message
+    assert refused(dates.date, text) == message
 
 
 def test_today_and_yesterday_relative_to_the_given_day():
     friday = D(2026, 11, 20)
-    assert parse.date("today", today=friday) == friday
-    assert parse.date(" Today ", today=friday) == friday
-    assert parse.date("YESTERDAY", today=friday) == D(2026, 11, 19)
-    assert parse.date("yesterday", today=D(2027, 1, 1)) == D(2026, 12, 31)
+    assert dates.date("today", today=friday) == friday
+    assert dates.date(" Today ", today=friday) == friday
+    assert dates.date("YESTERDAY", today=friday) == D(2026, 11, 19)
+    assert dates.date("yesterday", today=D(2027, 1, 1)) == D(2026, 12, 31)
 
 
 @freeze_time("2026-11-20")
 def test_today_defaults_to_the_system_date():
-    assert parse.date("today") == D(2026, 11, 20)
-    assert parse.date("yesterday") == D(2026, 11, 19)
+    assert dates.date("today") == D(2026, 11, 20)
+    assert dates.date("yesterday") == D(2026, 11, 19)
 
 
 @pytest.mark.parametrize("value,short,long", [
@@ -168,16 +168,16 @@ def test_today_defaults_to_the_system_date():
     ("", "", ""),
 ])
 def test_format_dates(value, short, long):
-    assert parse.format_date(value) == short
-    assert parse.format_long_date(value) == long
+    assert dates.format_date(value) == short
+    assert dates.format_long_date(value) == long
 
 
 @given(st.dates(min_value=D(1900, 1, 1), max_value=D(2100, 12, 31)))
 def test_dates_round_trip(day):
-    assert parse.date(parse.format_date(day)) == day
-    assert parse.date(day.isoformat()) == day
-    assert parse.date(f"{day.day}/{day.month}/{day.year}") == day
-    assert parse.date(parse.format_long_date(day)) == day
+    assert dates.date(dates.format_date(day)) == day
+    assert dates.date(day.isoformat()) == day
+    assert dates.date(f"{day.day}/{day.month}/{day.year}") == day
+    assert dates.date(dates.format_long_date(day)) == day
 
 
 # --- postcodes -------------------------------------------------------------------------
@@ -407,7 +407,7 @@ def test_yes_no_refused(text):
     ("2099/00", ("2099/00", D(2099, 4, 1), D(2100, 3, 31))),
 ])
 def test_financial_year(text, expected):
-    assert parse.financial_year(text) == expected
+    assert dates.financial_year(text) == expected
 
 
 @pytest.mark.parametrize("text,message", [
@@ -423,7 +423,7 @@ def test_financial_year(text, expected):
     ("2100/01", "'2100/01': the year must be between 1900 and 2100"),
 ])
 def test_financial_year_refused(text, message):
-    assert refused(parse.financial_year, text) == message
+    assert refused(dates.financial_year, text) == message
 
 
 @pytest.mark.parametrize("day,year", [
@@ -433,13 +433,13 @@ def test_financial_year_refused(text, message):
     (D(2000, 1, 1), "1999/00"),
 ])
 def test_financial_year_of(day, year):
-    assert parse.financial_year_of(day) == year
+    assert dates.financial_year_of(day) == year
 
 
 @given(st.dates(min_value=D(1900, 4, 1), max_value=D(2100, 3, 31)))
 def test_financial_year_of_a_date_contains_it(day):
-    label, start, end = parse.financial_year(parse.financial_year_of(day))
-    assert label == parse.financial_year_of(day)
+    label, start, end = dates.financial_year(dates.financial_year_of(day))
+    assert label == dates.financial_year_of(day)
     assert start <= day <= end
     assert (start.month, start.day, end.month, end.day) == (4, 1, 3, 31)
 
@@ -453,18 +453,18 @@ def test_financial_year_of_a_date_contains_it(day):
     (" 2026-q4 ", (D(2026, 10, 1), D(2026, 12, 31))),
 ])
 def test_quarter(text, expected):
-    assert parse.quarter(text) == expected
+    assert dates.quarter(text) == expected
 
 
 @pytest.mark.parametrize("text", ["2026Q0", "2026Q5", "Q3 2026", "2026 Q3", "26Q3", "2026/Q3", "2026", "",
                                   "２０２６Q3"])
 def test_quarter_refused(text):
     message = f"{text!r} is not a quarter: write it like 2026Q3 (calendar quarters Q1 to Q4)"
-    assert refused(parse.quarter, text) == message
+    assert refused(dates.quarter, text) == message
 
 
 def test_quarter_year_range():
-    assert refused(parse.quarter, "1899Q4") == "'1899Q4': the year must be between 1900 and 2100"
+    assert refused(dates.quarter, "1899Q4") == "'1899Q4': the year must be between 1900 and 2100"
 
 
 # --- measures -----------------------------------------------------------------------------------------
@@ -546,12 +546,12 @@ def test_measure_spec_round_trips(code, quantity, cost):
     (D(2030, 1, 1), "unknown"),     # born after the date: a mistake, not a band
 ])
 def test_age_band(dob, band):
-    assert parse.age_band(dob, D(2026, 11, 20)) == band
+    assert dates.age_band(dob, D(2026, 11, 20)) == band
 
 
 def test_age_band_on_29_february():
-    assert parse.age_band(D(2008, 2, 29), D(2026, 2, 28)) == "16-17"
-    assert parse.age_band(D(2008, 2, 29), D(2026, 3, 1)) == "18-24"
+    assert dates.age_band(D(2008, 2, 29), D(2026, 2, 28)) == "16-17"
+    assert dates.age_band(D(2008, 2, 29), D(2026, 3, 1)) == "18-24"
 
 
 # --- names and free text --------------------------------------------------------------------------------
@@ -605,8 +605,8 @@ def test_text_refused(text, kwargs, message):
 # --- every parser, any text: a value or BadInput, nothing else ------------------------------------------
 
 PARSERS = [
-    parse.money, parse.date, parse.postcode, parse.postcode_district, parse.phone, parse.email, parse.code,
-    parse.whole_number, parse.yes_no, parse.financial_year, parse.quarter, parse.measure_spec, parse.name,
+    parse.money, dates.date, parse.postcode, parse.postcode_district, parse.phone, parse.email, parse.code,
+    parse.whole_number, parse.yes_no, dates.financial_year, dates.quarter, parse.measure_spec, parse.name,
     parse.text,
 ]
 
@@ -651,6 +651,6 @@ def test_any_text_gives_a_value_or_bad_input(parser, value):
 @given(st.text(alphabet=st.characters(categories=["Nd"]), min_size=1, max_size=8))
 def test_only_ascii_digits_count(digits):
     assume(not digits.isascii())
-    for parser in (parse.money, parse.whole_number, parse.phone, parse.date, parse.quarter):
+    for parser in (parse.money, parse.whole_number, parse.phone, dates.date, dates.quarter):
         with pytest.raises(BadInput):
             parser(digits)

@@ -9,7 +9,7 @@ from freezegun import freeze_time
 
 from tests.conftest import referral_args
 from tests.test_surveys import SURVEYOR, case, new_case
-from thcli import parse, referrals, scheme, surveys, targets
+from thcli import dates, referrals, scheme, surveys, targets
 from thcli.errors import BadInput
 
 # --- the received date and time -----------------------------------------------------------------------------------
@@ -26,7 +26,7 @@ from thcli.errors import BadInput
     ("1 December 2026", dt.date(2026, 12, 1), None),
 ])
 def test_a_received_moment_is_a_date_with_the_time_when_known(text, day, time):
-    assert parse.moment(text) == parse.Moment(day, time)
+    assert dates.moment(text) == dates.Moment(day, time)
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -37,7 +37,7 @@ def test_a_received_moment_is_a_date_with_the_time_when_known(text, day, time):
 ])
 def test_bad_times_are_refused(text, message):
     with pytest.raises(BadInput) as caught:
-        parse.moment(text)
+        dates.moment(text)
     assert caught.value.message.startswith(message)
 
 

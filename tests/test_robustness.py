@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from thcli import audit, budget, parse, referrals, scheme
+from thcli import audit, budget, dates, referrals, scheme
 from thcli.crypto import Key
 from thcli.db import open_db, write
 from thcli.referrals import ReferralInput
@@ -32,7 +32,7 @@ def _setup(path: Path) -> str:
     try:
         scheme.init_scheme(db, by="setup", name="Robust Scheme", code="robust", prefix="TH",
                            districts=[("northmoor", "Northmoor")])
-        year = parse.financial_year_of(dt.date.today())
+        year = dates.financial_year_of(dt.date.today())
         fund = budget.add_fund(db, "Crash Fund", year=year, source="opcc", amount_pence=1_000_000_000, by="setup")
         ref = referrals.add_referral(db, _input("Payee Example"), by="setup").ref
         case = referrals.case_row(db, ref)
@@ -245,7 +245,7 @@ def _base_database(path: Path, key: Key | None = None) -> bytes:
                        districts=[("northmoor", "Northmoor")])
     for i in range(6):
         referrals.add_referral(db, _input(f"Damage Example {i}"), by="setup")
-    budget.add_fund(db, "Damage Fund", year=parse.financial_year_of(dt.date.today()), source="opcc",
+    budget.add_fund(db, "Damage Fund", year=dates.financial_year_of(dt.date.today()), source="opcc",
                     amount_pence=500_000, by="setup")
     db.conn.execute("VACUUM")
     db.conn.execute("PRAGMA journal_mode = DELETE")

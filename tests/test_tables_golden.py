@@ -32,6 +32,7 @@ from freezegun import freeze_time
 from typer.testing import CliRunner
 
 from tests.test_county_golden import BY, build_scheme
+from thcli import dates
 from thcli.cli import app
 
 GOLDEN = Path(__file__).parent / "golden" / "tables"
@@ -181,7 +182,7 @@ def _values(rows: list[dict], keys: dict[str, str]) -> set[str]:
             value = row.get(key)
             if value in (None, ""):
                 continue
-            values.add(parse.format_date(value) if kind == "date" else
+            values.add(dates.format_date(value) if kind == "date" else
                        parse.format_money(value) if kind == "money" else str(value))
     return values
 

@@ -19,7 +19,7 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from tests.conftest import referral_args
-from thcli import case_view, prompts, referrals, settings
+from thcli import case_view, prompts, referrals, settings, wizard_steps
 from thcli.db import write
 
 ENTER = "\r"
@@ -124,7 +124,7 @@ def known(db, *, ask: tuple[str, ...] = (), **changes) -> dict:
     """Every answer given (KNOWN, else empty / no / not known), except those in ``ask``."""
     values = {**KNOWN, **changes}
     empty = {"yes_no": False, "consent": []}
-    return {step.key: values.get(step.key, empty.get(step.kind)) for step in prompts.build_steps(db)
+    return {step.key: values.get(step.key, empty.get(step.kind)) for step in wizard_steps.build_steps(db)
             if step.key not in ask}
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from thcli import audit, calendar, clock, codes, parse, settings, targets, workflow
+from thcli import audit, calendar, clock, codes, dates, parse, settings, targets, workflow
 from thcli.cases import case_row, event
 from thcli.db import Database, write
 from thcli.errors import BadInput, NotAllowed
@@ -58,7 +58,7 @@ def record_followup(db: Database, ref: str, *, on: dt.date, outcome: str, by: st
     if early is not None and not early.strip():
         raise BadInput("give the reason for recording it early", "--early")
     early = parse.text(early, max_len=500).strip() if early is not None else None
-    parse.not_future(on, "record a follow-up once it is done")
+    dates.not_future(on, "record a follow-up once it is done")
     with write(db):
         case = case_row(db, ref)
         ref = case["ref"]
@@ -72,8 +72,8 @@ def record_followup(db: Database, ref: str, *, on: dt.date, outcome: str, by: st
             raise NotAllowed(f"{ref}'s status is {case['status']} and not yet fitted: follow-ups come "
                              f"after the measures are fitted (`thcli measures fitted {ref} --date DATE`)")
         if on < dt.date.fromisoformat(since):
-            raise BadInput(f"{parse.format_date(on)} is before the measures were fitted "
-                           f"({parse.format_date(since)})", "--date")
+            raise BadInput(f"{dates.format_date(on)} is before the measures were fitted "
+                           f"({dates.format_date(since)})", "--date")
         if case["status"] == "on_hold":
             raise NotAllowed(f"{ref} is on hold: bring it back first (`thcli referral move {ref} "
                              f"{case['status_before_hold']}`)")
@@ -82,9 +82,9 @@ def record_followup(db: Database, ref: str, *, on: dt.date, outcome: str, by: st
         if next_one is not None and too_early and not early:
             what, opens, due_on = next_one
             raise NotAllowed(
-                f"{ref}: the {what} is due on {parse.format_date(due_on)}, and its window opens on "
-                f"{parse.format_date(opens)}, a month before: {parse.format_date(on)} is too early to count as it. "
-                f"Record it from {parse.format_date(opens)}, note the contact with `thcli referral note {ref} "
+                f"{ref}: the {what} is due on {dates.format_date(due_on)}, and its window opens on "
+                f"{dates.format_date(opens)}, a month before: {dates.format_date(on)} is too early to count as it. "
+                f"Record it from {dates.format_date(opens)}, note the contact with `thcli referral note {ref} "
                 "TEXT`, or add --early REASON (recorded)."
             )
         db["followups"].insert({"case_id": case["id"], "done_on": on.isoformat(), "outcome": outcome,

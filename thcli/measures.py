@@ -35,7 +35,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from thcli import audit, budget, clock, codes, eligibility, parse, screening, targets, workflow
+from thcli import audit, budget, clock, codes, dates, eligibility, parse, screening, targets, workflow
 from thcli.cases import case_row, event
 from thcli.db import Database, one, write
 from thcli.errors import BadInput, NotAllowed, NotFound
@@ -167,7 +167,7 @@ def _case_in(db: Database, ref: str, statuses: Sequence[str], doing: str) -> dic
 
 def _not_before(on: dt.date, earlier: str | None, option: str, message: str) -> None:
     if earlier and on < dt.date.fromisoformat(earlier):
-        raise BadInput(message.format(date=parse.format_date(earlier)), option)
+        raise BadInput(message.format(date=dates.format_date(earlier)), option)
 
 
 def _record(db: Database, case: dict, *, by: str, action: str, detail: str, audit_detail: str) -> None:
@@ -212,7 +212,7 @@ def approve(db: Database, ref: str, numbers: Sequence[int], *, fund: str, by: st
     with ``override`` as the reason to go ahead past them.
     """
     on = on or clock.today()
-    parse.not_future(on, "a measure is approved on the day it is approved")
+    dates.not_future(on, "a measure is approved on the day it is approved")
     with write(db):
         case = _case_in(db, ref, DECIDING, "approved")
         ref = case["ref"]
@@ -292,7 +292,7 @@ def order(db: Database, ref: str, numbers: Sequence[int], *, contractor: str, by
     except BadInput as error:
         raise error.for_option("--contractor") from None
     on = on or clock.today()
-    parse.not_future(on, "record an order once it is placed")
+    dates.not_future(on, "record an order once it is placed")
     with write(db):
         case = _case_in(db, ref, DECIDING, "ordered")
         chosen = select_lines(db, case, numbers, ("approved",), "ordered")
@@ -328,7 +328,7 @@ def fitted(db: Database, ref: str, numbers: Sequence[int], *, on: dt.date, by: s
     """
     if cost_pence is not None and cost_pence < 0:
         raise BadInput("the cost cannot be negative", "--cost")
-    parse.not_future(on, "record a measure as fitted once it is fitted")
+    dates.not_future(on, "record a measure as fitted once it is fitted")
     with write(db):
         case = _case_in(db, ref, ("works",), "recorded as fitted")
         chosen = select_lines(db, case, numbers, ("ordered",), "fitted")
@@ -359,7 +359,7 @@ def recharge(db: Database, ref: str, number: int, *, fund: str, by: str, on: dt.
     and the new one's made, in one transaction (budget.recharge_line). Returns the line, the old fund's code and
     the amount moved."""
     on = on or clock.today()
-    parse.not_future(on, "a line is recharged on the day it is moved")
+    dates.not_future(on, "a line is recharged on the day it is moved")
     with write(db):
         case = case_row(db, ref)
         line = select_lines(db, case, [number], ("approved", "ordered", "fitted"), "recharged")[0]
@@ -403,7 +403,7 @@ def remove(db: Database, ref: str, numbers: Sequence[int], *, on: dt.date, by: s
 
     if not numbers:
         raise BadInput("give the numbers of the lines removed (see `thcli measures list REF`)")
-    parse.not_future(on, "record equipment as removed once it is removed")
+    dates.not_future(on, "record equipment as removed once it is removed")
     with write(db):
         case = case_row(db, ref)
         chosen = select_lines(db, case, numbers, ("fitted",), "removed")

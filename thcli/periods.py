@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from thcli import calendar, clock, parse
+from thcli import calendar, clock, dates
 from thcli.errors import BadInput
 
 
@@ -25,7 +25,7 @@ class Period:
 
     def describe(self) -> str:
         """``2026/27 (01/04/2026 to 31/03/2027)``."""
-        return f"{self.label} ({parse.format_date(self.start)} to {parse.format_date(self.end)})"
+        return f"{self.label} ({dates.format_date(self.start)} to {dates.format_date(self.end)})"
 
     def months(self) -> list[str]:
         """Every month the period touches, as ``YYYY-MM``."""
@@ -56,13 +56,13 @@ def period(*, start: dt.date | None = None, end: dt.date | None = None, quarter:
         raise BadInput(f"give one period, not {' and '.join(given)}: {PERIOD_HINT}")
     if quarter:
         try:
-            first, last = parse.quarter(quarter)
+            first, last = dates.quarter(quarter)
         except BadInput as error:
             raise error.for_option("--quarter") from None
         return Period(f"{first.year}Q{(first.month + 2) // 3}", first, last)
     if year:
         try:
-            label, first, last = parse.financial_year(year)
+            label, first, last = dates.financial_year(year)
         except BadInput as error:
             raise error.for_option("--year") from None
         return Period(label, first, last)
@@ -72,10 +72,10 @@ def period(*, start: dt.date | None = None, end: dt.date | None = None, quarter:
         raise BadInput(f"the period needs its last day too, e.g. --from {start.isoformat()} --to 2026-06-30", "--to")
     if start is not None and end is not None:
         if end < start:
-            raise BadInput(f"the period ends ({parse.format_date(end)}) before it starts "
-                           f"({parse.format_date(start)}): swap --from and --to", "--to")
+            raise BadInput(f"the period ends ({dates.format_date(end)}) before it starts "
+                           f"({dates.format_date(start)}): swap --from and --to", "--to")
         return Period(f"{start.isoformat()}/{end.isoformat()}", start, end)
     if required:
         raise BadInput(f"say which period to export: {PERIOD_HINT}")
-    label, first, last = parse.financial_year(parse.financial_year_of(today or clock.today()))
+    label, first, last = dates.financial_year(dates.financial_year_of(today or clock.today()))
     return Period(label, first, last)

@@ -24,7 +24,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from thcli import audit, budget, case_files, clock, codes, eligibility, followups, measures, parse, settings, surveys
+from thcli import (
+    audit,
+    budget,
+    case_files,
+    clock,
+    codes,
+    dates,
+    eligibility,
+    followups,
+    measures,
+    parse,
+    settings,
+    surveys,
+)
 from thcli.cases import case_row, client_details, consent_state, flag, household, landlord, referrer
 from thcli.db import Database, one, write
 from thcli.errors import NotAllowed
@@ -119,7 +132,7 @@ def gather(db: Database, ref: str) -> dict:
 
     case = case_row(db, ref)
     if case["client_id"] is None:
-        when = parse.format_date(case["anonymised_on"]) if case["anonymised_on"] else "earlier"
+        when = dates.format_date(case["anonymised_on"]) if case["anonymised_on"] else "earlier"
         raise NotAllowed(f"{case['ref']} was anonymised ({when}): thcli holds no personal data about its client")
     client = one(db, "SELECT * FROM clients WHERE id = ?", [case["client_id"]]) or {}
     cases = _rows(db, "SELECT * FROM cases WHERE client_id = ? ORDER BY received_on, id", [case["client_id"]])
@@ -211,7 +224,7 @@ def export(db: Database, ref: str, out_dir: Path, *, by: str, today: dt.date | N
 def _date(value: str | None) -> str:
     if not value:
         return ""
-    return parse.format_date(value[:10]) + (f" {value[11:16]}" if len(value) > 10 else "")
+    return dates.format_date(value[:10]) + (f" {value[11:16]}" if len(value) > 10 else "")
 
 
 def _yes_no(value: bool | None) -> str:
@@ -263,7 +276,7 @@ def render_docx(db: Database, data: dict, today: dt.date) -> bytes:
     document.add_heading("Information we hold about you", level=0)
     document.add_paragraph(
         f"This is a copy of the personal information {scheme} holds about {client['name']}, made on "
-        f"{parse.format_long_date(today)} in answer to a subject access request. It covers "
+        f"{dates.format_long_date(today)} in answer to a subject access request. It covers "
         f"{len(data['cases'])} referral{'s' if len(data['cases']) != 1 else ''}.")
     if data["withheld"]:
         document.add_paragraph(

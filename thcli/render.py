@@ -24,7 +24,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from thcli import parse
+from thcli import dates, parse
 
 #: stdout and stderr consoles; tests set COLUMNS for a fixed width (see output_width).
 #: Markup is off: names, notes and addresses are printed as typed, even with
@@ -87,7 +87,7 @@ def _csv_value(value: Any) -> Any:
 
 
 def uk_date(value: Any, row: dict | None = None) -> str:
-    return parse.format_date(value) if value else ""
+    return dates.format_date(value) if value else ""
 
 
 def money(value: Any, row: dict | None = None) -> str:

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from thcli import audit, budget, calendar, case_files, clock, county, parse, settings
+from thcli import audit, budget, calendar, case_files, clock, county, dates, settings
 from thcli.cases import case_row, event
 from thcli.db import Database, one, write
 from thcli.dbfile import translated
@@ -156,7 +156,7 @@ def finance_kept_until(db: Database, case_id: int, years: int) -> str | None:
     last = db.conn.execute("SELECT max(on_date) FROM ledger WHERE case_id = ?", [case_id]).fetchone()[0]
     if last is None:
         return None
-    _, _, year_end = parse.financial_year(parse.financial_year_of(dt.date.fromisoformat(last)))
+    _, _, year_end = dates.financial_year(dates.financial_year_of(dt.date.fromisoformat(last)))
     return calendar.add_months(year_end, 12 * years).isoformat()
 
 
@@ -379,7 +379,7 @@ def set_hold(db: Database, ref: str, *, by: str, release: bool = False) -> dict:
     with write(db):
         case = case_row(db, ref)
         if case["anonymised_on"]:
-            raise NotAllowed(f"{case['ref']} was anonymised on {parse.format_date(case['anonymised_on'])}: "
+            raise NotAllowed(f"{case['ref']} was anonymised on {dates.format_date(case['anonymised_on'])}: "
                              "there is nothing personal left to hold")
         if bool(case["legal_hold"]) != release:
             state = "not on legal hold" if release else "already on legal hold"

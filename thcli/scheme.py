@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from thcli import audit, codes, parse, settings, targets
+from thcli import audit, code_defaults, parse, settings, targets
 from thcli.db import Database, write
 from thcli.errors import BadInput, NotAllowed
 
@@ -60,7 +60,7 @@ def init_scheme(
             settings.put(db, key, value)
         if demo:
             settings.put(db, "demo", True)
-        codes.seed_defaults(db, districts)
+        code_defaults.seed_defaults(db, districts)
         audit.record(db, by=by, action="init", detail=values["scheme_code"])
 
 

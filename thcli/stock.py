@@ -32,7 +32,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from thcli import audit, budget, clock, codes, eligibility, measures, parse, settings, targets
+from thcli import audit, budget, clock, codes, dates, eligibility, measures, settings, targets
 from thcli.cases import case_row, event
 from thcli.db import Database, write
 from thcli.errors import BadInput, NotAllowed
@@ -104,7 +104,7 @@ def receive_stock(db: Database, item: str, quantity: int, *, holder: str, by: st
         raise BadInput("say which fund pays for it: stock bought with --cost is paid from --fund FUND", "--fund")
     if not bought and (fund or invoice):
         raise BadInput("--fund and --invoice go with --cost, what one item cost", "--cost")
-    on = parse.not_future(on or clock.today(), "record stock once it arrives")
+    on = dates.not_future(on or clock.today(), "record stock once it arrives")
     with write(db):
         paid = None
         if unit_cost_pence is not None and fund:
@@ -193,7 +193,7 @@ def issue(db: Database, ref: str, item: str, *, by: str, holder: str | None = No
     have left, and whether the case moved to fitted.
     """
     entry = _item(db, item)
-    on = parse.not_future(on or clock.today(), "record an issue once it is made")
+    on = dates.not_future(on or clock.today(), "record an issue once it is made")
     if quantity is not None and quantity < 1:
         raise BadInput(f"{quantity} is not a quantity to issue: give a whole number above zero", "--quantity")
     with write(db):
@@ -203,7 +203,7 @@ def issue(db: Database, ref: str, item: str, *, by: str, holder: str | None = No
             raise NotAllowed(f"{ref}'s status is {case['status']}: equipment is issued while a case is "
                              f"open and not yet fitted ({', '.join(ISSUING)})")
         if on < dt.date.fromisoformat(case["received_on"]):
-            raise BadInput(f"{parse.format_date(on)} is before the referral was received", "--date")
+            raise BadInput(f"{dates.format_date(on)} is before the referral was received", "--date")
         eligibility.enforce(db, case, "issue", by=by, override=override)
         line = db.conn.execute(
             "SELECT * FROM measure_lines WHERE case_id = ? AND code = ? "

@@ -30,7 +30,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
-from thcli import audit, clock, codes, eligibility, parse, screening, targets, workflow
+from thcli import audit, clock, codes, dates, eligibility, parse, screening, targets, workflow
 from thcli import measures as measure_lines  # `measures` is record_survey's parameter
 from thcli.cases import case_row, event
 from thcli.db import Database, one, write
@@ -74,10 +74,10 @@ def _open_survey(db: Database, case_id: int) -> dict | None:
 
 
 def _check_date(on: dt.date, case: dict, option: str, what: str) -> None:
-    parse.not_future(on, what, option)
+    dates.not_future(on, what, option)
     if on < dt.date.fromisoformat(case["received_on"]):
-        raise BadInput(f"{parse.format_date(on)} is before the referral was received "
-                       f"({parse.format_date(case['received_on'])})", option)
+        raise BadInput(f"{dates.format_date(on)} is before the referral was received "
+                       f"({dates.format_date(case['received_on'])})", option)
 
 
 def request_survey(db: Database, ref: str, *, surveyor: str | None = None, by: str, on: dt.date | None = None,
@@ -100,7 +100,7 @@ def request_survey(db: Database, ref: str, *, surveyor: str | None = None, by: s
             waiting = _open_survey(db, case["id"])
             if waiting:
                 raise NotAllowed(f"{ref}: a survey was already requested from {waiting['surveyor']} on "
-                                 f"{parse.format_date(waiting['requested_on'])}; record it with "
+                                 f"{dates.format_date(waiting['requested_on'])}; record it with "
                                  f"`thcli survey record {ref} --surveyor NAME --date DATE --measure CODE`")
         if case["status"] not in ("new", "triage"):
             raise NotAllowed(f"{ref}'s status is {case['status']}: a survey is requested while a case is "
@@ -189,8 +189,8 @@ def record_survey(db: Database, ref: str, *, surveyor: str | None = None, on: dt
             # Someone other than the assessor asked (or, moved to survey by hand, the default one) did it.
             workflow.require_survey_consent(db, case, who)
         if survey and on < dt.date.fromisoformat(survey["requested_on"]):
-            raise BadInput(f"{parse.format_date(on)} is before the survey was requested "
-                           f"({parse.format_date(survey['requested_on'])})", "--date")
+            raise BadInput(f"{dates.format_date(on)} is before the survey was requested "
+                           f"({dates.format_date(survey['requested_on'])})", "--date")
         now = clock.now_iso()
         values = {"surveyor": surveyor, "assessor": who["code"], "surveyed_on": on.isoformat(), "notes": note}
         if survey:

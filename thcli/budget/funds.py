@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from thcli import audit, clock, codes, parse
+from thcli import audit, clock, codes, dates, parse
 from thcli.budget.ledger import FIGURES, PLEDGES, append, effective, entry_row
 from thcli.db import Database, one, write
 from thcli.errors import BadInput, NotAllowed, NotFound
@@ -16,7 +16,7 @@ from thcli.errors import BadInput, NotAllowed, NotFound
 
 def year_span(year: str) -> tuple[dt.date, dt.date]:
     """First and last day of a financial year ``2026/27``."""
-    _label, start, end = parse.financial_year(year)
+    _label, start, end = dates.financial_year(year)
     return start, end
 
 
@@ -78,7 +78,7 @@ def find_fund(db: Database, text: str, *, option: str = "--fund") -> dict:
         fund = fund_row(db, "code = ?", [wanted.lower()])
     if fund is not None:
         return fund
-    this_year = parse.financial_year_of(clock.today())
+    this_year = dates.financial_year_of(clock.today())
     known = [r[0] for r in db.conn.execute("SELECT code FROM funds WHERE year = ? ORDER BY code", [this_year])]
     if known:
         hint = f"{this_year} funds are {', '.join(known)}"
@@ -93,7 +93,7 @@ def find_fund(db: Database, text: str, *, option: str = "--fund") -> dict:
 def require_year(db: Database, year: str, *, option: str = "--year") -> str:
     """A financial year that has funds (BadInput, exit 2, otherwise)."""
     try:
-        label = parse.financial_year(year)[0]
+        label = dates.financial_year(year)[0]
     except BadInput as error:
         raise error.for_option(option) from None
     if not db.conn.execute("SELECT 1 FROM funds WHERE year = ? LIMIT 1", [label]).fetchone():
@@ -108,7 +108,7 @@ def add_fund(db: Database, name: str, *, year: str, source: str, amount_pence: i
              district: str | None = None, code: str | None = None, on: dt.date | None = None) -> dict:
     """Create a fund for a financial year with its allocation; returns the fund row."""
     try:
-        label = parse.financial_year(year)[0]
+        label = dates.financial_year(year)[0]
     except BadInput as error:
         raise error.for_option("--year") from None
     if not name.strip():
@@ -156,7 +156,7 @@ def add_fund(db: Database, name: str, *, year: str, source: str, amount_pence: i
 
 def not_future(on: dt.date | None, option: str = "--date") -> dt.date:
     """The day money moved: today when not given, and never after it."""
-    return clock.today() if on is None else parse.not_future(on, "money is recorded when it moves", option)
+    return clock.today() if on is None else dates.not_future(on, "money is recorded when it moves", option)
 
 
 def allocate(db: Database, fund_text: str, amount_pence: int, *, by: str, on: dt.date | None = None,

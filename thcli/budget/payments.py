@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from thcli import audit, parse
+from thcli import audit, dates
 from thcli.budget.funds import Recorded, find_fund, fund_by_id, not_future, recorded, remaining
 from thcli.budget.ledger import CONTRIBUTORS, CORRECTABLE, append
 from thcli.budget.rules import check_overspend, line_figures, require_covers, require_district
@@ -43,7 +43,7 @@ def contribution_fund(db: Database, case: dict, on: dt.date) -> dict:
         "AND status IN ('approved', 'ordered', 'fitted', 'removed') ORDER BY fund_id", [case["id"]])]
     if len(charged) == 1:
         return fund_by_id(db, charged[0])
-    year = parse.financial_year_of(on)
+    year = dates.financial_year_of(on)
     open_to_case = list(db.query(
         "SELECT * FROM funds WHERE year = ? AND (district IS NULL OR district = ?) ORDER BY code",
         [year, case["district"]]))

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from thcli import audit, parse, settings
+from thcli import audit, dates, parse, settings
 from thcli.budget.funds import fund_by_id, fund_label, remaining, year_span
 from thcli.budget.ledger import FIGURES, PLEDGES, append, effective
 from thcli.cases import event, is_rented
@@ -91,10 +91,10 @@ def require_covers(fund: dict, on: dt.date) -> None:
     start, end = year_span(fund["year"])
     if not start <= on <= end:
         raise NotAllowed(
-            f"{fund_label(fund)} is for {fund['year']} ({parse.format_date(start)} to "
-            f"{parse.format_date(end)}), and {parse.format_date(on)} falls in "
-            f"{parse.financial_year_of(on)}: use a {parse.financial_year_of(on)} fund "
-            f"(`thcli budget fund list --year {parse.financial_year_of(on)}`)"
+            f"{fund_label(fund)} is for {fund['year']} ({dates.format_date(start)} to "
+            f"{dates.format_date(end)}), and {dates.format_date(on)} falls in "
+            f"{dates.financial_year_of(on)}: use a {dates.financial_year_of(on)} fund "
+            f"(`thcli budget fund list --year {dates.financial_year_of(on)}`)"
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from thcli import clock, parse
+from thcli import clock, dates
 from thcli.budget.funds import fund_figures, fund_label, require_year, year_span
 from thcli.budget.reading import open_pledges
 from thcli.db import Database
@@ -34,7 +34,7 @@ def status(db: Database, *, year: str | None = None, today: dt.date | None = Non
     BadInput (exit 2) when asked for.
     """
     today = today or clock.today()
-    label = require_year(db, year) if year else parse.financial_year_of(today)
+    label = require_year(db, year) if year else dates.financial_year_of(today)
     funds = []
     warnings = []
     for row in fund_figures(db, year=label):

@@ -194,15 +194,15 @@ def _wrap(parser):
 
 
 def _date(text: str) -> dt.date:
-    from thcli import parse
+    from thcli import dates
 
-    return parse.date(text)
+    return dates.date(text)
 
 
 def _moment(text: str):
-    from thcli import parse
+    from thcli import dates
 
-    return parse.moment(text)
+    return dates.moment(text)
 
 
 def _money(text: str) -> int:
@@ -294,9 +294,9 @@ def _line_amount(text: str) -> tuple[int, int]:
 
 
 def _year(text: str) -> str:
-    from thcli import parse
+    from thcli import dates
 
-    return parse.financial_year(text)[0]
+    return dates.financial_year(text)[0]
 
 
 parse_date = _wrap(_date)
@@ -345,9 +345,9 @@ YearOption = Annotated[str | None, typer.Option(
 
 def next_due(what: str, on: str, at: str | None = None) -> str:
     """``Next due: survey by 04/12/2026.``, with the time when the target is in hours."""
-    from thcli import parse
+    from thcli import dates
 
-    when = parse.format_date(on) + (f" {parse.format_time(at)}" if at else "")
+    when = dates.format_date(on) + (f" {dates.format_time(at)}" if at else "")
     return f"Next due: {what} by {when}."
 
 

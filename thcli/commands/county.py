@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from thcli import dates
 from thcli.commands._common import out, parse_positive, parse_text, session
 from thcli.commands.export import FromOption, QuarterOption, ToOption, YearOption
 
@@ -83,7 +84,6 @@ def key_show(ctx: typer.Context) -> None:
 
     Example: thcli county key show
     """
-    from thcli import parse
     from thcli.partnership import key
 
     held = key.state(session(ctx).open())
@@ -91,7 +91,7 @@ def key_show(ctx: typer.Context) -> None:
         out("This scheme holds no county key: the case extract keys clients with the scheme's own secret "
             "(pseudonym_scope scheme). Import the partnership's key with `thcli county key use FILE`.")
         return
-    since = f", imported on {parse.format_date(held.set_at[:10])} by {held.set_by}" if held.set_at else ""
+    since = f", imported on {dates.format_date(held.set_at[:10])} by {held.set_by}" if held.set_at else ""
     out(f"This scheme holds the county key with check code {held.check_code}{since}.")
     out("The case extract keys clients with a date of birth on it (pseudonym_scope county); clients without "
         "one keep the scheme's own pseudonym.")

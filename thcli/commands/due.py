@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from thcli import dates
 from thcli.commands._common import FormatOption, parse_code, parse_count, session
 
 app = typer.Typer(add_completion=False)
@@ -38,9 +39,8 @@ def _overdue(row: dict) -> bool:
 
 
 def _due_when(value: str, row: dict) -> str:
-    from thcli import parse
 
-    return parse.format_date(value) + (f" {parse.format_time(row['due_at'])}" if row.get("due_at") else "")
+    return dates.format_date(value) + (f" {dates.format_time(row['due_at'])}" if row.get("due_at") else "")
 
 
 @app.command()

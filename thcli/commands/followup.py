@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from thcli import dates
 from thcli.commands._common import NoteOption, Ref, next_due, out, parse_code, parse_date, parse_text, session
 
 app = typer.Typer(help="Record follow-ups after fitting.", no_args_is_help=True, add_completion=False)
@@ -40,12 +41,12 @@ def record(
 
     Example: thcli followup record TH-2026-0042 --date 20/11/2026 --outcome feels_safer
     """
-    from thcli import followups, parse
+    from thcli import followups
 
     s = session(ctx)
     db = s.open()
     result = followups.record_followup(db, ref, on=on, outcome=outcome, note=note, early=early, by=s.user)
-    out(f"Follow-up of {result['ref']} recorded ({result['outcome']}, {parse.format_date(result['done_on'])}): "
+    out(f"Follow-up of {result['ref']} recorded ({result['outcome']}, {dates.format_date(result['done_on'])}): "
         f"{min(result['followups_done'], result['followups_scheduled'])} of {result['followups_scheduled']} done. "
         f"{result['ref']} is {result['status']}.")
     if result["can_close"]:

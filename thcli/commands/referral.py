@@ -18,16 +18,75 @@ from thcli.commands._common import (
     parse_code,
     parse_count,
     parse_date,
-    parse_email,
-    parse_moment,
-    parse_name,
-    parse_phone,
     parse_postcode,
     parse_search,
     parse_text,
     session,
     stdin_is_terminal,
     warn,
+)
+from thcli.commands.referral_options import (
+    P_CLIENT,
+    P_REFERRAL,
+    AccessNeeds,
+    Address,
+    Adults,
+    Children,
+    ChildrenAges,
+    CrimeRef,
+    DashDate,
+    DashScore,
+    Disabled,
+    District,
+    Dob,
+    DoNotDisclose,
+    Email,
+    Emergency,
+    Ethnicity,
+    Gender,
+    Interpreter,
+    Landlord,
+    LandlordEmail,
+    LandlordPhone,
+    Language,
+    Lgbt,
+    Marac,
+    MaracDate,
+    MentalHealth,
+    Name,
+    Nrpf,
+    PerpEnter,
+    PerpLives,
+    PerpName,
+    PerpNotes,
+    PerpOrders,
+    PerpRel,
+    PerpWhere,
+    Phone,
+    Postcode,
+    Pregnant,
+    Received,
+    ReferralForm,
+    Referrer,
+    ReferrerEmail,
+    ReferrerOrg,
+    ReferrerPhone,
+    ReferrerRole,
+    Risk,
+    Route,
+    SafeCall,
+    SafeEmail,
+    SafePost,
+    SafeText,
+    SafeTimes,
+    SafeVoicemail,
+    Stays,
+    Substance,
+    SupportWorker,
+    Tenure,
+    ThirdParty,
+    ThirdPartyPhone,
+    panel_option,
 )
 
 if TYPE_CHECKING:
@@ -36,137 +95,6 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Log, find, read and move referrals (cases).", no_args_is_help=True,
                   add_completion=False)
 
-P_REFERRAL = "Referral"
-P_CLIENT = "Client"
-P_CONTACT = "Safe contact (every channel is unsafe unless marked safe)"
-P_HOUSEHOLD = "Household and home"
-P_PERP = "Perpetrator (kept apart: never in a letter or an export)"
-
-
-def _opt(*decls: str, help: str, panel: str, parser=None, metavar: str | None = None) -> Any:
-    return typer.Option(*decls, help=help, rich_help_panel=panel, parser=parser, metavar=metavar,
-                        show_default=False)
-
-
-# Each option is declared once and shared by `add` and `edit`.
-Received = Annotated[Any, _opt("--received", help="Date received, with the time when known, e.g. \"01/12/2026 "
-                                                  "16:30\" (default now). Hour targets count from it.",
-                                panel=P_REFERRAL, parser=parse_moment, metavar="DATE [TIME]")]
-Route = Annotated[str | None, _opt("--route", help="How it came in: a route code (self, marac, police...).",
-                                    panel=P_REFERRAL, parser=parse_code, metavar="CODE")]
-Risk = Annotated[str | None, _opt("--risk", help="Risk level from the DASH: standard, medium or high.",
-                                   panel=P_REFERRAL, parser=parse_code, metavar="LEVEL")]
-District = Annotated[str | None, _opt("--district", help="District code.", panel=P_REFERRAL,
-                                       parser=parse_code, metavar="CODE")]
-Marac = Annotated[bool | None, _opt("--marac/--no-marac", help="Heard at MARAC.", panel=P_REFERRAL)]
-MaracDate = Annotated[dt.date | None, _opt("--marac-date", help="Date of the MARAC.", panel=P_REFERRAL,
-                                            parser=parse_date, metavar="DATE")]
-Emergency = Annotated[bool | None, _opt("--emergency/--not-emergency",
-                                         help="Emergency (e.g. a same-day lock change): shorter target.",
-                                         panel=P_REFERRAL)]
-DashDate = Annotated[dt.date | None, _opt("--dash-date", help="Date of the DASH risk assessment.",
-                                           panel=P_REFERRAL, parser=parse_date, metavar="DATE")]
-DashScore = Annotated[int | None, _opt("--dash-score", help="DASH score (0 to 27).", panel=P_REFERRAL,
-                                        parser=parse_count, metavar="N")]
-ReferralForm = Annotated[bool | None, _opt("--referral-form/--no-referral-form",
-                                            help="The scheme's referral form was received.", panel=P_REFERRAL)]
-CrimeRef = Annotated[str | None, _opt("--crime-ref", help="Police crime reference.", panel=P_REFERRAL,
-                                       parser=parse_text, metavar="TEXT")]
-Referrer = Annotated[str | None, _opt("--referrer", help="Referrer's name.", panel=P_REFERRAL,
-                                       parser=parse_name, metavar="NAME")]
-ReferrerOrg = Annotated[str | None, _opt("--referrer-org", help="Referrer's organisation.", panel=P_REFERRAL,
-                                          parser=parse_name, metavar="TEXT")]
-ReferrerRole = Annotated[str | None, _opt("--referrer-role", help="Referrer's role.", panel=P_REFERRAL,
-                                           parser=parse_name, metavar="TEXT")]
-ReferrerPhone = Annotated[str | None, _opt("--referrer-phone", help="Referrer's phone.", panel=P_REFERRAL,
-                                            parser=parse_phone, metavar="PHONE")]
-ReferrerEmail = Annotated[str | None, _opt("--referrer-email", help="Referrer's email.", panel=P_REFERRAL,
-                                            parser=parse_email, metavar="EMAIL")]
-SupportWorker = Annotated[str | None, _opt("--support-worker", help="IDVA or support worker.",
-                                            panel=P_REFERRAL, parser=parse_name, metavar="NAME")]
-Name = Annotated[str | None, _opt("--name", help="Client's full name.", panel=P_CLIENT, parser=parse_name,
-                                   metavar="NAME")]
-Dob = Annotated[dt.date | None, _opt("--dob", help="Date of birth (leave out if unknown).", panel=P_CLIENT,
-                                      parser=parse_date, metavar="DATE")]
-Gender = Annotated[str | None, _opt("--gender", help="Gender code.", panel=P_CLIENT, parser=parse_code,
-                                     metavar="CODE")]
-Ethnicity = Annotated[str | None, _opt("--ethnicity", help="Ethnic group code.", panel=P_CLIENT,
-                                        parser=parse_code, metavar="CODE")]
-Disabled = Annotated[bool | None, _opt("--disabled/--not-disabled", help="Disabled.", panel=P_CLIENT)]
-AccessNeeds = Annotated[str | None, _opt("--access-needs", help="Disability and access needs.",
-                                          panel=P_CLIENT, parser=parse_text, metavar="TEXT")]
-Language = Annotated[str | None, _opt("--language", help="Preferred language.", panel=P_CLIENT,
-                                       parser=parse_name, metavar="TEXT")]
-Interpreter = Annotated[bool | None, _opt("--interpreter/--no-interpreter", help="Needs an interpreter.",
-                                           panel=P_CLIENT)]
-Nrpf = Annotated[bool | None, _opt("--nrpf/--not-nrpf", help="No recourse to public funds.", panel=P_CLIENT)]
-Lgbt = Annotated[bool | None, _opt("--lgbt/--not-lgbt", help="Lesbian, gay, bisexual or trans.",
-                                    panel=P_CLIENT)]
-MentalHealth = Annotated[bool | None, _opt("--mental-health-needs/--no-mental-health-needs",
-                                            help="Mental health needs.", panel=P_CLIENT)]
-Substance = Annotated[bool | None, _opt("--substance-use-needs/--no-substance-use-needs",
-                                         help="Drug or alcohol needs.", panel=P_CLIENT)]
-Address = Annotated[str | None, _opt("--address", help="The home's address (lines separated by commas).",
-                                      panel=P_CLIENT, parser=parse_text, metavar="TEXT")]
-Postcode = Annotated[str | None, _opt("--postcode", help="The home's postcode.", panel=P_CLIENT,
-                                       parser=parse_postcode, metavar="POSTCODE")]
-DoNotDisclose = Annotated[bool | None, _opt("--do-not-disclose/--may-disclose",
-                                             help="The address must not be disclosed.", panel=P_CLIENT)]
-Phone = Annotated[str | None, _opt("--phone", help="Client's phone.", panel=P_CONTACT, parser=parse_phone,
-                                    metavar="PHONE")]
-SafeCall = Annotated[bool | None, _opt("--safe-to-call/--not-safe-to-call", help="Safe to call.",
-                                        panel=P_CONTACT)]
-SafeText = Annotated[bool | None, _opt("--safe-to-text/--not-safe-to-text", help="Safe to text.",
-                                        panel=P_CONTACT)]
-SafeVoicemail = Annotated[bool | None, _opt("--safe-voicemail/--no-safe-voicemail",
-                                             help="Safe to leave a voicemail.", panel=P_CONTACT)]
-Email = Annotated[str | None, _opt("--email", help="Client's email.", panel=P_CONTACT, parser=parse_email,
-                                    metavar="EMAIL")]
-SafeEmail = Annotated[bool | None, _opt("--safe-email/--no-safe-email", help="Safe to email.",
-                                         panel=P_CONTACT)]
-SafePost = Annotated[bool | None, _opt("--safe-post/--no-safe-post", help="Safe to post letters to the home.",
-                                        panel=P_CONTACT)]
-SafeTimes = Annotated[str | None, _opt("--safe-times", help="When it is safe to make contact.",
-                                        panel=P_CONTACT, parser=parse_text, metavar="TEXT")]
-ThirdParty = Annotated[str | None, _opt("--third-party", help="A safe third party to contact.",
-                                         panel=P_CONTACT, parser=parse_name, metavar="NAME")]
-ThirdPartyPhone = Annotated[str | None, _opt("--third-party-phone", help="The safe third party's phone.",
-                                              panel=P_CONTACT, parser=parse_phone, metavar="PHONE")]
-Adults = Annotated[int | None, _opt("--adults", help="Adults in the household.", panel=P_HOUSEHOLD,
-                                     parser=parse_count, metavar="N")]
-Children = Annotated[int | None, _opt("--children", help="Children in the household.", panel=P_HOUSEHOLD,
-                                       parser=parse_count, metavar="N")]
-ChildrenAges = Annotated[str | None, _opt("--children-ages", help="Children's ages, e.g. '3, 7'.",
-                                           panel=P_HOUSEHOLD, parser=parse_text, metavar="TEXT")]
-Pregnant = Annotated[bool | None, _opt("--pregnant/--not-pregnant", help="Pregnancy in the household.",
-                                        panel=P_HOUSEHOLD)]
-Tenure = Annotated[str | None, _opt("--tenure", help="Tenure code (owner, private_rented, council...).",
-                                     panel=P_HOUSEHOLD, parser=parse_code, metavar="CODE")]
-Landlord = Annotated[str | None, _opt("--landlord", help="Landlord's name.", panel=P_HOUSEHOLD,
-                                       parser=parse_name, metavar="TEXT")]
-LandlordEmail = Annotated[str | None, _opt("--landlord-email", help="Landlord's email.", panel=P_HOUSEHOLD,
-                                            parser=parse_email, metavar="EMAIL")]
-LandlordPhone = Annotated[str | None, _opt("--landlord-phone", help="Landlord's phone.", panel=P_HOUSEHOLD,
-                                            parser=parse_phone, metavar="PHONE")]
-Stays = Annotated[bool | None, _opt("--chooses-to-stay/--does-not-choose-to-stay",
-                                     help="The client chooses to stay in the home.", panel=P_HOUSEHOLD)]
-PerpLives = Annotated[bool | None, _opt("--perpetrator-lives-there/--perpetrator-lives-elsewhere",
-                                         help="Whether the perpetrator lives at the home.", panel=P_HOUSEHOLD)]
-PerpEnter = Annotated[bool | None, _opt("--perpetrator-can-enter/--perpetrator-cannot-enter",
-                                         help="Whether the perpetrator has a right to enter the home.",
-                                         panel=P_HOUSEHOLD)]
-PerpName = Annotated[str | None, _opt("--perpetrator-name", help="Perpetrator's name.", panel=P_PERP,
-                                       parser=parse_name, metavar="NAME")]
-PerpRel = Annotated[str | None, _opt("--perpetrator-relationship", help="Relationship code.", panel=P_PERP,
-                                      parser=parse_code, metavar="CODE")]
-PerpWhere = Annotated[str | None, _opt("--perpetrator-whereabouts", help="Whereabouts code.", panel=P_PERP,
-                                        parser=parse_code, metavar="CODE")]
-PerpOrders = Annotated[str | None, _opt("--perpetrator-court-orders", help="Court orders in place.",
-                                         panel=P_PERP, parser=parse_text, metavar="TEXT")]
-PerpNotes = Annotated[str | None, _opt("--perpetrator-notes", help="Notes useful to the surveyor.",
-                                        panel=P_PERP, parser=parse_text, metavar="TEXT")]
-
-#: Option parameter -> ReferralInput field, where the names differ.
 RENAMED = {
     "received": "received_on", "risk": "risk_level", "referrer": "referrer_name",
     "third_party": "third_party_name", "landlord": "landlord_name",
@@ -179,7 +107,7 @@ def _fields(values: dict[str, Any]) -> dict[str, Any]:
     skip = {"ctx", "fmt", "consent", "note", "new_client", "ref", "override"}
     fields = {RENAMED.get(k, k): v for k, v in values.items() if k not in skip}
     moment = fields.get("received_on")
-    if moment is not None:  # a parse.Moment: the date, and the time when given
+    if moment is not None:  # a dates.Moment: the date, and the time when given
         fields["received_on"], fields["received_time"] = moment.day, moment.time
     return fields
 
@@ -220,11 +148,11 @@ def add(
     perpetrator_name: PerpName = None, perpetrator_relationship: PerpRel = None,
     perpetrator_whereabouts: PerpWhere = None, perpetrator_court_orders: PerpOrders = None,
     perpetrator_notes: PerpNotes = None,
-    consent: Annotated[str | None, _opt("--consent", help="Consent given: police,contractor,landlord,county.",
+    consent: Annotated[str | None, panel_option("--consent", help="Consent given: police,contractor,landlord,county.",
                                          panel=P_REFERRAL, metavar="SCOPES")] = None,
-    note: Annotated[str | None, _opt("--note", help="A first note on the timeline.", panel=P_REFERRAL,
+    note: Annotated[str | None, panel_option("--note", help="A first note on the timeline.", panel=P_REFERRAL,
                                       parser=parse_text, metavar="TEXT")] = None,
-    new_client: Annotated[bool, _opt("--new-client", help="Do not link to an earlier client of the same name.",
+    new_client: Annotated[bool, panel_option("--new-client", help="Do not link to an earlier client of the same name.",
                                       panel=P_CLIENT)] = False,
     fmt: FormatOption = None,
 ) -> None:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from thcli import dates
 from thcli.commands._common import FromOption, QuarterOption, ToOption, YearOption, session
 
 app = typer.Typer(help="Operational figures at a glance.", no_args_is_help=True, add_completion=False)
@@ -125,7 +126,7 @@ def _show(data: dict[str, Any], chosen) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from thcli import parse, render
+    from thcli import render
 
     show = render.show
     render.console.print(Text.assemble((data["scheme"], "bold"), f": {chosen.describe()}"), soft_wrap=True)
@@ -138,7 +139,7 @@ def _show(data: dict[str, Any], chosen) -> None:
     most = max([m["count"] for m in referrals["per_month"]] + [1])
     for month in referrals["per_month"]:
         year, number = month["month"].split("-")
-        label = f"{parse.MONTHS[int(number) - 1][:3]} {year}"
+        label = f"{dates.MONTHS[int(number) - 1][:3]} {year}"
         months.add_row(label, Bar(most, 0, month["count"], width=40, color="cyan"), _count(month["count"]))
     months.add_row(Text("Total", style="bold"), "", Text(_count(referrals["total"]), style="bold"))
     show(months)

@@ -16,7 +16,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from thcli import parse, render
+from thcli import dates, parse, render
 
 if TYPE_CHECKING:
     from thcli.db import Database
@@ -48,20 +48,20 @@ def header(db: Database, case: dict) -> Any:
         status += f", returns to {case['status_before_hold']}"
     due = ""
     if case["next_due_on"]:
-        due = f"{case['next_due_what']} by {parse.format_date(case['next_due_on'])}"
+        due = f"{case['next_due_what']} by {dates.format_date(case['next_due_on'])}"
         if case.get("next_due_at"):
-            due += f" {parse.format_time(case['next_due_at'])}"
-    received = parse.format_date(case["received_on"])
+            due += f" {dates.format_time(case['next_due_at'])}"
+    received = dates.format_date(case["received_on"])
     if case.get("received_at"):
-        received += f" {parse.format_time(case['received_at'])}"
+        received += f" {dates.format_time(case['received_at'])}"
     rows = [
         ("Status", status),
         ("Received", received),
         ("District", case["district"]),
         ("Route", case["route"]),
         ("Risk", case["risk_level"] + (" — EMERGENCY" if case["emergency"] else "")),
-        ("MARAC", _yes(case["marac"]) + (f" ({parse.format_date(case['marac_date'])})" if case["marac_date"] else "")),
-        ("DASH", " ".join(filter(None, [parse.format_date(case["dash_date"]) if case["dash_date"] else "",
+        ("MARAC", _yes(case["marac"]) + (f" ({dates.format_date(case['marac_date'])})" if case["marac_date"] else "")),
+        ("DASH", " ".join(filter(None, [dates.format_date(case["dash_date"]) if case["dash_date"] else "",
                                         f"score {case['dash_score']}" if case["dash_score"] is not None else ""]))),
         ("Crime ref", case["crime_ref"]),
         ("Support worker", case["support_worker"]),
@@ -81,7 +81,7 @@ def client(db: Database, case: dict) -> Any:
         where.append("  DO NOT DISCLOSE", style="bold red")
     if not c["address_is_current"]:
         where.append("  (previous address)", style="yellow")
-    dob = parse.format_date(c["dob"]) if c["dob"] else "unknown"
+    dob = dates.format_date(c["dob"]) if c["dob"] else "unknown"
     rows = [
         ("Name", c["name"]),
         ("Date of birth", dob),
@@ -120,7 +120,7 @@ def referral(db: Database, case: dict) -> Any:
     if case["landlord_permission"]:
         landlord = case["landlord_permission"].replace("_", " ")
         if case["landlord_permission_on"]:
-            landlord += f" ({parse.format_date(case['landlord_permission_on'])})"
+            landlord += f" ({dates.format_date(case['landlord_permission_on'])})"
     household = ", ".join(filter(None, [
         f"{h['adults']} adult(s)" if h["adults"] is not None else "",
         f"{h['children']} child(ren)" if h["children"] is not None else "",
@@ -128,7 +128,7 @@ def referral(db: Database, case: dict) -> Any:
         "pregnancy" if h["pregnant"] else "",
     ]))
     problems = case["eligibility"]["problems"]
-    overrides = [f'"{o["name"]}" overridden {parse.format_date(o["at"][:10])} by {o["by"]}: {o["reason"]}'
+    overrides = [f'"{o["name"]}" overridden {dates.format_date(o["at"][:10])} by {o["by"]}: {o["reason"]}'
                  for o in case["eligibility"].get("overridden", [])]
     rows = [
         ("Referrer", ", ".join(filter(None, [r["name"], r["role"], r["organisation"]]))),
@@ -155,7 +155,7 @@ def perpetrator(db: Database, case: dict) -> Any:
 
 
 def timeline(db: Database, case: dict) -> Any:
-    rows = [{**e, "when": parse.format_date(e["at"][:10]) + " " + e["at"][11:16]} for e in case["timeline"]]
+    rows = [{**e, "when": dates.format_date(e["at"][:10]) + " " + e["at"][11:16]} for e in case["timeline"]]
     return render.table(rows, [
         render.Column("when", "When", kind="whole", drop=0),
         render.Column("kind", "What", kind="code", drop=0),
@@ -180,7 +180,7 @@ def line_status(m: dict) -> str:
     """A measure line's status with its date and who: ``ordered 20/11/2026 from in_house``."""
     when = {"approved": m["approved_on"], "ordered": m["ordered_on"], "fitted": m["fitted_on"],
             "removed": m["removed_on"]}.get(m["status"])
-    text = m["status"] + (f" {parse.format_date(when)}" if when else "")
+    text = m["status"] + (f" {dates.format_date(when)}" if when else "")
     if m["status"] == "declined" and m["declined_reason"]:
         text += f" ({m['declined_reason']})"
     elif m["status"] == "ordered" and m["contractor"]:
@@ -199,9 +199,9 @@ def measures(db: Database, case: dict) -> Any:
         return None
     parts: list[Any] = []
     for s in surveys:
-        done = (Text(f"surveyed {parse.format_date(s['surveyed_on'])}") if s["surveyed_on"]
+        done = (Text(f"surveyed {dates.format_date(s['surveyed_on'])}") if s["surveyed_on"]
                 else Text("not yet surveyed", style="yellow"))
-        asked = f"requested {parse.format_date(s['requested_on'])}, " if s["requested_on"] else ""
+        asked = f"requested {dates.format_date(s['requested_on'])}, " if s["requested_on"] else ""
         who = s["surveyor"]
         if s.get("assessor_label") and s["assessor_label"] != s["surveyor"]:
             who += f" ({s['assessor_label']})"
@@ -221,7 +221,7 @@ def measures(db: Database, case: dict) -> Any:
             render.Column("actual_cost_pence", "Actual", render.money, kind="money", drop=1),
         ], width=render.output_width() - PANEL_EDGES))
     for f in followups:
-        parts.append(Text(f"Follow-up {parse.format_date(f['done_on'])}: {f['outcome']}"
+        parts.append(Text(f"Follow-up {dates.format_date(f['done_on'])}: {f['outcome']}"
                           + (f" — {f['note']}" if f["note"] else "")
                           + (f" (early: {f['early_reason']})" if f.get("early_reason") else "")))
     return Panel(Group(*parts), title="Survey and measures", title_align="left")
@@ -234,9 +234,9 @@ def due(db: Database, case: dict) -> Any:
     rows = []
     for item in items:
         late = item["days_late"]
-        when = Text(parse.format_date(item["due_on"]))
+        when = Text(dates.format_date(item["due_on"]))
         if item.get("due_at"):
-            when = Text(f"{parse.format_date(item['due_on'])} {parse.format_time(item['due_at'])}")
+            when = Text(f"{dates.format_date(item['due_on'])} {dates.format_time(item['due_at'])}")
             hours = item["hours_late"]
             when.append(f" ({render.hours_text(hours)})")
             if hours >= 0:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from thcli import dates
 from thcli.commands._common import (
     OverrideOption,
     Ref,
@@ -50,14 +51,14 @@ def request(
 
     Example: thcli survey request TH-2026-0042 --surveyor "PC Sam Surveyexample"
     """
-    from thcli import parse, surveys
+    from thcli import surveys
 
     s = session(ctx)
     db = s.open()
     result = surveys.request_survey(db, ref, surveyor=surveyor, assessor=assessor, on=on, override=override,
                                     by=s.user)
     out(f"Survey of {result['ref']} requested from {result['surveyor']} on "
-        f"{parse.format_date(result['requested_on'])}. {result['ref']} is now {result['status']}.")
+        f"{dates.format_date(result['requested_on'])}. {result['ref']} is now {result['status']}.")
     if result["due_on"]:
         from thcli.cases import case_row
 
@@ -103,7 +104,7 @@ def record(
                                    no_measures=no_measures, assessor=assessor, override=override, by=s.user)
     count = len(result["lines"])
     out(f"Recorded the survey of {result['ref']} by {result['surveyor']} on "
-        f"{parse.format_date(result['surveyed_on'])}: "
+        f"{dates.format_date(result['surveyed_on'])}: "
         f"{f'{count} measure' + ('s' if count != 1 else '') if count else 'no measures'} recommended. "
         f"{result['ref']} is now {result['status']}.")
     for line in result["lines"]:

@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from typing import IO
 
-from thcli import clock, parse
+from thcli import clock, dates, parse
 from thcli.budget import COUNTS_AS, SPENT
 from thcli.calendar import WorkingDays
 from thcli.cases import consent_given_sql, consent_stands_sql
@@ -175,7 +175,7 @@ def case_records(db: Database, where: str, params: dict, *, today: dt.date | Non
     person = CountyPseudonymiser(key) if key is not None else None
     fit = FitTargets(db, today)
     days = WorkingDays()
-    age_band = parse.age_band
+    age_band = dates.age_band
     rows = db.conn.execute(_CASE_SELECT.replace("{where}", where), params)  # a cursor: one row at a time
     for (case_id, ref, client_id, stored_client, district, referral_month, route, risk, marac, emergency, repeat,
          tenure, adults, children, dob, name, gender, ethnicity, disabled, lgbt, mental_health, substance_use, nrpf,

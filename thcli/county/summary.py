@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from thcli import codes, parse, settings
+from thcli import codes, dates, parse, settings
 from thcli.budget import COUNTS_AS, SPENT
 from thcli.county.cells import SPEC_VERSION, defuse, number_cell, scheme_code
 from thcli.county.extract import CASE_COLUMNS, case_records
@@ -154,7 +154,7 @@ def _categories(db: Database, breakdown: str, measure: str) -> list[str]:
         "referral_route": [*county["route"], "unknown"],
         "risk_level": [*county["risk"], "unknown"],
         "tenure": [*county["tenure"], "unknown"],
-        "age_band": [band for _, _, band in parse.AGE_BANDS] + ["unknown"],
+        "age_band": [band for _, _, band in dates.AGE_BANDS] + ["unknown"],
         "gender": list(county["gender"]),
         "ethnicity": list(county["ethnicity"]),
     }

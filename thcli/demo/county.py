@@ -24,7 +24,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from thcli import clock, county, parse
+from thcli import clock, county, dates
 from thcli.cases import consent_stands_sql
 from thcli.db import open_db, write
 from thcli.demo import build_demo, clear_earlier_demo
@@ -74,7 +74,7 @@ def build_county_demo(folder: Path, *, cases: int = 150, seed: int = 2026, by: s
     """Three district demo schemes sharing a county key, with survivors referred in two, and their files."""
     today = today or clock.today()
     folder = private_folder(folder, option="--county")
-    label, first, last = parse.financial_year(parse.financial_year_of(today))
+    label, first, last = dates.financial_year(dates.financial_year_of(today))
     chosen = county.Period(label, first, last)
     key_file = folder / "county.key"
     code = county_key.new_key_file(key_file, force=True)  # an earlier demo's key file only (files.may_replace)

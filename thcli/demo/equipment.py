@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from thcli import calendar, codes, parse, settings
+from thcli import calendar, codes, dates, settings
 from thcli.budget import INSERT_INTO, Chain, fund_code
 from thcli.db import Database, insert_many, write
 from thcli.demo.stories import DemoContext
@@ -109,7 +109,7 @@ def demo_equipment(context: DemoContext) -> None:
     # The stock was bought from the donations fund of its year (stock add --cost --fund --invoice), each
     # item at its catalogue cost; each issue recorded that cost against its case (budget.charge_stock).
     fund_id = db.conn.execute("SELECT id FROM funds WHERE code = ?",
-                              [fund_code("donations", parse.financial_year_of(start))]).fetchone()[0]
+                              [fund_code("donations", dates.financial_year_of(start))]).fetchone()[0]
     purchases: list[tuple[int, str, str]] = []  # (cost, invoice, memo) of each delivery
     for holder, items in DEMO_HOLDERS:
         for item in items:

@@ -11,7 +11,7 @@ import datetime as dt
 import operator
 from typing import NamedTuple
 
-from thcli import clock, codes, parse
+from thcli import clock, codes, dates
 from thcli.budget import IN_HOUSE, INSERT_INTO, PAYABLE, Chain, fund_code, year_span
 from thcli.db import insert_many, write
 from thcli.demo.stories import DemoContext
@@ -66,10 +66,10 @@ def demo_money(context: DemoContext) -> None:
     db, rng, today, by = context.db, context.rng, context.today, context.by
     charged = [s for s in context.stories
                if any(m.get("line_id") and m["status"] in PAYABLE for m in s.measures)]
-    fund_years = sorted({parse.financial_year_of(min(s.dates["approved"], today)) for s in charged}
-                        | {parse.financial_year_of(today), parse.financial_year_of(today - dt.timedelta(days=365)),
+    fund_years = sorted({dates.financial_year_of(min(s.dates["approved"], today)) for s in charged}
+                        | {dates.financial_year_of(today), dates.financial_year_of(today - dt.timedelta(days=365)),
                            # the year the stock in the cupboards was bought (equipment.py)
-                           parse.financial_year_of(today - dt.timedelta(days=548))})
+                           dates.financial_year_of(today - dt.timedelta(days=548))})
     now = clock.now_iso()
     funds: dict[tuple[str, str], dict] = {}
     with write(db):
@@ -87,7 +87,7 @@ def demo_money(context: DemoContext) -> None:
         kinds = {r["code"]: r["kind"] for r in codes.list_codes(db, "measure")}
         for story in charged:
             approved = min(story.dates["approved"], today)
-            year = parse.financial_year_of(approved)
+            year = dates.financial_year_of(approved)
             if story.district == "fenwick" and rng.random() < 0.7:
                 name = "Fenwick District Budget"
             else:
@@ -166,7 +166,7 @@ def demo_money(context: DemoContext) -> None:
             on = min(story.dates["surveyed"], today)
             estimate = sum(m.get("estimate", 0) for m in story.measures if m["status"] == "recommended")
             amount = max(2_000, estimate // 2 // 500 * 500)
-            fund_id = funds[(parse.financial_year_of(on), "Example OPCC")]["id"]
+            fund_id = funds[(dates.financial_year_of(on), "Example OPCC")]["id"]
             rows.append(_DemoEntry(on, 1, "contribution", amount, fund_id, story.case_id, contributor="landlord",
                                    pledged=True, memo="pledged by the landlord"))
             events.append((story.case_id, f"{on.isoformat()}T12:00:00Z", "money",
@@ -184,7 +184,7 @@ def demo_money(context: DemoContext) -> None:
             if end_of_day:  # a payment and the release it brings are one movement
                 for fund_id, balance in running.items():
                     lowest[fund_id] = min(lowest.get(fund_id, 0), balance)
-        this_year = parse.financial_year_of(today)
+        this_year = dates.financial_year_of(today)
         allocations = []
         for (year, name), fund in funds.items():
             need = -lowest.get(fund["id"], 0)

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from thcli import codes, parse, settings, targets
+from thcli import codes, dates, parse, settings, targets
 from thcli.errors import NotAllowed
 from thcli.letters.data import CaseData, Scheme, dnd, lines_of, ordered_by_contractor, sample_case
 from thcli.letters.kinds import (
@@ -55,7 +55,7 @@ def build_context(spec: Kind, data: CaseData, recipient: Recipient, scheme: Sche
         "letterhead_email": head.email,
         "valediction": "Yours faithfully" if salutation == SIR_OR_MADAM else "Yours sincerely",
         "marking": scheme.marking if rtype in PROFESSIONALS else "",
-        "date": parse.format_long_date(on),
+        "date": dates.format_long_date(on),
         "ref": ref,
         "subject": "",
         "recipient": rtype,
@@ -75,16 +75,16 @@ def build_context(spec: Kind, data: CaseData, recipient: Recipient, scheme: Sche
         ctx["subject"] = "Your request for help with home security" if survivor else f"Referral received: {client}"
         contacted = case["status"] != "new"
         contacted_on = db_date(case["first_contact_on"])
-        ctx.update(received_on=parse.format_long_date(received), contacted=contacted, **_referral(data),
-                   first_contact_on=parse.format_long_date(contacted_on) if contacted and contacted_on else "",
+        ctx.update(received_on=dates.format_long_date(received), contacted=contacted, **_referral(data),
+                   first_contact_on=dates.format_long_date(contacted_on) if contacted and contacted_on else "",
                    first_contact_by="" if contacted else _promise(due.first_contact, on),
                    survey_by=_promise(due.survey, on))
     elif spec.name == "decline":
         ctx["subject"] = "Your request for help with home security" if survivor else \
             f"Referral of {client}: not accepted"
-        ctx.update(received_on=parse.format_long_date(received), **_referral(data),
+        ctx.update(received_on=dates.format_long_date(received), **_referral(data),
                    decline_reason=to_you(data.reason_label) if survivor else data.reason_label,
-                   declined_on=parse.format_long_date(case["closed_on"] or on))
+                   declined_on=dates.format_long_date(case["closed_on"] or on))
     elif spec.name == "survey-request":
         requested = db_date(data.survey_requested_on) if case["status"] == "survey" else None
         ctx["subject"] = f"Home security survey request: {ref}"
@@ -93,7 +93,7 @@ def build_context(spec: Kind, data: CaseData, recipient: Recipient, scheme: Sche
                    risk_level=_risk(data), household=_household(case), tenure=data.tenure_label,
                    visit_needs=_visit_needs(data), access=_access(data, scheme),
                    survey_by=_promise(due.survey, on),
-                   requested_on=parse.format_long_date(requested or on))
+                   requested_on=dates.format_long_date(requested or on))
     elif spec.name == "landlord-permission":
         proposed = [line for line in data.lines if line["status"] in ("recommended", "approved")]
         if not proposed:
@@ -114,8 +114,8 @@ def build_context(spec: Kind, data: CaseData, recipient: Recipient, scheme: Sche
         complete_by, on_target = targets.promise(due.fitted, on)
         ctx["subject"] = f"Works order {ref}"
         ctx.update(home_address=_home(data, spec), do_not_disclose=dnd(data), access=_access(data, scheme),
-                   order_date=parse.format_long_date(order_date),
-                   complete_by=parse.format_long_date(complete_by),
+                   order_date=dates.format_long_date(order_date),
+                   complete_by=dates.format_long_date(complete_by),
                    priority=_priority(case, due.fitted_target, complete_by, on_target),
                    lines=[{"number": line["line"], "label": line["label"], "quantity": line["quantity"],
                            "location": line["location"] or "", "unit_cost": parse.format_money(line["unit_cost_pence"]),
@@ -127,7 +127,7 @@ def build_context(spec: Kind, data: CaseData, recipient: Recipient, scheme: Sche
             raise NotAllowed(f"{ref} has no measures fitted yet: record them with "
                              f"`thcli measures fitted {ref} --date DATE`")
         fitted_on = db_date(case["fitted_on"]) or max(db_date(line["fitted_on"]) or on for line in fitted)
-        ctx.update(fitted=[_item(line) for line in fitted], fitted_on=parse.format_long_date(fitted_on))
+        ctx.update(fitted=[_item(line) for line in fitted], fitted_on=dates.format_long_date(fitted_on))
         if spec.name == "completion":
             ctx["subject"] = "The security measures at your home" if survivor else \
                 f"Security measures fitted: {client}"
@@ -185,7 +185,7 @@ def require_current_home(spec: Kind, data: CaseData) -> None:
 
 def _priority(case: dict, target: settings.Duration, complete_by: dt.date, on_target: bool) -> str:
     """The works order's sentence on urgency: true to the case's own target, never claiming a missed one."""
-    by = parse.format_long_date(complete_by)
+    by = dates.format_long_date(complete_by)
     urgent = bool(case["emergency"]) or case["risk_level"] == "high"
     if on_target:
         if urgent:
@@ -342,7 +342,7 @@ def _home(data: CaseData, spec: Kind) -> str:
 
 def _item(line: dict) -> dict:
     return {"label": line["label"], "quantity": line["quantity"], "location": line["location"] or "",
-            "fitted_on": parse.format_long_date(line["fitted_on"]) if line["fitted_on"] else ""}
+            "fitted_on": dates.format_long_date(line["fitted_on"]) if line["fitted_on"] else ""}
 
 
 def _risk(data: CaseData) -> str:
@@ -418,15 +418,15 @@ def _access(data: CaseData, scheme: Scheme) -> str:
 
 def _promise(due: dt.date, on: dt.date) -> str:
     """A due date of the case as a letter dated ``on`` may promise it (targets.promise: always after ``on``)."""
-    return parse.format_long_date(targets.promise(due, on)[0])
+    return dates.format_long_date(targets.promise(due, on)[0])
 
 
-def _followups(dates: Iterable[dt.date], on: dt.date) -> str:
+def _followups(days: Iterable[dt.date], on: dt.date) -> str:
     """``in February 2027 and May 2027``: the follow-ups still to come (empty when none is)."""
-    coming = [d for d in dates if d > on]
+    coming = [d for d in days if d > on]
     if not coming:
         return ""
-    words = list(dict.fromkeys(f"{parse.MONTHS[d.month - 1]} {d.year}" for d in coming))
+    words = list(dict.fromkeys(f"{dates.MONTHS[d.month - 1]} {d.year}" for d in coming))
     return "in " + (" and ".join([", ".join(words[:-1]), words[-1]]) if len(words) > 1 else words[0])
 
 

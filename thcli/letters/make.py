@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from thcli import audit, case_files, clock, parse, screening, workflow
+from thcli import audit, case_files, clock, dates, parse, screening, workflow
 from thcli.cases import case_row, event
 from thcli.db import Database, write
 from thcli.errors import BadInput, NotAllowed, NotFound
@@ -74,7 +74,7 @@ def _make(db: Database, spec: Kind, data: CaseData, recipient: Recipient, *, by:
     title = f"{spec.title}: {data.ref}"
     document, text = template.render_with_text(ctx, {
         "title": title, "subject": ctx["subject"], "author": scheme.name, "last_modified_by": by,
-        "comments": f"Made by thcli from the scheme's {spec.name} template on {parse.format_long_date(on)}.",
+        "comments": f"Made by thcli from the scheme's {spec.name} template on {dates.format_long_date(on)}.",
     })
     check_written(spec, data, recipient, text, screen, ctx)
     digest = hashlib.sha256(document).hexdigest()

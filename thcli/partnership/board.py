@@ -29,7 +29,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from thcli import clock, codes, parse
+from thcli import clock, code_defaults, dates
 from thcli.county import Cell, Period
 from thcli.errors import BadInput, NotAllowed
 from thcli.files import may_replace, printable, write_atomically
@@ -80,9 +80,9 @@ def _default_labels() -> dict[str, str]:
     labels: dict[str, str] = {}
     for list_name in ("route", "risk", "tenure", "fund_source", "outcome_reason", "decline_reason",
                       "withdrawal_reason", "no_contact_reason"):
-        for code, label in codes.DEFAULTS.get(list_name, []):
+        for code, label in code_defaults.DEFAULTS.get(list_name, []):
             labels.setdefault(code, label)
-    for code, label, *_ in codes.MEASURES:
+    for code, label, *_ in code_defaults.MEASURES:
         labels.setdefault(code, label)
     labels.update({"other": "Other", "unknown": "Not known", MORE_THAN_ONE: "More than one source",
                    "open": "Still open", "completed": "Completed", "declined": "Declined", "withdrawn": "Withdrawn",
@@ -110,7 +110,7 @@ class Words:
             return self.board.district_labels.get(code) or " ".join(w.capitalize() for w in code.split("_"))
         if breakdown == "month":
             year, month = code.split("-")
-            return f"{parse.MONTHS[int(month) - 1][:3]} {year}"
+            return f"{dates.MONTHS[int(month) - 1][:3]} {year}"
         return self.labels.get(code) or humanise(code)
 
     def cell(self, measure: str, breakdown: str = "all", category: str = "all") -> Cell | None:
@@ -175,7 +175,7 @@ def document(board: Board) -> bytes:
     doc.add_heading("Target hardening and sanctuary schemes", level=0)
     subtitle = doc.add_paragraph()
     subtitle.add_run(f"{board.name}: report to the partnership board").bold = True
-    doc.add_paragraph(f"Period: {board.period.describe()}. Made by thcli on {parse.format_long_date(today)} "
+    doc.add_paragraph(f"Period: {board.period.describe()}. Made by thcli on {dates.format_long_date(today)} "
                       f"by {board.by}, from {board.made_from}.")
     drawing = charts.available()
 

@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from thcli import audit, clock, parse, screening, targets, workflow
+from thcli import audit, clock, dates, parse, screening, targets, workflow
 from thcli.cases import CONSENT_SCOPES, case_row, consent_state, event, is_rented, name_key
 from thcli.db import Database, one, write
 from thcli.errors import BadInput, NotAllowed
@@ -119,17 +119,17 @@ def edit_referral(db: Database, ref: str, changes: dict[str, Any], *, by: str) -
 
 
 def _shown_received(on: str, at: str | None) -> str:
-    return parse.format_date(on) + (f" {parse.format_time(at)}" if at else "")
+    return dates.format_date(on) + (f" {dates.format_time(at)}" if at else "")
 
 
 def _received_change(db: Database, case: dict, changes: dict[str, Any]) -> tuple[str, str | None]:
     """Check a corrected received date (and time); returns the timeline's words and the new received_at."""
-    day: dt.date = parse.not_future(changes["received_on"], "a referral is logged once received", "--received")
+    day: dt.date = dates.not_future(changes["received_on"], "a referral is logged once received", "--received")
     time: dt.time | None = changes.get("received_time")
     ref = case["ref"]
     numbered = int(ref.rsplit("-", 2)[-2]) if ref.count("-") >= 2 and ref.rsplit("-", 2)[-2].isdigit() else day.year
     if day.year != numbered:
-        raise BadInput(f"{ref} is numbered in {numbered}, and {parse.format_date(day)} is in {day.year}: a "
+        raise BadInput(f"{ref} is numbered in {numbered}, and {dates.format_date(day)} is in {day.year}: a "
                        f"referral received then is numbered in {day.year}. If it really came in then, log it again "
                        f"with `thcli referral add --received DATE` and withdraw {ref}", "--received")
     done = db.conn.execute(
@@ -142,7 +142,7 @@ def _received_change(db: Database, case: dict, changes: dict[str, Any]) -> tuple
                UNION ALL SELECT done_on FROM followups WHERE case_id = :id) WHERE d IS NOT NULL""",
         {"id": case["id"]}).fetchone()[0]
     if done and day > dt.date.fromisoformat(done):
-        raise BadInput(f"{parse.format_date(day)} is after work on {ref} began ({parse.format_date(done)}): a "
+        raise BadInput(f"{dates.format_date(day)} is after work on {ref} began ({dates.format_date(done)}): a "
                        "referral is received before anything is done on it", "--received")
     at = dt.datetime.combine(day, time).isoformat(timespec="minutes") if time is not None else None
     before = _shown_received(case["received_on"], case["received_at"])

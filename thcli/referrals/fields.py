@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from thcli import clock, codes, parse, workflow
+from thcli import clock, codes, dates, parse, workflow
 from thcli.cases import CONSENT_SCOPES
 from thcli.db import Database, one
 from thcli.errors import BadInput
@@ -157,14 +157,14 @@ def check(db: Database, data: ReferralInput, *, today: dt.date | None = None,
             raise BadInput(f"{scope!r} is not a consent scope: use {', '.join(CONSENT_SCOPES)}", "--consent")
     received = data.received_on or today
     if received > today:
-        raise BadInput(f"{parse.format_date(received)} is in the future: a referral is logged once received",
+        raise BadInput(f"{dates.format_date(received)} is in the future: a referral is logged once received",
                        "--received")
     if data.received_time is not None and received == today and data.received_time > clock.now().time():
-        raise BadInput(f"{parse.format_time(data.received_time)} today is in the future: a referral is logged "
+        raise BadInput(f"{dates.format_time(data.received_time)} today is in the future: a referral is logged "
                        "once received", "--received")
     for option, value in (("--dob", data.dob), ("--dash-date", data.dash_date), ("--marac-date", data.marac_date)):
         if value is not None and value > today:
-            raise BadInput(f"{option}: {parse.format_date(value)} is in the future")
+            raise BadInput(f"{option}: {dates.format_date(value)} is in the future")
     if data.dob is not None and data.dob > received:
         raise BadInput("--dob: the date of birth is after the referral date")
     if data.marac_date is not None and data.marac is False:
