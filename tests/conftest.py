@@ -111,3 +111,19 @@ def referral_args(**overrides) -> list[str]:
         else:
             args += [key, value]
     return args
+
+
+def insert_ledger_rows(conn, rows) -> None:
+    """Ledger entries written straight into an old database, chained as thcli chains them: each row holds id,
+    at, on_date, kind, amount_pence, fund_id, case_id, line_id, invoice, contributor, pledged, corrects_id, memo
+    and by (the columns of the first release's ledger)."""
+    from thcli.chains import GENESIS, chain_hash
+
+    prev = GENESIS
+    for values in rows:
+        digest = chain_hash(prev, list(values))
+        conn.execute("INSERT INTO ledger (id, at, on_date, kind, amount_pence, fund_id, case_id, line_id, invoice, "
+                     "contributor, pledged, corrects_id, memo, by, prev_hash, hash) VALUES "
+                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [*values, prev, digest])
+        prev = digest
+

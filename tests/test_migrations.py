@@ -17,8 +17,9 @@ from sqlite_utils import Database as UtilsDatabase
 from sqlite_utils.migrations import Migrations
 from test_schema import GOLDEN, dump_schema
 
+from tests.conftest import insert_ledger_rows
 from thcli import budget, migrations
-from thcli.chains import GENESIS, chain_hash, verify_ledger
+from thcli.chains import verify_ledger
 from thcli.db import open_db, write
 from thcli.files import create_private_file
 
@@ -120,16 +121,11 @@ def test_an_old_ledger_is_copied_whole_into_one_that_takes_stock_entries(tmp_pat
     conn = sqlite3.connect(path)
     conn.execute("INSERT INTO funds (id, code, name, year, source, created_at, created_by) VALUES "
                  "(1, 'opcc_2026_27', 'OPCC', '2026/27', 'opcc', '2026-04-02T09:00:00Z', 'tester')")
-    prev = GENESIS
-    for values in [(1, "2026-04-02T09:00:00Z", "2026-04-02", "allocation", 10_000, 1, None, None, None, None, 0,
-                    None, "opening allocation", "tester"),
-                   (2, "2026-04-03T09:00:00Z", "2026-04-03", "contribution", 2_500, 1, 1, None, None, "landlord", 1,
-                    None, "pledged by the landlord", "tester")]:
-        digest = chain_hash(prev, values)
-        conn.execute("INSERT INTO ledger (id, at, on_date, kind, amount_pence, fund_id, case_id, line_id, invoice, "
-                     "contributor, pledged, corrects_id, memo, by, prev_hash, hash) VALUES "
-                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [*values, prev, digest])
-        prev = digest
+    insert_ledger_rows(conn, [
+        (1, "2026-04-02T09:00:00Z", "2026-04-02", "allocation", 10_000, 1, None, None, None, None, 0, None,
+         "opening allocation", "tester"),
+        (2, "2026-04-03T09:00:00Z", "2026-04-03", "contribution", 2_500, 1, 1, None, None, "landlord", 1, None,
+         "pledged by the landlord", "tester")])
     conn.commit()
     conn.close()
     db = open_db(path)

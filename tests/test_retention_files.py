@@ -19,6 +19,7 @@ import sqlite3
 import pytest
 from freezegun import freeze_time
 
+from tests.conftest import insert_ledger_rows
 from thcli import budget, case_files, letters, person, referrals, retention, settings, workflow
 from thcli.db import open_db, write
 from thcli.referrals import ReferralInput
@@ -131,7 +132,7 @@ def test_a_ledger_from_before_m011_is_resealed_so_its_text_can_go(tmp_path):
     import sqlite_utils
     from sqlite_utils.migrations import Migrations
 
-    from thcli import audit, migrations
+    from thcli import migrations
 
     path = tmp_path / "old.db"
     old = Migrations("thcli")
@@ -141,15 +142,9 @@ def test_a_ledger_from_before_m011_is_resealed_so_its_text_can_go(tmp_path):
     old.apply(sqlite_utils.Database(conn))
     conn.execute("INSERT INTO funds (id, code, name, year, source, created_at, created_by) VALUES "
                  "(1, 'f', 'F', '2019/20', 'opcc', '2019-06-01T10:00:00Z', 'tester')")
-    prev = audit.GENESIS
-    for entry_id, memo in ((1, "opening allocation"), (2, f"note about {NAME}")):
-        values = [entry_id, "2019-06-01T10:00:00Z", "2019-06-01", "allocation", 100, 1, None, None, None, None, 0,
-                  None, memo, "tester"]
-        digest = audit.chain_hash(prev, values)
-        conn.execute("INSERT INTO ledger (id, at, on_date, kind, amount_pence, fund_id, case_id, line_id, invoice, "
-                     "contributor, pledged, corrects_id, memo, by, prev_hash, hash) VALUES "
-                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [*values, prev, digest])
-        prev = digest
+    insert_ledger_rows(conn, [
+        [entry_id, "2019-06-01T10:00:00Z", "2019-06-01", "allocation", 100, 1, None, None, None, None, 0, None, memo,
+         "tester"] for entry_id, memo in ((1, "opening allocation"), (2, f"note about {NAME}"))])
     conn.commit()
     conn.close()
     db = open_db(path)
