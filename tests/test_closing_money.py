@@ -94,6 +94,19 @@ def test_force_when_nothing_is_outstanding_records_nothing(db):
     assert db.conn.execute("SELECT count(*) FROM audit WHERE action = 'referral.force'").fetchone()[0] == 0
 
 
+def test_force_is_only_for_ending_a_case(db, cli):
+    ref = new_case(db)
+    with pytest.raises(BadInput) as caught:
+        workflow.move(db, ref, "triage", force="no reason to", by="t")
+    assert caught.value.message == ("--force: it is for ending a case (closed, declined, withdrawn, no_contact) "
+                                    "with money still open on it")
+    result = cli("referral", "move", ref, "triage", "--force", "no reason to")
+    assert (result.exit_code, result.stderr) == (
+        2, "Error: --force: it is for ending a case (closed, declined, withdrawn, no_contact) with money still "
+           "open on it\n")
+    assert db.conn.execute("SELECT status FROM cases WHERE ref = ?", [ref]).fetchone() == ("new",)
+
+
 def test_cli_close_needs_force_with_money_outstanding(db, cli):
     ref = fitted(db)
     result = cli("referral", "move", ref, "closed", "--reason", "moved_on")

@@ -348,6 +348,8 @@ def move(
         if override is not None and to != "survey":
             raise BadInput("it is for moving a case to survey past one of the scheme's eligibility rules",
                            "--override")
+        if force is not None and to not in ENDED:
+            raise BadInput(f"it is for ending a case ({', '.join(ENDED)}) with money still open on it", "--force")
         if rules and (current != "on_hold" or to in EXITS):
             _require_move_rules(db, case, to, reason, by=by, override=override, force=force)
         changes: dict = {"status": to, "updated_at": clock.now_iso()}
