@@ -31,7 +31,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("demo", ["thcli.demo"]),
     ("terminal", ["thcli.prompts", "thcli.wizard_steps", "thcli.render"]),
     # Readers that gather many nouns: referral list and show, subject access, the operational report.
-    ("views", ["thcli.case_view", "thcli.person", "thcli.report"]),
+    ("views", ["thcli.case_list", "thcli.case_view", "thcli.person", "thcli.report"]),
     ("nouns", ["thcli.referrals", "thcli.workflow", "thcli.eligibility", "thcli.targets", "thcli.surveys",
                "thcli.measures", "thcli.budget", "thcli.letters", "thcli.county", "thcli.stock", "thcli.followups",
                "thcli.retention",

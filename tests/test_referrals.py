@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from freezegun import freeze_time
 
-from thcli import case_view, referrals
-from thcli.case_view import ListFilters
+from thcli import case_list, case_view, referrals
+from thcli.case_list import ListFilters
 from thcli.errors import BadInput, NotAllowed, NotFound
 from thcli.referrals import ReferralInput
 
@@ -179,7 +179,7 @@ def test_list_filters_and_search(db):
     b = referrals.add_referral(db, make(name="Sam Sample", postcode="ZZ2 5GH", district="southvale",
                                         risk_level="medium", route="police"), by="t").ref
     def refs(**kw):
-        return [r["ref"] for r in case_view.list_cases(db, ListFilters(**kw))[0]]
+        return [r["ref"] for r in case_list.list_cases(db, ListFilters(**kw))[0]]
     assert refs() == [b, a]
     assert refs(district="southvale") == [b]
     assert refs(risk="high") == [a]
@@ -197,16 +197,16 @@ def test_list_filters_and_search(db):
 @freeze_time(TODAY)
 def test_list_search_treats_like_wildcards_literally(db):
     referrals.add_referral(db, make(), by="t")
-    assert case_view.list_cases(db, ListFilters(search="%"))[0] == []
-    assert case_view.list_cases(db, ListFilters(search="_"))[0] == []
+    assert case_list.list_cases(db, ListFilters(search="%"))[0] == []
+    assert case_list.list_cases(db, ListFilters(search="_"))[0] == []
 
 
 @freeze_time(TODAY)
 def test_list_unknown_status_or_district_is_bad_input(db):
     with pytest.raises(BadInput, match="--status"):
-        case_view.list_cases(db, ListFilters(status="lost"))
+        case_list.list_cases(db, ListFilters(status="lost"))
     with pytest.raises(BadInput, match="--district"):
-        case_view.list_cases(db, ListFilters(district="atlantis"))
+        case_list.list_cases(db, ListFilters(district="atlantis"))
 
 
 @freeze_time(TODAY)
@@ -214,7 +214,7 @@ def test_overdue_filter(db):
     old = referrals.add_referral(db, make(received_on=dt.date(2026, 11, 2)), by="t").ref
     referrals.add_referral(db, make(name="Sam Sample", postcode="ZZ2 5GH", received_on=dt.date(2026, 11, 20)),
                            by="t")
-    assert [r["ref"] for r in case_view.list_cases(db, ListFilters(overdue=True))[0]] == [old]
+    assert [r["ref"] for r in case_list.list_cases(db, ListFilters(overdue=True))[0]] == [old]
 
 
 @freeze_time(TODAY)

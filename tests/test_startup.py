@@ -15,7 +15,9 @@ import sys
 
 import pytest
 
-HEAVY = ("pydantic", "sqlite_utils", "questionary", "docx", "docxtpl", "phonenumbers", "holidays", "keyring")
+HEAVY = ("pydantic", "sqlite_utils", "questionary", "docx", "docxtpl", "phonenumbers", "holidays", "keyring",
+         # xml.sax.saxutils pulls in urllib.request, http.client and ssl (30 ms); sqlite-utils pulls in numpy
+         "http", "ssl", "numpy")
 
 # Runs the CLI in a fresh interpreter and reports which heavy packages it loaded.
 PROBE = """
@@ -43,6 +45,18 @@ def loaded_by(*args: str) -> list[str]:
 ])
 def test_quick_commands_load_nothing_heavy(db, args):
     assert loaded_by(*args) == []
+
+
+def test_reading_a_case_and_the_funds_loads_nothing_heavy(db):
+    """`referral show` reads the case's money with a WITH query, and its audit row is a plain INSERT: neither
+    needs sqlite-utils, and its letters are listed without the letter-writing libraries."""
+    from thcli import referrals
+
+    ref = referrals.add_referral(db, referrals.ReferralInput(
+        name="Alex Example", postcode="ZZ1 2AB", district="northmoor", route="idva", risk_level="high"), by="t").ref
+    db.close()
+    assert loaded_by("referral", "show", ref, "--format", "json") == []
+    assert loaded_by("budget", "status", "--format", "table") == []
 
 
 @pytest.mark.parametrize("args,message", [

@@ -260,13 +260,13 @@ def list_(
     """
     from rich.text import Text
 
-    from thcli import audit, case_view, clock, render
+    from thcli import audit, case_list, clock, render
 
     s = session(ctx)
     db = s.open()
-    filters = case_view.ListFilters(status=status, district=district, risk=risk, route=route, overdue=overdue,
+    filters = case_list.ListFilters(status=status, district=district, risk=risk, route=route, overdue=overdue,
                                     search=search, since=since, limit=limit or None)
-    rows, total = case_view.list_cases(db, filters)
+    rows, total = case_list.list_cases(db, filters)
     audit.record_view(db, by=s.user, action="referral.list", cases=len(rows), shown_as=render.resolve_format(fmt),
                       filters={"status": status, "district": district, "risk": risk, "route": route,
                                "overdue": overdue, "search": search, "since": since, "limit": limit})
@@ -296,7 +296,7 @@ def list_(
         render.Column("next_due_what", "For", kind="text", drop=1),
     ]
     caption = f"{len(rows)} of {total} cases" + (" (use --limit 0 for all)" if len(rows) < total else "")
-    render.emit(rows, fmt, columns, csv_columns=case_view.LIST_COLUMNS, caption=caption,
+    render.emit(rows, fmt, columns, csv_columns=case_list.LIST_COLUMNS, caption=caption,
                 empty="No cases match.")
 
 

@@ -8,13 +8,19 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable
+from html import escape as _html_escape
 from typing import Any
-from xml.sax.saxutils import escape
 
 from thcli import clock, templating
 from thcli.errors import BadInput, NotAllowed
 
 _MARK = "THCLI-BODY-GOES-HERE"
+
+
+def escape(text: str) -> str:
+    """``&``, ``<`` and ``>`` escaped for XML text (as xml.sax.saxutils.escape, whose import pulls in urllib,
+    http.client and ssl: 30 ms on every command that reads a case)."""
+    return _html_escape(text, quote=False)
 
 
 class CompiledTemplate:
