@@ -100,6 +100,27 @@ def test_issuing_records_the_cost_against_the_case_first_in_first_out(db):
     assert budget.verify_chain(db) == []
 
 
+def test_equipment_from_stock_counts_towards_the_household_cap(db):
+    """The scheme's spend on a household includes what it issued from stock: a lock change that fits under the
+    cap on its own does not once an alarm from stock has been issued to the same case."""
+    from thcli import measures, settings
+    from thcli.db import write
+
+    with write(db):
+        settings.put(db, "household_cap", 9_000)
+    fund = add_fund(db)
+    stock.receive_stock(db, "window_alarm", 3, holder="office", unit_cost_pence=800, fund=fund, invoice="ZZ-3", by="t")
+    ref = surveyed_case(db, measures=[("lock_change_door", 1, None), ("window_alarm", 1, None)])
+    assert stock.issue(db, ref, "window_alarm", by="t")["cost_pence"] == 800
+    before = counts(db)
+    with pytest.raises(NotAllowed, match=r"approving line 1 \(£85.00\) would bring the scheme's spend on "
+                                         r"TH-2026-0001 to £93.00"):
+        measures.approve(db, ref, [1], fund=fund, by="t")
+    assert counts(db) == before
+    other = surveyed_case(db, measures=[("lock_change_door", 1, None)], name="Sam Sample", postcode="ZZ1 3CD")
+    measures.approve(db, other, [1], fund=fund, by="t")   # £85.00 on its own is within the cap
+
+
 def test_donated_stock_costs_the_case_nothing(db):
     stock.add_stock(db, "personal_alarm", 2, holder="idva", by="t")
     ref = new_case(db)

@@ -7,7 +7,8 @@
 - a fund's year must cover the approval date; a district's fund pays only for
   that district's cases;
 - the **household cap** (setting ``household_cap``): the scheme's spend on one
-  case (committed and paid, less the contributions of others) above the cap
+  case (committed and paid, and equipment issued to it from stock, less the
+  contributions of others) above the cap
   needs an ``--over-cap-reason`` (recorded on the line, the ledger, the case
   timeline and the audit log);
 - the **contribution rule** (setting ``contribution_cap``, East Lindsey's "up
@@ -39,17 +40,19 @@ def line_figures(db: Database, line_id: int) -> dict[int, dict]:
 
 
 def _case_share(db: Database, case_id: int, *, works_only: bool) -> int:
-    """The scheme's spend on a case (committed and paid), less others' contributions.
+    """The scheme's spend on a case (committed and paid, and the cost of equipment issued to it from stock),
+    less others' contributions.
 
-    With ``works_only``, only lines of kind ``works`` count. Contributions
-    count when received or pledged (a pledge not yet received).
+    With ``works_only``, only lines of kind ``works`` count (stock is
+    equipment, so it never does). Contributions count when received or
+    pledged (a pledge not yet received).
     """
     works = ("AND line_id IN (SELECT id FROM measure_lines WHERE case_id = :case AND kind = 'works')"
              if works_only else "")
     spend = db.conn.execute(
         f"""WITH effective AS ({effective("l.case_id = :case")})
             SELECT -coalesce(sum(amount_pence), 0) FROM effective
-            WHERE counts_as IN ('commitment', 'release', 'payment', 'refund') {works}""",
+            WHERE counts_as IN ('commitment', 'release', 'payment', 'refund', 'stock') {works}""",
         {"case": case_id}).fetchone()[0]
     return spend - _case_contributions(db, case_id, with_pledges=True)
 
