@@ -186,3 +186,45 @@ def test_cli_restore_and_re_add(cli, db):
     assert (twice.exit_code, twice.stderr) == (
         1, "Error: route 'court' is not retired: it is in use as it is (change it with `thcli codes edit route "
            "court`)\n")
+
+
+# --- clearing a detail -------------------------------------------------------------------------------------------
+
+
+def test_clear_empties_a_detail_and_says_so(db):
+    codes.edit(db, "contractor", "in_house", address="Depot, 2 Example Way", phone="01632 960000", by="t")
+    changed = codes.edit(db, "contractor", "in_house", clear=["address", "phone"], by="t")
+    assert [codes.describe_change(c) for c in changed] == [
+        "address Depot, 2 Example Way → (none)", "phone 01632 960000 → (none)"]
+    row = next(c for c in codes.list_codes(db, "contractor") if c["code"] == "in_house")
+    assert (row["address"], row["phone"], row["in_house"]) == (None, None, True)
+    assert codes.edit(db, "contractor", "in_house", clear=["address"], by="t") == []
+
+
+@pytest.mark.parametrize(("list_name", "code", "options", "message"), [
+    ("contractor", "in_house", {"clear": ["cost"]},
+     "--clear: 'cost' is not a detail that can be cleared: use address, email, phone or letterhead"),
+    ("contractor", "in_house", {"clear": ["letterhead"]},
+     "--clear: contractor has no letterhead to clear (--letterhead applies only to the district list)"),
+    ("route", "police", {"clear": ["address"]},
+     "--clear: route has no address to clear (--address applies only to the contractor list, the assessor list "
+     "and the district list)"),
+    ("contractor", "in_house", {"clear": ["email"], "email": "works@example.org"},
+     "--clear: --email gives the email and --clear email empties it: give one of them"),
+])
+def test_clear_refuses_what_the_list_does_not_have(db, list_name, code, options, message):
+    with pytest.raises(BadInput) as caught:
+        codes.edit(db, list_name, code, by="t", **options)
+    assert caught.value.message == message
+    assert db.conn.execute("SELECT count(*) FROM audit WHERE action = 'codes.edit'").fetchone()[0] == 0
+
+
+def test_cli_clear_a_districts_letterhead(cli, db):
+    result = cli("codes", "edit", "district", "northmoor", "--letterhead", "Northmoor Borough Council")
+    assert result.exit_code == 0, result.stderr
+    result = cli("codes", "edit", "district", "northmoor", "--clear", "letterhead")
+    assert (result.exit_code, result.stdout) == (
+        0, "Changed district northmoor: letterhead Northmoor Borough Council → (none).\n")
+    result = cli("codes", "edit", "district", "northmoor", "--clear", "cost")
+    assert (result.exit_code, result.stderr) == (
+        2, "Error: --clear: 'cost' is not a detail that can be cleared: use address, email, phone or letterhead\n")

@@ -10,6 +10,8 @@ option of ``codes add`` and ``codes edit`` that only those lists take (OPTIONS).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from thcli import audit, parse
 from thcli.db import Database, one, write
 from thcli.errors import BadInput, NotAllowed, NotFound
@@ -242,6 +244,28 @@ def _checked_details(db: Database, list_name: str, given: dict) -> dict:
     return details
 
 
+#: The details ``codes edit --clear`` may empty: the optional ones (a measure's cost or a kind are never empty).
+CLEARABLE = ("address", "email", "phone", "letterhead")
+
+
+def _cleared(list_name: str, clear: Sequence[str], given: dict) -> dict:
+    """The details ``--clear`` empties, checked: each one the list has, and not also given a value."""
+    out: dict = {}
+    for raw in clear:
+        field = str(raw).strip().lower()
+        if field not in CLEARABLE:
+            raise BadInput(f"{parse.shown(raw)} is not a detail that can be cleared: use {_either(CLEARABLE)}",
+                           "--clear")
+        option = FIELD_OPTIONS[field]
+        if list_name not in OPTIONS[option][1]:
+            raise BadInput(f"{list_name} has no {field} to clear ({option} applies only to "
+                           f"{_applies_to(option)})", "--clear")
+        if given.get(field) is not None:
+            raise BadInput(f"{option} gives the {field} and --clear {field} empties it: give one of them", "--clear")
+        out[field] = None
+    return out
+
+
 def _details_row(db: Database, list_name: str, code: str) -> dict | None:
     table, fields = DETAIL_TABLES[list_name]
     return one(db, f"SELECT {', '.join(fields)} FROM {table} WHERE code = ?", [code])
@@ -374,9 +398,11 @@ def edit(
     email: str | None = None,
     phone: str | None = None,
     letterhead: str | None = None,
+    clear: Sequence[str] = (),
 ) -> list[dict]:
     """Change a code's label or details (``codes edit``); returns what changed, each ``{"field", "before",
-    "after"}`` (empty when everything already was as given).
+    "after"}`` (empty when everything already was as given). ``clear`` names details to empty (an address,
+    email, phone or letterhead: CLEARABLE) that the list has.
 
     The code itself never changes (cases and figures use it). A retired code
     can be edited too. A measure's new cost and kind apply to lines recorded
@@ -387,13 +413,14 @@ def edit(
     given = {"county_code": county_code, "category": category, "kind": kind, "removable": removable,
              "unit_cost_pence": unit_cost_pence, "address": address, "email": email, "phone": phone,
              "letterhead": letterhead}
-    if label is None and all(value is None for value in given.values()):
+    if label is None and not clear and all(value is None for value in given.values()):
         options = ["--label", *(option for option, (_f, lists) in OPTIONS.items()
                                 if list_name in lists and option != "--in-house")]
         raise BadInput(f"nothing to change: give {', '.join(options[:-1])} or {options[-1]}"
                        if len(options) > 1 else "nothing to change: give --label")
     label = parse.label(label) if label is not None else None
     details = _checked_details(db, list_name, given)
+    details.update(_cleared(list_name, clear, given))
     with write(db):
         if get(db, list_name, code) is None:
             raise NotFound(f"there is no {list_name} code {code!r} (see `thcli codes list {list_name}`); add it "

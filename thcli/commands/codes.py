@@ -157,6 +157,9 @@ def edit(
     email: Email = None,
     phone: Phone = None,
     letterhead: Letterhead = None,
+    clear: Annotated[list[str] | None, typer.Option(
+        "--clear", metavar="FIELD", parser=parse_code,
+        help="Empty a detail: address, email, phone or letterhead (repeat for more).")] = None,
 ) -> None:
     """Change a code's label or details; the code itself stays, so cases and figures keep it.
 
@@ -173,7 +176,7 @@ def edit(
     db = s.open()
     changed = codes.edit(db, codes.check_list(list_name), code, by=s.user, label=label, county_code=county,
                          category=category, kind=kind, removable=removable, unit_cost_pence=cost,
-                         address=address, email=email, phone=phone, letterhead=letterhead)
+                         address=address, email=email, phone=phone, letterhead=letterhead, clear=clear or ())
     if not changed:
         out(f"Nothing changed: {list_name} {code} already has those details.")
         return
