@@ -82,5 +82,28 @@ def test_os_problem_names_the_path_and_the_fix(tmp_path):
     assert type(full) is ThcliError and "disk is full" in full.message
 
 
+def test_a_file_open_in_another_program_on_windows_says_so(tmp_path, monkeypatch):
+    """Windows refuses to replace a file another program has open (a letter open in Word) with a sharing
+    violation (winerror 32), reported as EACCES: the message says to close it, and it is no bad command line."""
+    in_use = PermissionError(13, "The process cannot access the file because it is being used by another process")
+    in_use.winerror = 32  # type: ignore[attr-defined]  # set by Windows itself there
+    problem = files.os_problem(in_use, tmp_path / "EV-2026-0001-landlord.docx", option="--out")
+    assert type(problem) is ThcliError
+    assert problem.message == (f"cannot write {tmp_path / 'EV-2026-0001-landlord.docx'}: another program has it "
+                               "open (Word, Excel, or a preview): close it there and try again")
+
+    target = tmp_path / "summary.csv"
+    target.write_text("old")
+
+    def refuse(src, dst):
+        raise in_use
+
+    monkeypatch.setattr(files.os, "replace", refuse)
+    with pytest.raises(ThcliError, match="another program has it open"):
+        files.write_atomically(target, "new")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.csv"]  # no temporary file left behind
+
+
 def test_printable_shows_odd_bytes_as_escapes():
     assert files.printable(os.fsdecode(b"EV-\xff")) == "EV-\\udcff"

@@ -57,6 +57,9 @@ def os_problem(error: OSError, path: Path | str, *, option: str | None = None,
     where = printable(path)
     if code == errno.ENAMETOOLONG:
         message = f"{where}: the name is too long for this disk: choose a shorter name or folder"
+    elif getattr(error, "winerror", None) in _IN_USE:
+        message = (f"cannot {doing} {where}: another program has it open (Word, Excel, or a preview): close it "
+                   "there and try again")
     elif code in (errno.EACCES, errno.EPERM, errno.EROFS):
         message = f"cannot {doing} {where}: permission denied. Choose a folder you can write to"
     elif code == errno.ENOTDIR:
@@ -76,10 +79,13 @@ def os_problem(error: OSError, path: Path | str, *, option: str | None = None,
         message = f"cannot {doing} {where} ({reason})"
     # A path the coordinator typed that cannot be used is a bad command line (exit 2); a full
     # disk or a failing device is not (exit 1).
-    if option is not None and code in _PATH_ERRORS:
+    if option is not None and code in _PATH_ERRORS and getattr(error, "winerror", None) not in _IN_USE:
         return BadInput(message, option)
     return ThcliError(message)
 
+
+#: Windows' sharing and lock violations: the file is open in another program (a letter open in Word).
+_IN_USE = (32, 33)
 
 _PATH_ERRORS = frozenset({errno.ENAMETOOLONG, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR,
                           errno.ENOENT, errno.EEXIST, errno.EINVAL})
