@@ -240,3 +240,59 @@ def test_cli_stock_add_bad_cost_options_are_exit_2(db, cli):
                  "example_opcc_2026_27", "--invoice", "ZZ")
     assert result.exit_code == 2
     assert stock.stock_list(db) == []
+
+
+# --- lent equipment back into stock --------------------------------------------------------------------------
+
+
+def _lent(db) -> tuple[str, str]:
+    """A case that was lent a personal alarm from the IDVA's stock (bought at £12.50) and has ended."""
+    from thcli import workflow
+
+    fund = add_fund(db)
+    stock.receive_stock(db, "personal_alarm", 2, holder="idva", unit_cost_pence=1_250, fund=fund, invoice="ZZ-9",
+                        by="t")
+    ref = new_case(db)
+    stock.issue(db, ref, "personal_alarm", by="t")
+    workflow.move(db, ref, "withdrawn", reason="client_withdrew", by="t")
+    return ref, fund
+
+
+def test_collected_equipment_goes_back_into_stock_at_no_cost(db):
+    ref, _fund = _lent(db)
+    assert stock.held(db, "personal_alarm", "idva") == 1
+    back = stock.collect(db, ref, [1], holder="idva", on=dt.date(2026, 11, 20), by="t")
+    assert (back["held"], [(line["line"], line["status"]) for line in back["lines"]]) == (
+        {"personal_alarm": 2}, [(1, "removed")])
+    assert db.conn.execute("SELECT quantity, unit_cost_pence, fund_id, line_id IS NOT NULL FROM stock_movements "
+                           "ORDER BY id DESC").fetchone() == (1, None, None, 1)
+    case_id = db.conn.execute("SELECT id FROM cases WHERE ref = ?", [ref]).fetchone()[0]
+    assert budget.case_money(db, case_id)["paid_pence"] == 1_250   # the household that had it keeps its cost
+    other = new_case(db, name="Sam Sample", postcode="ZZ1 3CD")
+    assert stock.issue(db, other, "personal_alarm", by="t")["cost_pence"] == 1_250   # first in: the bought one
+    third = new_case(db, name="Robin Sample", postcode="ZZ1 4EF")
+    assert stock.issue(db, third, "personal_alarm", by="t")["cost_pence"] == 0       # then the returned one
+    assert budget.verify_chain(db) == []
+
+
+def test_collecting_into_an_unknown_holder_or_from_a_line_not_there_saves_nothing(db):
+    from thcli.errors import NotFound
+
+    ref, _fund = _lent(db)
+    before = counts(db)
+    with pytest.raises(BadInput, match="--holder: unknown stock holder 'cupboard'"):
+        stock.collect(db, ref, [1], holder="cupboard", on=dt.date(2026, 11, 20), by="t")
+    with pytest.raises(NotFound, match="has no measure line 7"):
+        stock.collect(db, ref, [7], holder="idva", on=dt.date(2026, 11, 20), by="t")
+    assert counts(db) == before
+    assert stock.held(db, "personal_alarm", "idva") == 1
+
+
+def test_cli_measures_remove_to_stock(db, cli):
+    ref, _fund = _lent(db)
+    result = cli("measures", "remove", ref, "1", "--date", "20/11/2026", "--to-stock", "idva")
+    assert (result.exit_code, result.stdout) == (
+        0, f"{ref}: removed line 1, back in idva's stock: personal_alarm now 2.\n")
+    result = cli("measures", "remove", ref, "1", "--date", "20/11/2026", "--to-stock", "nobody")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: --holder: unknown stock holder 'nobody'")

@@ -253,3 +253,30 @@ def issue(db: Database, ref: str, item: str, *, by: str, holder: str | None = No
         row = next(r for r in measures.case_lines(db, case["id"]) if r["line"] == number)
     return {"ref": ref, "line": row, "holder": chosen, "left": left, "moved_to_fitted": moved,
             "reorder": left <= settings.get(db, "reorder_level"), "cost_pence": sum(costs.values())}
+
+
+def collect(db: Database, ref: str, numbers: list[int], *, holder: str, on: dt.date, by: str) -> dict:
+    """Record lent equipment taken back from a home and put back in ``holder``'s stock (``measures remove
+    --to-stock HOLDER``), in one transaction: the lines are removed as ``measures remove`` removes them, and
+    each item goes back at no cost (what it cost stays with the household that had it, so it is not charged
+    twice). Returns the lines and what the holder now has of each item."""
+    _holder(db, holder)
+    with write(db):
+        case = case_row(db, ref)
+        lines = measures.remove(db, ref, numbers, on=on, by=by)
+        for line in lines:
+            if line["kind"] != "equipment":  # removable works (never in stock): refuse rather than guess
+                raise NotAllowed(f"{case['ref']} line {line['line']} ({line['code']}) is not equipment, so it "
+                                 "cannot go back into stock: record it without --to-stock")
+            line_id = db.conn.execute("SELECT id FROM measure_lines WHERE case_id = ? AND line = ?",
+                                      [case["id"], line["line"]]).fetchone()[0]
+            db["stock_movements"].insert({"at": _at(on), "item": line["code"], "holder": holder,
+                                          "quantity": line["quantity"], "case_id": case["id"], "line_id": line_id,
+                                          "by": by, "unit_cost_pence": None, "fund_id": None})
+        items = sorted({line["code"] for line in lines})
+        event(db, case["id"], "measures", f"returned to {holder}'s stock: "
+              + ", ".join(f"{line['quantity']} {line['code']}" for line in lines), by=by)
+        audit.record(db, by=by, action="stock.return", ref=case["ref"],
+                     detail=", ".join(f"{line['code']} +{line['quantity']} ({holder})" for line in lines))
+        return {"ref": case["ref"], "lines": lines, "holder": holder,
+                "held": {item: held(db, item, holder) for item in items}}

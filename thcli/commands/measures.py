@@ -193,17 +193,28 @@ def remove(
     ref: Ref,
     lines: RequiredLines,
     on: Annotated[dt.date, typer.Option("--date", parser=parse_date, metavar="DATE", help="When it was removed.")],
+    to_stock: Annotated[str | None, typer.Option(
+        "--to-stock", parser=parse_code, metavar="HOLDER",
+        help="Put it back in this holder's stock, to lend again (`thcli codes list stock_holder`).")] = None,
 ) -> None:
     """Record removable equipment taken out of the home (allowed on closed cases too).
 
-    Example: thcli measures remove TH-2026-0042 4 --date 20/11/2026
+    With --to-stock the items go back into a holder's stock at no cost (the
+    household that had them keeps what they cost), ready to lend again.
+
+    Example: thcli measures remove TH-2026-0042 4 --date 20/11/2026 --to-stock idva
     """
-    from thcli import measures
+    from thcli import measures, stock
 
     s = session(ctx)
     db = s.open()
-    done = measures.remove(db, ref, lines, on=on, by=s.user)
-    out(_said("removed", ref.strip().upper(), done) + ".")
+    if to_stock is None:
+        done = measures.remove(db, ref, lines, on=on, by=s.user)
+        out(_said("removed", ref.strip().upper(), done) + ".")
+        return
+    back = stock.collect(db, ref, lines, holder=to_stock, on=on, by=s.user)
+    out(_said("removed", back["ref"], back["lines"]) + f", back in {to_stock}'s stock: "
+        + ", ".join(f"{item} now {count}" for item, count in back["held"].items()) + ".")
 
 
 @app.command()
