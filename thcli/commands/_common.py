@@ -319,6 +319,8 @@ parse_line_amount = _wrap(_line_amount)
 
 # Options and arguments more than one command takes, each declared once.
 Ref = Annotated[str, typer.Argument(help="The case reference, e.g. TH-2026-0042.", metavar="REF")]
+Line = Annotated[int, typer.Argument(parser=parse_positive, metavar="LINE",
+                                     help="The measure line number (see `thcli measures list REF`).")]
 OnDate = Annotated[dt.date | None, typer.Option("--date", parser=parse_date, metavar="DATE",
                                                 help="When (default today).")]
 NoteOption = Annotated[str | None, typer.Option("--note", parser=parse_text, metavar="TEXT",

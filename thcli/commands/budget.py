@@ -10,6 +10,7 @@ import typer
 from thcli.commands._common import (
     CaseOption,
     FormatOption,
+    Line,
     OverspendOption,
     Ref,
     out,
@@ -40,8 +41,6 @@ MovedOn = Annotated[dt.date | None, typer.Option("--date", parser=parse_date, me
                                                  help="When the money moved (default today).")]
 Memo = Annotated[str | None, typer.Option("--memo", parser=parse_text, metavar="TEXT",
                                           help="A note on the ledger entry.")]
-Line = Annotated[int, typer.Argument(parser=parse_positive, metavar="LINE",
-                                     help="The measure line number (see `thcli measures list REF`).")]
 FundOption = Annotated[str | None, typer.Option("--fund", metavar="FUND",
                                                 help="A fund code or number (see `thcli budget fund list`).")]
 

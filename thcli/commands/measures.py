@@ -9,6 +9,7 @@ import typer
 
 from thcli.commands._common import (
     FormatOption,
+    Line,
     OnDate,
     OverrideOption,
     OverspendOption,
@@ -221,8 +222,7 @@ def remove(
 def recharge(
     ctx: typer.Context,
     ref: Ref,
-    line: Annotated[int, typer.Argument(parser=parse_positive, metavar="LINE",
-                                        help="The line number from `thcli measures list REF`.")],
+    line: Line,
     fund: Annotated[str, typer.Option("--fund", metavar="FUND",
                                       help="The fund to charge instead (code or number, `thcli budget fund list`).")],
     allow_overspend: OverspendOption = None,
@@ -248,8 +248,7 @@ def recharge(
 def where(
     ctx: typer.Context,
     ref: Ref,
-    line: Annotated[int, typer.Argument(parser=parse_positive, metavar="LINE",
-                                        help="The line number from `thcli measures list REF`.")],
+    line: Line,
     text: Annotated[str, typer.Argument(metavar="WHERE", help="Where in the home it goes, e.g. \"back door\".")],
 ) -> None:
     """Say where in the home a measure goes (printed on the landlord's letter and the works order).
