@@ -127,3 +127,21 @@ def insert_ledger_rows(conn, rows) -> None:
                      "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [*values, prev, digest])
         prev = digest
 
+
+def database_made_by(path, *steps):
+    """A database as an older thcli left it: only the migration functions ``steps`` applied, in order. Returns
+    an open sqlite3 connection to it (the caller adds rows, commits and closes)."""
+    import sqlite3
+
+    import sqlite_utils
+    from sqlite_utils.migrations import Migrations
+
+    from thcli.migrations import MIGRATION_SET
+
+    old = Migrations(MIGRATION_SET)
+    for step in steps:
+        old()(step)
+    conn = sqlite3.connect(str(path))
+    old.apply(sqlite_utils.Database(conn))
+    return conn
+

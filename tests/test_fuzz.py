@@ -21,9 +21,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-import typer
 
 from tests.conftest import referral_args
+from tests.test_meta import all_commands
 from thcli.cli import app
 
 #: The bad values every option and argument gets.
@@ -63,20 +63,8 @@ FILL = {
 
 
 def leaf_commands() -> list[tuple[list[str], object]]:
-    """(path, click command) of every leaf command, from the CLI itself."""
-    root = typer.main.get_command(app)
-    found = []
-
-    def walk(command, path):
-        if hasattr(command, "commands") and hasattr(command, "get_command"):
-            for name in command.list_commands(None):
-                walk(command.get_command(None, name), [*path, name])
-        else:
-            found.append((path, command))
-
-    for name in root.list_commands(None):
-        walk(root.get_command(None, name), [name])
-    return found
+    """(path, click command) of every leaf command, from the CLI itself (test_meta walks the groups)."""
+    return [(path, command) for path, command in all_commands() if not hasattr(command, "get_command")]
 
 
 #: What else a command needs to get past its first check, so that a bad value reaches deep code.

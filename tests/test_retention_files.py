@@ -19,7 +19,7 @@ import sqlite3
 import pytest
 from freezegun import freeze_time
 
-from tests.conftest import insert_ledger_rows
+from tests.conftest import database_made_by, insert_ledger_rows
 from thcli import budget, case_files, letters, person, referrals, retention, settings, workflow
 from thcli.db import open_db, write
 from thcli.referrals import ReferralInput
@@ -129,17 +129,10 @@ def test_ledger_text_goes_at_its_own_finance_retention_date_even_while_its_case_
 
 
 def test_a_ledger_from_before_m011_is_resealed_so_its_text_can_go(tmp_path):
-    import sqlite_utils
-    from sqlite_utils.migrations import Migrations
-
     from thcli import migrations
 
     path = tmp_path / "old.db"
-    old = Migrations("thcli")
-    old()(migrations.m001_create_schema)
-    old()(migrations.m002_add_county_secret)
-    conn = sqlite3.connect(str(path))
-    old.apply(sqlite_utils.Database(conn))
+    conn = database_made_by(path, migrations.m001_create_schema, migrations.m002_add_county_secret)
     conn.execute("INSERT INTO funds (id, code, name, year, source, created_at, created_by) VALUES "
                  "(1, 'f', 'F', '2019/20', 'opcc', '2019-06-01T10:00:00Z', 'tester')")
     insert_ledger_rows(conn, [
@@ -276,17 +269,10 @@ def test_db_check_and_db_restore_report_missing_and_changed_letter_files(cli, db
 
 
 def test_m010_makes_existing_letter_paths_inside_the_letters_folder_relative(tmp_path):
-    import sqlite_utils
-    from sqlite_utils.migrations import Migrations
-
     from thcli import migrations
 
     path = tmp_path / "old.db"
-    old = Migrations("thcli")
-    old()(migrations.m001_create_schema)
-    old()(migrations.m002_add_county_secret)
-    conn = sqlite3.connect(str(path))
-    old.apply(sqlite_utils.Database(conn))
+    conn = database_made_by(path, migrations.m001_create_schema, migrations.m002_add_county_secret)
     inside, outside = tmp_path / "letters" / "TH-2019-0001-a.docx", tmp_path / "out" / "TH-2019-0001-b.docx"
     for letter_id, file in ((1, inside), (2, outside)):
         conn.execute("INSERT INTO letters (id, case_id, kind, recipient, path, sha256, made_at, made_by) "
