@@ -109,6 +109,26 @@ def test_a_database_from_a_newer_thcli_is_read_only_and_says_to_upgrade(cli, db,
             newer.close()
 
 
+def test_a_backup_from_a_newer_thcli_is_refused_before_anything_is_replaced(cli, db, db_path, tmp_path):
+    assert cli("referral", "add", *referral_args()).exit_code == 0
+    backup = tmp_path / "newer.db"
+    assert cli("db", "backup", str(backup)).exit_code == 0
+    conn = sqlite3.connect(str(backup))
+    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES "
+                 "('thcli', 'm099_add_a_future_table', '2030-01-01 00:00:00')")
+    conn.commit()
+    conn.close()
+    db.close()
+    before = db_path.read_bytes()
+    result = cli("db", "restore", str(backup), "--yes")
+    assert (result.exit_code, result.stderr) == (
+        1, f"Error: {backup} was changed by a newer thcli (it has 1 change this version does not know: "
+           "m099_add_a_future_table), so it is open read-only and nothing was changed: upgrade thcli "
+           "(pip install --upgrade thcli)\n")
+    assert db_path.read_bytes() == before
+    assert list(db_path.parent.glob("thcli-before-restore-*")) == []
+
+
 # --- item 7: a damaged database stops taking writes ---------------------------------------------------------
 
 

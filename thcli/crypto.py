@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from thcli import audit, migrations
@@ -97,7 +98,7 @@ def _export(path: Path, source_key: Key | None, target_key: Key, what: str) -> P
             source.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
             source.execute("SELECT count(*) FROM sqlite_master").fetchone()
         ensure_thcli_tables(source, path, complete=True)
-        _refuse_newer(source, path)
+        refuse_newer(source, path)
         take_exclusive(source, path)
         temp = _temporary_beside(path, what)
         with translated(path):
@@ -131,14 +132,10 @@ def _export(path: Path, source_key: Key | None, target_key: Key, what: str) -> P
                 leftover.unlink(missing_ok=True)
 
 
-def _refuse_newer(conn: Any, path: Path) -> None:
-    """NotAllowed when a newer thcli has changed the database (it is left for that thcli to convert)."""
-
-    class _Connection:
-        def __init__(self, conn: Any):
-            self.conn = conn
-
-    unknown = migrations.unknown_names(_Connection(conn))
+def refuse_newer(conn: Any, path: Path) -> None:
+    """NotAllowed when a newer thcli has changed the database on ``conn`` (it is left for that thcli to convert
+    or restore)."""
+    unknown = migrations.unknown_names(SimpleNamespace(conn=conn))
     if unknown:
         raise NotAllowed(newer_message(path, unknown))
 

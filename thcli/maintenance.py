@@ -337,6 +337,12 @@ def restore(db_path: Path, source: Path, *, by: str, key: Key | None = None, all
             "scheme's data unencrypted. Restore an encrypted backup, or add --decrypt-ok REASON (recorded in the "
             "audit log) and then run `thcli db encrypt`")
     _check_copy(source, source_key, read_only=True)
+    src = connect(source, source_key, read_only=True)
+    try:
+        with translated(source):
+            crypto.refuse_newer(src, source)  # a newer thcli's backup: never swapped in, then refused
+    finally:
+        src.close()
     with exclusive(db_path):
         remove_work_files(db_path)
         incoming = work_file(db_path, "restoring")
