@@ -199,3 +199,25 @@ def test_the_mark_goes_when_db_check_passes_again(cli, db, db_path):
     assert cli("db", "check").exit_code == 0
     assert not damage_marker(db_path).exists()
     assert cli("referral", "add", *referral_args()).exit_code == 0
+
+
+def test_a_damaged_file_is_marked_once_in_plain_words_not_with_the_last_message_inside(cli, db, db_path):
+    for name in ("Alex Example", "Sam Example", "Jo Example", "Kim Example", "Lee Example", "Max Example"):
+        assert cli("referral", "add", *referral_args(**{"--name": name})).exit_code == 0
+    db.close()
+    damaged = bytearray(db_path.read_bytes())
+    for page in range(8192, len(damaged), 4096):
+        for offset in range(100, 140):
+            damaged[page + offset] ^= 0x5A
+    db_path.write_bytes(bytes(damaged))
+    result = cli("db", "check")
+    assert (result.exit_code, result.stderr) == (
+        1, f"Error: {db_path}: the database file is damaged. Restore the latest backup with `thcli db restore "
+           "BACKUP`.\n")
+    note = damage_marker(db_path).read_text(encoding="utf-8")
+    assert "Restore" not in note and note.strip()
+    again = cli("referral", "add", *referral_args(**{"--name": "Ray Example"}))
+    assert again.exit_code == 1
+    assert again.stderr.count("\n") == 1 and again.stderr.count("the database file is damaged") <= 1, again.stderr
+    assert again.stderr.count("Restore the latest backup") + again.stderr.count("restore the latest backup") == 1
+

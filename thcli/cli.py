@@ -155,7 +155,7 @@ class RootGroup(TyperGroup):
 
     def _note_damage(self, error: BaseException) -> None:
         """Mark the command's database damaged when SQLite said so while using it (db.mark_damaged)."""
-        from thcli.dbfile import is_damage, mark_damaged
+        from thcli.dbfile import damage_note, is_damage, mark_damaged
         from thcli.errors import DatabaseDamaged
 
         session = self.thcli_session
@@ -164,7 +164,12 @@ class RootGroup(TyperGroup):
         if isinstance(error, DatabaseDamaged):
             if error.path is not None and Path(str(error.path)) != session.db_path:
                 return  # a backup or another file, not the database
-        elif not is_damage(error):
+            # Already said in thcli's words: keep the note of where it was found (dbfile.translated's), or say
+            # it plainly, never the translated message inside the next one.
+            if damage_note(session.db_path) is None:
+                mark_damaged(session.db_path, "SQLite reported the file damaged")
+            return
+        if not is_damage(error):
             return
         mark_damaged(session.db_path, f"SQLite reported: {error}")
 
