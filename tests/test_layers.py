@@ -343,3 +343,16 @@ def test_no_module_outgrows_about_five_hundred_lines():
     too_long = {str(path.relative_to(ROOT)): count for path in sorted((ROOT / "thcli").rglob("*.py"))
                 if (count := len(path.read_text(encoding="utf-8").splitlines())) > MODULE_LINES}
     assert too_long == {}, f"split these along their seams: {too_long}"
+
+
+def test_the_readmes_code_map_names_every_module_of_the_layers():
+    """README, "How the code is laid out", says it is the LAYERS table: each module there is named in its map."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## How the code is laid out"):]
+    block = section[section.index("```") + 3:]
+    words = set(re.findall(r"[a-z_]+", block[:block.index("```")]))
+    modules = [name for _layer, names in LAYERS for name in names if name != "thcli"]
+    missing = [name for name in modules if name.rsplit(".", 1)[-1] not in words]
+    assert missing == [], f"add these to the README's code map: {missing}"
