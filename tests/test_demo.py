@@ -45,9 +45,23 @@ def test_the_demo_never_touches_a_real_database(cli, db, db_path):
     result = cli("demo", "--cases", "20")
     assert result.exit_code == 1
     assert result.stderr == (f"Error: {db_path} is not a demo database: the demo never touches real data. Choose a "
-                             "new file with --db, or leave --db and THCLI_DB out to use demo.db in the app folder.\n")
+                             "new file with --db, or leave --db and THCLI_DB out to use demo/demo.db in the app "
+                             "folder.\n")
     assert result.stdout == ""
     assert db_path.read_bytes() == before
     with pytest.raises(NotAllowed, match="is not a demo database"):
         demo.clear_earlier_demo(db_path)
     assert db_path.exists()
+
+
+def test_the_default_demo_has_a_folder_of_its_own_so_its_letters_never_mix_with_real_ones(cli, monkeypatch,
+                                                                                           tmp_path):
+    import typer
+
+    monkeypatch.delenv("THCLI_DB", raising=False)
+    monkeypatch.setattr(typer, "get_app_dir", lambda name, roaming=True, force_posix=False: str(tmp_path))
+    result = cli("demo", "--cases", "20")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "demo" / "demo.db").is_file()
+    assert any((tmp_path / "demo" / "letters").iterdir())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo"]   # a real thcli.db's letters/ stays its own

@@ -13,11 +13,12 @@ app = typer.Typer(add_completion=False)
 
 
 def demo_path(ctx: typer.Context) -> Path:
-    """--db / THCLI_DB when given, else demo.db in the app folder."""
+    """--db / THCLI_DB when given, else demo/demo.db in the app folder: a folder of its own, so that the demo's
+    made-up letters never share the letters folder of a real database in the app folder (letters/ beside it)."""
     s = session(ctx)
     if s.db_given:
         return s.db_path
-    return Path(typer.get_app_dir(APP_NAME, roaming=False)) / "demo.db"
+    return Path(typer.get_app_dir(APP_NAME, roaming=False)) / "demo" / "demo.db"
 
 
 @app.command()
@@ -34,7 +35,7 @@ def demo(
 ) -> None:
     """Build a realistic made-up scheme in a demo database and show where to start.
 
-    Uses demo.db in the app folder, or the --db/THCLI_DB file when it is new or
+    Uses demo/demo.db in the app folder, or the --db/THCLI_DB file when it is new or
     already a demo; it never touches a database with real cases. Every name and
     address in it is invented. With --county DIR: three district schemes that
     share a county key, some survivors referred in two of them, and each

@@ -61,7 +61,7 @@ def clear_earlier_demo(path: Path) -> None:
         if has_real_cases(existing) or not is_demo_database(existing):
             raise NotAllowed(
                 f"{path} is not a demo database: the demo never touches real data. Choose a new file "
-                "with --db, or leave --db and THCLI_DB out to use demo.db in the app folder."
+                "with --db, or leave --db and THCLI_DB out to use demo/demo.db in the app folder."
             )
     finally:
         existing.close()
