@@ -343,6 +343,17 @@ def test_threshold_and_rounding_are_the_county_officers_to_choose(cli, tmp_path)
     assert referrals("rounded") == ["15", "5", "10"]         # threshold 2: 3 is shown, and rounded to 5
 
 
+def test_a_threshold_that_suppresses_nothing_is_refused_as_the_district_setting_is(cli, tmp_path, files):
+    from thcli import settings
+
+    refused(cli("county", "combine", files["a_cases"], "--year", "2026/27", "--out", tmp_path / "one",
+                "--threshold", "1"),
+            "--threshold: 1 is below 2, the smallest suppression threshold (below 2 nothing would be "
+            "suppressed): give 2 or more", 2)
+    assert not (tmp_path / "one").exists()
+    assert settings.SETTINGS["suppression_threshold"].minimum == settings.SUPPRESSION_MINIMUM == 2
+
+
 def test_a_code_with_control_characters_is_refused_and_markup_is_shown_as_text(cli, tmp_path):
     odd = write_extract(tmp_path / "odd.csv", [extract_row("a", district="x\x1b[2J")])
     refused(cli("county", "combine", odd, "--year", "2026/27", "--out", tmp_path / "o"),

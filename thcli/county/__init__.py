@@ -79,7 +79,16 @@ from thcli.county.pseudonyms import (
     person_key,
     pseudonymiser,
 )
-from thcli.county.summary import MEASURES, SUMMARY_COLUMNS, Cell, cell_text, protect, summary_cells, summary_rows
+from thcli.county.summary import (
+    MEASURES,
+    SUMMARY_COLUMNS,
+    Cell,
+    cell_text,
+    check_threshold,
+    protect,
+    summary_cells,
+    summary_rows,
+)
 from thcli.db import Database, write
 from thcli.errors import BadInput, NotAllowed, ThcliError
 from thcli.files import head, may_replace, os_problem, place, printable, sync_folder, temporary_beside
@@ -88,9 +97,10 @@ from thcli.periods import PERIOD_HINT, Period, period
 __all__ = [
     "CASE_COLUMNS", "CASE_COLUMNS_SQL", "CASE_COLUMNS_V1", "COUNTY_KEY_SECRET", "MEASURES", "PERIOD_HINT",
     "SPEC_VERSION", "SPEC_VERSIONS", "SUMMARY_COLUMNS", "Cell", "CountyPseudonymiser", "Exported", "Period",
-    "Pseudonymiser", "case_rows", "cell_text", "check_destination", "client_pseudonym", "county_key", "csv_cell",
-    "defuse", "export_cases", "export_summary", "extract", "is_export", "left_out", "period", "period_case_rows",
-    "person_key", "protect", "pseudonymiser", "scheme_code", "summary_cells", "summary_rows",
+    "Pseudonymiser", "case_rows", "cell_text", "check_destination", "check_threshold", "client_pseudonym",
+    "county_key", "csv_cell", "defuse", "export_cases", "export_summary", "extract", "is_export", "left_out",
+    "period", "period_case_rows", "person_key", "protect",
+    "pseudonymiser", "scheme_code", "summary_cells", "summary_rows",
 ]
 
 # --- writing the files -----------------------------------------------------------------

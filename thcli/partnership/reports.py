@@ -44,6 +44,7 @@ def combine_files(paths: list[Path], out: Path, *, by: str, report: Path | None 
                   force: bool = False, partnership: str = DEFAULT_PARTNERSHIP,
                   marking: str = "OFFICIAL-SENSITIVE", today: dt.date | None = None) -> CountyResult:
     """Check and combine the districts' files; write the county figures (and the board report)."""
+    county.check_threshold(threshold, option="--threshold")
     folder, plan = destinations(out, force=force)
     report_plan = boards.check_report_path(report, force=force, option="--report") if report is not None else None
     combined = combining.combine(paths, chosen=chosen, period_given=period_given)
