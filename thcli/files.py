@@ -309,6 +309,30 @@ def write_atomically(path: Path, content: bytes | str | Callable[[IO], T], *, re
     return result
 
 
+def check_writable(path: Path, *, option: str | None = None) -> None:
+    """Refuse now, before any work is written, a file that could not be written later.
+
+    The name itself (too long for the disk, a NUL, a file where a folder
+    should be) and its folder (missing, or not writable: a temporary file is
+    made there and removed) are tried, each OSError as os_problem's sentence.
+    """
+    path = Path(path)
+    try:
+        path.lstat()
+    except FileNotFoundError:
+        pass
+    except OSError as error:
+        raise os_problem(error, path, option=option) from None
+    except ValueError:  # a NUL in the name
+        raise _bad_name(path, option) from None
+    try:
+        fd, probe = tempfile.mkstemp(dir=path.parent, prefix=".thcli-", suffix=".part")
+    except OSError as error:
+        raise os_problem(error, path, option=option) from None
+    os.close(fd)
+    os.unlink(probe)
+
+
 def publish_new(path: Path, content: bytes, *, sync: bool = True, limit: int = 999) -> Path:
     """Write ``content`` under ``path``, or ``path-2``, ``path-3``... if taken: never over a file.
 
