@@ -35,7 +35,7 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import IO, TypeVar
 
@@ -275,14 +275,18 @@ def place(temp: Path, path: Path, *, replace: bool) -> None:
 
 
 def write_atomically(path: Path, content: bytes | str | Callable[[IO], T], *, replace: bool = True,
-                     sync: bool = True, text: bool = False, option: str | None = None) -> T | None:
+                     sync: bool = True, text: bool = False, option: str | None = None,
+                     placing: Callable[[T | None], AbstractContextManager] | None = None) -> T | None:
     """Write ``path`` (0600) through a temporary file beside it, so no half file is ever left.
 
     ``content`` is bytes, a str (written as UTF-8), or a function that writes
     to the open handle (text when ``text``) and returns what this returns.
     With ``replace=False`` an existing file is never written over
     (FileExistsError). An OSError becomes a ThcliError naming the path
-    (BadInput naming ``option`` when one is given).
+    (BadInput naming ``option`` when one is given). ``placing``, given what
+    ``content`` returned, is a context entered around the move into place
+    (an export's audit row in the same transaction: if either fails, neither
+    is kept).
     """
     path = Path(path)
     is_text = text or isinstance(content, str)
@@ -294,7 +298,8 @@ def write_atomically(path: Path, content: bytes | str | Callable[[IO], T], *, re
             else:
                 handle.write(content)
         try:
-            place(temp, path, replace=replace)
+            with placing(result) if placing is not None else nullcontext():
+                place(temp, path, replace=replace)
         except BaseException:
             temp.unlink(missing_ok=True)
             raise
