@@ -413,3 +413,9 @@ def test_a_summary_s_every_kind_of_figure_is_read(cli, tmp_path, files):
             handle.write(",".join(["thcli-county-2", "a", "2026/27", *cells]) + "\r\n")
     result = cli("county", "combine", files["a_cases"], summary, "--out", tmp_path / "o")
     assert result.exit_code == 0, result.stderr
+
+
+def test_an_out_folder_name_too_long_for_the_disk_is_a_bad_out(cli, tmp_path, files):
+    result = cli("county", "combine", files["a_cases"], files["a_summary"], "--out", tmp_path / ("d" * 300))
+    assert result.exit_code == 2 and result.stderr.startswith("Error: --out: "), result.stderr
+    assert result.stderr.endswith(": the name is too long for this disk: choose a shorter name or folder\n")

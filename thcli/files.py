@@ -226,6 +226,27 @@ def sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+# --- reading ---------------------------------------------------------------------------------------
+
+
+def readable_file(path: Path, *, folder: str, missing: str, option: str | None = None) -> int:
+    """An input file given on the command line, looked at before it is read: its size in bytes.
+
+    A folder or a missing name is BadInput (``folder`` and ``missing`` say
+    what to give instead); any other OSError is os_problem's sentence.
+    """
+    path = Path(path)
+    where = printable(path)
+    try:
+        if path.is_dir():
+            raise BadInput(f"{where} is a folder: {folder}", option)
+        if not path.exists():
+            raise BadInput(f"{where} does not exist: {missing}", option)
+        return path.stat().st_size
+    except OSError as error:
+        raise os_problem(error, path, option=option, doing="read") from None
+
+
 # --- writing ---------------------------------------------------------------------------------------
 
 

@@ -35,7 +35,7 @@ from typing import IO
 from thcli import county, dates, parse
 from thcli.county import CASE_COLUMNS, CASE_COLUMNS_V1, SPEC_VERSIONS, SUMMARY_COLUMNS, Period
 from thcli.errors import BadInput, NotAllowed
-from thcli.files import SQLITE_HEADER, head, os_problem, printable
+from thcli.files import SQLITE_HEADER, head, os_problem, printable, readable_file
 from thcli.partnership.figures import FIXED, SCOPES, WITHIN_TARGET, YES_NO, Source, Totals
 
 EXTRACT = "case extract"
@@ -159,14 +159,8 @@ def open_file(path: Path) -> DistrictFile:
     """Look at a file given to ``combine``: its kind, version and scheme (from its header and first row)."""
     path = Path(path).expanduser()
     where = printable(path)
-    try:
-        if path.is_dir():
-            raise BadInput(f"{where} is a folder: give the district files in it, e.g. {printable(path / '*.csv')}")
-        if not path.exists():
-            raise BadInput(f"{where} does not exist: check the name")
-        size = path.stat().st_size
-    except OSError as error:
-        raise os_problem(error, path, doing="read") from None
+    size = readable_file(path, folder=f"give the district files in it, e.g. {printable(path / '*.csv')}",
+                         missing="check the name")
     start = head(path, 16)
     if size == 0 or start in (b"", b"\xef\xbb\xbf"):
         raise NotAllowed(f"{where} is empty: ask the district for its file again "
