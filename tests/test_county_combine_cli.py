@@ -419,3 +419,14 @@ def test_an_out_folder_name_too_long_for_the_disk_is_a_bad_out(cli, tmp_path, fi
     result = cli("county", "combine", files["a_cases"], files["a_summary"], "--out", tmp_path / ("d" * 300))
     assert result.exit_code == 2 and result.stderr.startswith("Error: --out: "), result.stderr
     assert result.stderr.endswith(": the name is too long for this disk: choose a shorter name or folder\n")
+
+
+def test_a_case_repeated_in_one_extract_is_refused_and_a_repeat_referral_is_not(cli, tmp_path):
+    first = extract_row("a", client="ann")
+    again = write_extract(tmp_path / "again.csv", [first, extract_row("a", client="bea"), dict(first)])
+    refused(cli("county", "combine", again, "--year", "2026/27", "--out", tmp_path / "o"),
+            f"{again} line 4 repeats the case {first['case_pseudonym']} of line 2: a case is counted once; the file "
+            "is damaged or was edited, ask the district to export it again")
+    assert not (tmp_path / "o").exists()
+    repeat = write_extract(tmp_path / "repeat.csv", [first, extract_row("a", client="ann", repeat_referral="yes")])
+    assert cli("county", "combine", repeat, "--year", "2026/27", "--out", tmp_path / "r").exit_code == 0

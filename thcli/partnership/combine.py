@@ -329,7 +329,10 @@ def _read_extract(file: DistrictFile, chosen: Period, totals: Totals) -> None:
     allowed = [(index[column], column, values) for column, values in _ALLOWED.items() if column in index]
     days = [(index[c], c) for c in ("days_to_survey", "days_to_fit")]
     money = [(index[c], c) for c in ("cost_total", "contributions_total")]
-    month_at, client_at = index["referral_month"], index["client_pseudonym"]
+    month_at, client_at, case_at = index["referral_month"], index["client_pseudonym"], index["case_pseudonym"]
+    #: each case once: a row repeated (or pasted in twice) would be counted twice. Client pseudonyms repeat
+    #: (repeat referrals); case pseudonyms identify one referral (COUNTY_EXPORT.md).
+    cases: dict[str, int] = {}
     district_at, reason_at = index["district"], index["outcome_reason"]
     code_lists = [(index[c], c) for c in ("measures_fitted", "funds")]
     is_code = parse.is_code
@@ -346,6 +349,13 @@ def _read_extract(file: DistrictFile, chosen: Period, totals: Totals) -> None:
             raise _problem(file, line, f"is a referral of {month}, outside {chosen.describe()}: it is not the "
                                        f"extract of this period (the district makes it with thcli export cases "
                                        f"{period_option(chosen)})")
+        case = row[case_at]
+        if not fullmatch_pseudonym(case):
+            raise _bad(file, line, "case_pseudonym", case, "16 hex digits")
+        if case in cases:
+            raise _problem(file, line, f"repeats the case {case} of line {cases[case]}: a case is counted once; the "
+                                       "file is damaged or was edited, ask the district to export it again")
+        cases[case] = line
         if not fullmatch_pseudonym(row[client_at]):
             raise _bad(file, line, "client_pseudonym", row[client_at], "16 hex digits")
         for at, column, values in allowed:
