@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from pathlib import Path
 
 import docx
 import pytest
@@ -126,6 +127,36 @@ def test_a_report_is_replaced_only_with_force_and_only_a_board_report(cli, tmp_p
     result = cli("county", "combine", *county_files, "--out", tmp_path / "again", "--report", tmp_path / "r.pdf")
     assert (result.exit_code, result.stderr) == (2, f"Error: --report: {tmp_path / 'r.pdf'}: a board report is a "
                                                     "Word file: give a name ending in .docx\n")
+
+
+def test_a_report_that_cannot_be_written_leaves_the_figures_unwritten(cli, tmp_path, county_files, monkeypatch):
+    import errno
+    import tempfile
+
+    long_name = tmp_path / ("b" * 300 + ".docx")
+    result = cli("county", "combine", *county_files, "--out", tmp_path / "figures", "--report", long_name)
+    assert result.exit_code == 2 and result.stderr.startswith("Error: --report: ")  # the long name is shortened
+    assert result.stderr.endswith(": the name is too long for this disk: choose a shorter name or folder\n")
+    assert not (tmp_path / "figures").exists()
+    # With --force, the earlier figures are not replaced either (a read-only folder, as root cannot make one).
+    combine_report(cli, tmp_path, county_files)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "figures").iterdir()}
+    locked = tmp_path / "ro"
+    locked.mkdir()
+    real = tempfile.mkstemp
+
+    def refuse_in_ro(*args, dir=None, **kwargs):
+        if dir is not None and Path(dir) == locked:
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse_in_ro)
+    result = cli("county", "combine", *county_files[:2], "--out", tmp_path / "figures", "--report",
+                 locked / "b.docx", "--force")
+    assert (result.exit_code, result.stderr) == (2, f"Error: --report: cannot write {locked / 'b.docx'}: "
+                                                    "permission denied. Choose a folder you can write to\n")
+    assert {p.name: p.read_bytes() for p in (tmp_path / "figures").iterdir()} == before
+    assert list(locked.iterdir()) == []
 
 
 # --- a scheme's own board report -------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import csv
 import io
 import os
 import stat
+from pathlib import Path
 
 import pytest
 from freezegun import freeze_time
@@ -150,6 +151,50 @@ def test_a_missing_folder_or_a_folder_as_out_is_refused(cases, cli, tmp_path):
     assert audit_rows(cases) == []
 
 
+def test_an_out_path_that_cannot_be_written_is_refused_as_every_out_is(cases, cli, tmp_path, monkeypatch):
+    import errno
+    import tempfile
+
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+    result = cli("export", "summary", "--year", "2026/27", "--out", afile / "s.csv")
+    assert (result.exit_code, result.stderr) == (
+        2, f"Error: --out: {afile / 's.csv'}: part of this path is a file, not a folder. Choose another path\n")
+    locked = tmp_path / "ro"
+    locked.mkdir()
+    real = tempfile.mkstemp
+
+    def refuse_in_ro(*args, dir=None, **kwargs):  # a read-only folder (root, running the tests, can write anywhere)
+        if dir is not None and Path(dir) == locked:
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse_in_ro)
+    result = cli("export", "cases", "--year", "2026/27", "--out", locked / "c.csv")
+    assert (result.exit_code, result.stderr) == (
+        2, f"Error: --out: cannot write {locked / 'c.csv'}: permission denied. Choose a folder you can write to\n")
+    assert audit_rows(cases) == []
+
+
+def test_replacing_an_export_open_in_excel_says_so(cases, cli, folder, monkeypatch):
+    out = folder / "s.csv"
+    assert cli("export", "summary", "--year", "2026/27", "--out", out).exit_code == 0
+    before, last = audit_rows(cases), out.read_bytes()
+
+    def in_use(*args, **kwargs):
+        error = PermissionError(13, "Access is denied")
+        error.winerror = 32  # type: ignore[attr-defined]
+        raise error
+
+    monkeypatch.setattr(os, "replace", in_use)
+    result = cli("export", "summary", "--year", "2026/27", "--out", out, "--force")
+    assert (result.exit_code, result.stderr) == (
+        1, f"Error: cannot write {out}: another program has it open (Word, Excel, or a preview): close it there and "
+           "try again\n")
+    assert out.read_bytes() == last and [p.name for p in folder.iterdir()] == ["s.csv"]
+    assert audit_rows(cases) == before
+
+
 def test_a_failed_export_leaves_the_old_file_no_temporary_file_and_no_audit(cases, cli, folder, monkeypatch):
     out = folder / "cases.csv"
     assert cli("export", "cases", "--year", "2026/27", "--out", out).exit_code == 0  # last quarter's file
@@ -163,7 +208,7 @@ def test_a_failed_export_leaves_the_old_file_no_temporary_file_and_no_audit(case
     before = audit_rows(cases)
     result = cli("export", "cases", "--year", "2026/27", "--out", out, "--force")  # issue 12: --force to replace
     assert (result.exit_code, result.stderr) == (
-        1, f"Error: could not write {out} (No space left on device): nothing was exported\n")
+        1, f"Error: cannot write {out}: the disk is full. Free some space and try again\n")
     assert out.read_bytes() == last
     assert [p.name for p in folder.iterdir()] == ["cases.csv"]
     assert audit_rows(cases) == before

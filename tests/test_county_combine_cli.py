@@ -343,11 +343,90 @@ def test_threshold_and_rounding_are_the_county_officers_to_choose(cli, tmp_path)
     assert referrals("rounded") == ["15", "5", "10"]         # threshold 2: 3 is shown, and rounded to 5
 
 
-def test_a_code_with_control_characters_is_refused_and_markup_is_shown_as_text(cli, tmp_path):
+def test_a_threshold_that_suppresses_nothing_is_refused_as_the_district_setting_is(cli, tmp_path, files):
+    from thcli import settings
+
+    refused(cli("county", "combine", files["a_cases"], "--year", "2026/27", "--out", tmp_path / "one",
+                "--threshold", "1"),
+            "--threshold: 1 is below 2, the smallest suppression threshold (below 2 nothing would be "
+            "suppressed): give 2 or more", 2)
+    assert not (tmp_path / "one").exists()
+    assert settings.SETTINGS["suppression_threshold"].minimum == settings.SUPPRESSION_MINIMUM == 2
+
+
+def test_a_code_with_control_characters_or_markup_is_refused(cli, tmp_path):
     odd = write_extract(tmp_path / "odd.csv", [extract_row("a", district="x\x1b[2J")])
     refused(cli("county", "combine", odd, "--year", "2026/27", "--out", tmp_path / "o"),
-            f"{odd} line 2 has district 'x\\x1b[2J', which is not a code (no control characters, at most 120 "
-            "characters): the file is damaged or was edited; ask the district to export it again")
+            f"{odd} line 2 has district 'x\\x1b[2J', which is not a code (lower-case letters, digits and _, at most "
+            "40): the file is damaged or was edited; ask the district to export it again")
+    # Markup was once accepted and shown as text; a code is now held to the code rule, so it never reaches output.
     markup = write_extract(tmp_path / "markup.csv", [extract_row("b", district="[bold]x[/bold]")])
-    result = cli("county", "combine", markup, "--year", "2026/27", "--out", tmp_path / "m")
-    assert result.exit_code == 0 and "[bold]x[/bold]" in result.stdout
+    refused(cli("county", "combine", markup, "--year", "2026/27", "--out", tmp_path / "m"),
+            f"{markup} line 2 has district '[bold]x[/bold]', which is not a code (lower-case letters, digits and _, "
+            "at most 40): the file is damaged or was edited; ask the district to export it again")
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("column,value,what", [
+    ("outcome_reason", "Jane Smith 12 High St", "a code (lower-case letters, digits and _, at most 40) or empty"),
+    ("district", "Jane Smith", "a code (lower-case letters, digits and _, at most 40)"),
+    ("measures_fitted", "door_alarm;Jane Smith", "codes (lower-case letters, digits and _, at most 40) separated "
+                                                 "by ; or empty"),
+    ("funds", "dha;call Jane on 0777", "codes (lower-case letters, digits and _, at most 40) separated by ; or "
+                                       "empty"),
+])
+def test_free_text_in_an_extract_code_column_is_refused(cli, tmp_path, column, value, what):
+    rows = [extract_row("a", client="ann"), extract_row("a", client="bea", **{column: value})]
+    named = write_extract(tmp_path / "named.csv", rows)
+    refused(cli("county", "combine", named, "--year", "2026/27", "--out", tmp_path / "o", "--report",
+                tmp_path / "b.docx"),
+            f"{named} line 3 has {column} {value!r}, which is not {what}: the file is damaged or was edited; ask "
+            "the district to export it again")
+    assert not (tmp_path / "o").exists() and not (tmp_path / "b.docx").exists()
+
+
+@pytest.mark.parametrize("cells,column,value,what", [
+    (["referrals", "all", "all", "Jane Smith of 12 High Street"], "value", "Jane Smith of 12 High Street",
+     "a figure (a count, <5, suppressed, n/a, 7.5 or pounds as 1234.50)"),
+    (["referrals", "district", "Jane Smith", "3"], "category", "Jane Smith",
+     "a code (lower-case letters, digits and _, at most 40) or an age band"),
+    (["Jane Smith", "all", "all", "3"], "measure", "Jane Smith",
+     "a code (lower-case letters, digits and _, at most 40)"),
+    (["referrals", "Jane", "all", "3"], "breakdown", "Jane", "a code (lower-case letters, digits and _, at most 40)"),
+])
+def test_free_text_in_a_summary_is_refused(cli, tmp_path, files, cells, column, value, what):
+    summary = tmp_path / "a-summary.csv"
+    with summary.open("a", encoding="utf-8", newline="") as handle:
+        handle.write(",".join(["thcli-county-2", "a", "2026/27", *cells]) + "\r\n")
+    refused(cli("county", "combine", files["a_cases"], summary, "--out", tmp_path / "o"),
+            f"{summary} line 4 has {column} {value!r}, which is not {what}: the file is damaged or was edited; ask "
+            "the district to export it again")
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_summary_s_every_kind_of_figure_is_read(cli, tmp_path, files):
+    summary = tmp_path / "a-summary.csv"
+    with summary.open("a", encoding="utf-8", newline="") as handle:
+        for cells in (["spend", "all", "all", "1234.50"], ["median_days_to_fit", "all", "all", "7.5"],
+                      ["percent_within_target", "all", "all", "n/a"], ["households_supported", "age_band", "65+", "<5"],
+                      ["spend", "fund_source", "dha", "suppressed"], ["contributions", "all", "all", "-20.00"]):
+            handle.write(",".join(["thcli-county-2", "a", "2026/27", *cells]) + "\r\n")
+    result = cli("county", "combine", files["a_cases"], summary, "--out", tmp_path / "o")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_an_out_folder_name_too_long_for_the_disk_is_a_bad_out(cli, tmp_path, files):
+    result = cli("county", "combine", files["a_cases"], files["a_summary"], "--out", tmp_path / ("d" * 300))
+    assert result.exit_code == 2 and result.stderr.startswith("Error: --out: "), result.stderr
+    assert result.stderr.endswith(": the name is too long for this disk: choose a shorter name or folder\n")
+
+
+def test_a_case_repeated_in_one_extract_is_refused_and_a_repeat_referral_is_not(cli, tmp_path):
+    first = extract_row("a", client="ann")
+    again = write_extract(tmp_path / "again.csv", [first, extract_row("a", client="bea"), dict(first)])
+    refused(cli("county", "combine", again, "--year", "2026/27", "--out", tmp_path / "o"),
+            f"{again} line 4 repeats the case {first['case_pseudonym']} of line 2: a case is counted once; the file "
+            "is damaged or was edited, ask the district to export it again")
+    assert not (tmp_path / "o").exists()
+    repeat = write_extract(tmp_path / "repeat.csv", [first, extract_row("a", client="ann", repeat_referral="yes")])
+    assert cli("county", "combine", repeat, "--year", "2026/27", "--out", tmp_path / "r").exit_code == 0

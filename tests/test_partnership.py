@@ -11,6 +11,7 @@ import csv
 import hashlib
 import hmac
 import io
+import itertools
 import os
 import stat
 from pathlib import Path
@@ -43,11 +44,14 @@ def pseudonym(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+_CASES = itertools.count()
+
+
 def extract_row(scheme: str = "alpha", **cells) -> dict:
     row = {column: "" for column in county.CASE_COLUMNS}
     row.update({
         "spec_version": "thcli-county-2", "scheme_code": scheme, "district": scheme,
-        "case_pseudonym": pseudonym(f"case {cells.get('client', '')} {id(cells)}"),
+        "case_pseudonym": pseudonym(f"case {cells.get('client', '')} {next(_CASES)}"),  # each row a case of its own
         "client_pseudonym": pseudonym(cells.pop("client", "someone")), "pseudonym_scope": "county",
         "referral_month": "2026-05", "referral_route": "idva", "risk_level": "medium", "marac": "no",
         "emergency": "no", "repeat_referral": "no", "tenure": "owner", "adults": "1", "children": "0",

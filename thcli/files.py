@@ -35,7 +35,7 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import IO, TypeVar
 
@@ -226,6 +226,27 @@ def sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+# --- reading ---------------------------------------------------------------------------------------
+
+
+def readable_file(path: Path, *, folder: str, missing: str, option: str | None = None) -> int:
+    """An input file given on the command line, looked at before it is read: its size in bytes.
+
+    A folder or a missing name is BadInput (``folder`` and ``missing`` say
+    what to give instead); any other OSError is os_problem's sentence.
+    """
+    path = Path(path)
+    where = printable(path)
+    try:
+        if path.is_dir():
+            raise BadInput(f"{where} is a folder: {folder}", option)
+        if not path.exists():
+            raise BadInput(f"{where} does not exist: {missing}", option)
+        return path.stat().st_size
+    except OSError as error:
+        raise os_problem(error, path, option=option, doing="read") from None
+
+
 # --- writing ---------------------------------------------------------------------------------------
 
 
@@ -275,14 +296,18 @@ def place(temp: Path, path: Path, *, replace: bool) -> None:
 
 
 def write_atomically(path: Path, content: bytes | str | Callable[[IO], T], *, replace: bool = True,
-                     sync: bool = True, text: bool = False, option: str | None = None) -> T | None:
+                     sync: bool = True, text: bool = False, option: str | None = None,
+                     placing: Callable[[T | None], AbstractContextManager] | None = None) -> T | None:
     """Write ``path`` (0600) through a temporary file beside it, so no half file is ever left.
 
     ``content`` is bytes, a str (written as UTF-8), or a function that writes
     to the open handle (text when ``text``) and returns what this returns.
     With ``replace=False`` an existing file is never written over
     (FileExistsError). An OSError becomes a ThcliError naming the path
-    (BadInput naming ``option`` when one is given).
+    (BadInput naming ``option`` when one is given). ``placing``, given what
+    ``content`` returned, is a context entered around the move into place
+    (an export's audit row in the same transaction: if either fails, neither
+    is kept).
     """
     path = Path(path)
     is_text = text or isinstance(content, str)
@@ -294,7 +319,8 @@ def write_atomically(path: Path, content: bytes | str | Callable[[IO], T], *, re
             else:
                 handle.write(content)
         try:
-            place(temp, path, replace=replace)
+            with placing(result) if placing is not None else nullcontext():
+                place(temp, path, replace=replace)
         except BaseException:
             temp.unlink(missing_ok=True)
             raise
@@ -307,6 +333,30 @@ def write_atomically(path: Path, content: bytes | str | Callable[[IO], T], *, re
             raise _bad_name(path, option) from None
         raise
     return result
+
+
+def check_writable(path: Path, *, option: str | None = None) -> None:
+    """Refuse now, before any work is written, a file that could not be written later.
+
+    The name itself (too long for the disk, a NUL, a file where a folder
+    should be) and its folder (missing, or not writable: a temporary file is
+    made there and removed) are tried, each OSError as os_problem's sentence.
+    """
+    path = Path(path)
+    try:
+        path.lstat()
+    except FileNotFoundError:
+        pass
+    except OSError as error:
+        raise os_problem(error, path, option=option) from None
+    except ValueError:  # a NUL in the name
+        raise _bad_name(path, option) from None
+    try:
+        fd, probe = tempfile.mkstemp(dir=path.parent, prefix=".thcli-", suffix=".part")
+    except OSError as error:
+        raise os_problem(error, path, option=option) from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def publish_new(path: Path, content: bytes, *, sync: bool = True, limit: int = 999) -> Path:

@@ -260,6 +260,11 @@ _CODE = re.compile(r"[a-z0-9][a-z0-9_]{0,39}")
 _CODE_RULE = "codes are lower-case letters, digits and _ (at most 40, starting with a letter or digit)"
 
 
+def is_code(text: str) -> bool:
+    """Whether text is a code as written, by the rule :func:`code` enforces (a district's file is checked with it)."""
+    return _CODE.fullmatch(text) is not None
+
+
 def code(text: str) -> str:
     """A code-list code: lower-case ASCII letters, digits and _, 1 to 40 characters.
 

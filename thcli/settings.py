@@ -120,6 +120,11 @@ class Setting:
     why_minimum: str = ""
 
 
+#: The smallest suppression threshold anywhere (the district setting, ``county combine --threshold``):
+#: below it a count of 1 would be published, and nothing would be suppressed.
+SUPPRESSION_MINIMUM = 2
+SUPPRESSION_WHY = f"below {SUPPRESSION_MINIMUM} nothing would be suppressed"
+
 SETTINGS: dict[str, Setting] = {
     s.key: s
     for s in [
@@ -170,7 +175,7 @@ SETTINGS: dict[str, Setting] = {
                 "reasons for ending a case that mean the client has moved: the address stops being current and "
                 "no letter goes there"),
         Setting("suppression_threshold", "int", "5", "counts below this are suppressed in the county summary",
-                minimum=2, maximum=100, why_minimum="below 2 nothing would be suppressed"),
+                minimum=SUPPRESSION_MINIMUM, maximum=100, why_minimum=SUPPRESSION_WHY),
         Setting("retention_case_years", "int", "6", "years closed cases are kept after closing",
                 minimum=1, maximum=100, why_minimum="a case is kept at least a year after it ends"),
         Setting("retention_finance_years", "int", "7", "years finance records are kept (6 + 1)",

@@ -130,7 +130,8 @@ def combine(
     quarter: QuarterOption = None,
     year: YearOption = None,
     threshold: Annotated[int, typer.Option("--threshold", parser=parse_positive, metavar="N",
-                                           help="Counts from 1 to N-1 are suppressed (the districts' default).")] = 5,
+                                           help="Counts from 1 to N-1 are suppressed (2 at least; the districts' "
+                                                "default).")] = 5,
     round_to: Annotated[int | None, typer.Option("--round", parser=parse_positive, metavar="N", show_default=False,
                                                  help="Round every count shown to the nearest N (e.g. 5).")] = None,
     partnership: Annotated[str, typer.Option("--partnership", parser=parse_text, metavar="NAME",

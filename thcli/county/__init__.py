@@ -53,7 +53,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -79,18 +81,28 @@ from thcli.county.pseudonyms import (
     person_key,
     pseudonymiser,
 )
-from thcli.county.summary import MEASURES, SUMMARY_COLUMNS, Cell, cell_text, protect, summary_cells, summary_rows
+from thcli.county.summary import (
+    MEASURES,
+    SUMMARY_COLUMNS,
+    Cell,
+    cell_text,
+    check_threshold,
+    protect,
+    summary_cells,
+    summary_rows,
+)
 from thcli.db import Database, write
-from thcli.errors import BadInput, NotAllowed, ThcliError
-from thcli.files import head, may_replace, os_problem, place, printable, sync_folder, temporary_beside
+from thcli.errors import BadInput, NotAllowed
+from thcli.files import check_writable, head, may_replace, os_problem, printable, sync_folder, write_atomically
 from thcli.periods import PERIOD_HINT, Period, period
 
 __all__ = [
     "CASE_COLUMNS", "CASE_COLUMNS_SQL", "CASE_COLUMNS_V1", "COUNTY_KEY_SECRET", "MEASURES", "PERIOD_HINT",
     "SPEC_VERSION", "SPEC_VERSIONS", "SUMMARY_COLUMNS", "Cell", "CountyPseudonymiser", "Exported", "Period",
-    "Pseudonymiser", "case_rows", "cell_text", "check_destination", "client_pseudonym", "county_key", "csv_cell",
-    "defuse", "export_cases", "export_summary", "extract", "is_export", "left_out", "period", "period_case_rows",
-    "person_key", "protect", "pseudonymiser", "scheme_code", "summary_cells", "summary_rows",
+    "Pseudonymiser", "case_rows", "cell_text", "check_destination", "check_threshold", "client_pseudonym",
+    "county_key", "csv_cell", "defuse", "export_cases", "export_summary", "extract", "is_export", "left_out",
+    "period", "period_case_rows", "person_key", "protect",
+    "pseudonymiser", "scheme_code", "summary_cells", "summary_rows",
 ]
 
 # --- writing the files -----------------------------------------------------------------
@@ -124,11 +136,12 @@ def check_destination(path: Path) -> Path:
         if path.is_dir():
             raise BadInput(f"{printable(path)} is a folder: give a file name, e.g. {printable(path / 'county.csv')}",
                            "--out")
-        if not path.parent.is_dir():
+        if not os.path.lexists(path.parent):
             raise BadInput(f"the folder {printable(path.parent)} does not exist: create it first or choose another",
                            "--out")
     except OSError as error:
         raise os_problem(error, path, option="--out") from None
+    check_writable(path, option="--out")  # a file where the folder should be, a read-only folder, a long name
     return path.absolute()
 
 
@@ -138,32 +151,27 @@ def is_export(path: Path, header: Iterable[str]) -> bool:
     return first == ",".join(header)
 
 
-def _write_atomically(db: Database, path: Path, fill: Callable[[IO[str]], int],
-                      record: Callable[[int], None], replace: bool = False) -> int:
-    """Write to a private temporary file beside ``path``, audit, then move it into place.
+def _write_exported(db: Database, path: Path, fill: Callable[[IO[str]], int],
+                    record: Callable[[int], None], replace: bool = False) -> int:
+    """Write the export through files.write_atomically, its audit row in the transaction around the move.
 
     The audit row and the move succeed or fail together: a failed export
     leaves neither a file nor an audit row (and no half-written file).
     """
-    temporary: Path | None = None
-    try:
-        with temporary_beside(path, text=True, sync=True) as (stream, temporary):
-            count = fill(stream)
+
+    @contextmanager
+    def audited(count: int | None) -> Iterator[None]:
         with write(db):
-            record(count)
-            place(temporary, path, replace=replace)
-            temporary = None
-        sync_folder(path.parent)
-        return count
+            record(count or 0)
+            yield
+
+    try:
+        count = write_atomically(path, fill, replace=replace, text=True, option="--out", placing=audited)
     except FileExistsError:
         raise NotAllowed(f"{printable(path)} appeared while the export was written: nothing was replaced; "
                          "choose another name") from None
-    except OSError as error:
-        raise ThcliError(f"could not write {printable(path)} ({error.strerror or error}): nothing was exported") \
-            from None
-    finally:
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
+    sync_folder(path.parent)
+    return count or 0
 
 
 def _export(db: Database, *, action: str, chosen: Period, header: Iterable[str], rows: Iterable[list],
@@ -183,7 +191,7 @@ def _export(db: Database, *, action: str, chosen: Period, header: Iterable[str],
         replacing = may_replace(path, what=what, force=force,
                                 is_earlier=lambda p: any(is_export(p, h) for h in (header, *earlier)),
                                 database=getattr(db, "path", None), option="--out")
-        count = _write_atomically(db, path, lambda f: fill(f, header, rows, bom),
+        count = _write_exported(db, path, lambda f: fill(f, header, rows, bom),
                                   lambda n: record(n, str(path)), replace=replacing)
         return Exported(count, path, chosen)
     if stream is None:  # pragma: no cover - a programming error: the commands give one or the other

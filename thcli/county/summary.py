@@ -15,6 +15,7 @@ from thcli.budget import COUNTS_AS, SPENT
 from thcli.county.cells import SPEC_VERSION, defuse, number_cell, scheme_code
 from thcli.county.extract import CASE_COLUMNS, case_records
 from thcli.db import Database
+from thcli.errors import BadInput
 from thcli.periods import Period
 
 SUMMARY_COLUMNS = ("spec_version", "scheme_code", "period", "measure", "breakdown", "category", "value")
@@ -75,6 +76,15 @@ class Cell:
     def additive(self) -> bool:
         """Counts and money add up to their ``all`` figure; medians and percentages do not."""
         return self.kind in ("count", "money")
+
+
+def check_threshold(threshold: int, *, option: str) -> int:
+    """A suppression threshold given on the command line, refused (BadInput naming ``option``) if it hides nothing."""
+    if threshold < settings.SUPPRESSION_MINIMUM:
+        raise BadInput(f"{threshold} is below {settings.SUPPRESSION_MINIMUM}, the smallest suppression threshold "
+                       f"({settings.SUPPRESSION_WHY}): give {settings.SUPPRESSION_MINIMUM} or more",
+                       option=option)
+    return threshold
 
 
 def protect(cells: list[Cell], threshold: int) -> None:

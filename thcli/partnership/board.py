@@ -32,7 +32,7 @@ from pathlib import Path
 from thcli import clock, code_defaults, dates
 from thcli.county import Cell, Period
 from thcli.errors import BadInput, NotAllowed
-from thcli.files import may_replace, printable, write_atomically
+from thcli.files import check_writable, may_replace, printable, write_atomically
 from thcli.partnership import charts
 from thcli.partnership.figures import MORE_THAN_ONE, figure_text, lookup
 
@@ -485,12 +485,12 @@ def check_report_path(path: Path, *, force: bool, option: str, database: Path | 
     if not path.parent.is_dir():
         raise BadInput(f"the folder {printable(path.parent)} does not exist: create it first or choose another",
                        option)
+    check_writable(path, option=option)  # a folder not writable, or a name too long, is found before any work
     return path, replacing
 
 
-def write_report(path: Path, board: Board, *, replace: bool, option: str) -> Path:
-    """Write the report (0600, in one step)."""
-    content = document(board)
+def write_report(path: Path, content: bytes, *, replace: bool, option: str) -> Path:
+    """Write the report's bytes (:func:`document`'s; 0600, in one step)."""
     try:
         write_atomically(path, content, replace=replace, option=option)
     except FileExistsError:

@@ -32,10 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from thcli import county
+from thcli import county, dates, parse
 from thcli.county import CASE_COLUMNS, CASE_COLUMNS_V1, SPEC_VERSIONS, SUMMARY_COLUMNS, Period
 from thcli.errors import BadInput, NotAllowed
-from thcli.files import SQLITE_HEADER, head, os_problem, printable
+from thcli.files import SQLITE_HEADER, head, os_problem, printable, readable_file
 from thcli.partnership.figures import FIXED, SCOPES, WITHIN_TARGET, YES_NO, Source, Totals
 
 EXTRACT = "case extract"
@@ -159,14 +159,8 @@ def open_file(path: Path) -> DistrictFile:
     """Look at a file given to ``combine``: its kind, version and scheme (from its header and first row)."""
     path = Path(path).expanduser()
     where = printable(path)
-    try:
-        if path.is_dir():
-            raise BadInput(f"{where} is a folder: give the district files in it, e.g. {printable(path / '*.csv')}")
-        if not path.exists():
-            raise BadInput(f"{where} does not exist: check the name")
-        size = path.stat().st_size
-    except OSError as error:
-        raise os_problem(error, path, doing="read") from None
+    size = readable_file(path, folder=f"give the district files in it, e.g. {printable(path / '*.csv')}",
+                         missing="check the name")
     start = head(path, 16)
     if size == 0 or start in (b"", b"\xef\xbb\xbf"):
         raise NotAllowed(f"{where} is empty: ask the district for its file again "
@@ -194,9 +188,9 @@ def open_file(path: Path) -> DistrictFile:
             raise _problem(path, 2, _unknown_version(found))
         version = version or found
         scheme = first[1]
-        if _ODD_CODE.search(scheme) or not scheme:
-            raise _problem(path, 2, f"has scheme_code {scheme[:40]!r}, which is not a scheme code: ask the district "
-                                    "to export it again")
+        if not parse.is_code(scheme):
+            raise _problem(path, 2, f"has scheme_code {_shown(scheme)!r}, which is not a scheme code "
+                                    f"({_CODE_WORDS}): ask the district to export it again")
     else:
         scheme = None
     return DistrictFile(path, kind, header, version, scheme)
@@ -261,6 +255,7 @@ def _read_summary(file: DistrictFile) -> None:
     width = len(file.header)
     for row in rows:
         _check_row(file, reader.line, row, width)
+        _check_summary_cells(file, reader.line, row)
         if file.period is None:
             file.period = row[2]
         elif row[2] != file.period:
@@ -272,6 +267,17 @@ def _read_summary(file: DistrictFile) -> None:
     if not file.rows:
         raise _problem(file, None, "is a summary with no figures: ask the district to export it again")
     file.sha256 = reader.sha256
+
+
+def _check_summary_cells(file: DistrictFile, line: int, row: list[str]) -> None:
+    """A summary's figures reach the board report: its names are codes and its values figures, never free text."""
+    for at, column in ((3, "measure"), (4, "breakdown")):
+        if not parse.is_code(row[at]):
+            raise _bad(file, line, column, row[at], f"a code ({_CODE_WORDS})")
+    if not (parse.is_code(row[5]) or row[5] in _AGE_BANDS):
+        raise _bad(file, line, "category", row[5], f"a code ({_CODE_WORDS}) or an age band")
+    if not _SUMMARY_VALUE.fullmatch(row[6]):
+        raise _bad(file, line, "value", row[6], "a figure (a count, <5, suppressed, n/a, 7.5 or pounds as 1234.50)")
 
 
 def _check_row(file: DistrictFile, line: int, row: list[str], width: int) -> None:
@@ -292,8 +298,14 @@ _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 _PSEUDONYM = re.compile(r"[0-9a-f]{16}")
 _WHOLE = re.compile(r"\d{1,5}")
 _MONEY = re.compile(r"-?\d{1,12}\.\d{2}")
-#: Free codes (district, fund, measure, reason) reach a terminal and a report: no control characters, no essays.
-_ODD_CODE = re.compile(r"[\x00-\x1f\x7f-\x9f]|.{121}", re.DOTALL)
+#: Free codes (district, fund, measure, reason) reach the published figures and the board report: a code by
+#: parse.code's rule, never a name or an address (COUNTY_EXPORT.md: "never in this file: ... free text").
+_CODE_WORDS = "lower-case letters, digits and _, at most 40"
+#: The summary's age_band categories (16-17 ... 65+), the only categories that are not codes.
+_AGE_BANDS = frozenset(band for _, _, band in dates.AGE_BANDS)
+#: A summary's value (COUNTY_EXPORT.md; county.cell_text): a count, a median or percentage (7.5), pounds (1234.50),
+#: a suppressed count (<5), suppressed or n/a.
+_SUMMARY_VALUE = re.compile(r"\d{1,12}(\.\d{1,2})?|-\d{1,12}\.\d{2}|<\d{1,3}|suppressed|n/a")
 #: What a checked extract cell may hold (the columns the figures use).
 _ALLOWED = {
     "referral_route": set(FIXED["referral_route"]),
@@ -317,9 +329,13 @@ def _read_extract(file: DistrictFile, chosen: Period, totals: Totals) -> None:
     allowed = [(index[column], column, values) for column, values in _ALLOWED.items() if column in index]
     days = [(index[c], c) for c in ("days_to_survey", "days_to_fit")]
     money = [(index[c], c) for c in ("cost_total", "contributions_total")]
-    month_at, client_at = index["referral_month"], index["client_pseudonym"]
-    codes = [(index[c], c) for c in ("district", "outcome_reason", "measures_fitted", "funds")]
-    odd = _ODD_CODE.search
+    month_at, client_at, case_at = index["referral_month"], index["client_pseudonym"], index["case_pseudonym"]
+    #: each case once: a row repeated (or pasted in twice) would be counted twice. Client pseudonyms repeat
+    #: (repeat referrals); case pseudonyms identify one referral (COUNTY_EXPORT.md).
+    cases: dict[str, int] = {}
+    district_at, reason_at = index["district"], index["outcome_reason"]
+    code_lists = [(index[c], c) for c in ("measures_fitted", "funds")]
+    is_code = parse.is_code
     scope_at = index.get("pseudonym_scope")
     fullmatch_month, fullmatch_pseudonym = _MONTH.fullmatch, _PSEUDONYM.fullmatch
     fullmatch_whole, fullmatch_money = _WHOLE.fullmatch, _MONEY.fullmatch
@@ -333,14 +349,25 @@ def _read_extract(file: DistrictFile, chosen: Period, totals: Totals) -> None:
             raise _problem(file, line, f"is a referral of {month}, outside {chosen.describe()}: it is not the "
                                        f"extract of this period (the district makes it with thcli export cases "
                                        f"{period_option(chosen)})")
+        case = row[case_at]
+        if not fullmatch_pseudonym(case):
+            raise _bad(file, line, "case_pseudonym", case, "16 hex digits")
+        if case in cases:
+            raise _problem(file, line, f"repeats the case {case} of line {cases[case]}: a case is counted once; the "
+                                       "file is damaged or was edited, ask the district to export it again")
+        cases[case] = line
         if not fullmatch_pseudonym(row[client_at]):
             raise _bad(file, line, "client_pseudonym", row[client_at], "16 hex digits")
         for at, column, values in allowed:
             if row[at] not in values:
                 raise _bad(file, line, column, row[at], f"one of {', '.join(sorted(values))}")
-        for at, column in codes:
-            if odd(row[at]):
-                raise _bad(file, line, column, row[at], "a code (no control characters, at most 120 characters)")
+        if not is_code(row[district_at]):
+            raise _bad(file, line, "district", row[district_at], f"a code ({_CODE_WORDS})")
+        if row[reason_at] and not is_code(row[reason_at]):
+            raise _bad(file, line, "outcome_reason", row[reason_at], f"a code ({_CODE_WORDS}) or empty")
+        for at, column in code_lists:
+            if row[at] and not all(map(is_code, row[at].split(";"))):
+                raise _bad(file, line, column, row[at], f"codes ({_CODE_WORDS}) separated by ; or empty")
         for at, column in days:
             if row[at] and not fullmatch_whole(row[at]):
                 raise _bad(file, line, column, row[at], "a whole number of working days")
@@ -355,8 +382,12 @@ def _read_extract(file: DistrictFile, chosen: Period, totals: Totals) -> None:
     file.period = chosen.label  # an extract does not say its period: its months kept to this one
 
 
+def _shown(value: str) -> str:
+    return value if len(value) <= 40 else value[:37] + "..."
+
+
 def _bad(file: DistrictFile, line: int, column: str, value: str, what: str) -> NotAllowed:
-    shown = value if len(value) <= 40 else value[:37] + "..."
+    shown = _shown(value)
     return _problem(file, line, f"has {column} {shown!r}, which is not {what}: the file is damaged or was edited; "
                                 "ask the district to export it again")
 

@@ -48,7 +48,7 @@ from pathlib import Path
 from thcli import clock, codes, parse
 from thcli.county import Cell, Period, cell_text, defuse, is_export, protect
 from thcli.errors import BadInput, NotAllowed
-from thcli.files import may_replace, printable, private_folder, write_atomically
+from thcli.files import may_replace, os_problem, printable, private_folder, write_atomically
 
 #: The suppression threshold when nobody says otherwise (the district setting's default).
 DEFAULT_THRESHOLD = 5
@@ -369,7 +369,11 @@ def destinations(folder: Path, *, force: bool) -> tuple[Path, dict[Path, bool]]:
     earlier file of the same kind (files.may_replace).
     """
     folder = Path(folder).expanduser()
-    if folder.exists() and not folder.is_dir():
+    try:
+        is_file = folder.exists() and not folder.is_dir()
+    except OSError as error:  # a name too long for the disk, a file where a folder should be
+        raise os_problem(error, folder, option="--out") from None
+    if is_file:
         raise BadInput(f"{printable(folder)} is a file: give a folder for the county figures (made if new)", "--out")
     plan: dict[Path, bool] = {}
     for name in [*FILES, SOURCES_FILE]:

@@ -32,7 +32,7 @@ from pathlib import Path
 from thcli import audit, county
 from thcli.db import Database, write
 from thcli.errors import BadInput, NotAllowed
-from thcli.files import head, may_replace, os_problem, printable, write_atomically
+from thcli.files import head, may_replace, os_problem, printable, readable_file, write_atomically
 
 FORMAT = "thcli-county-key-1"
 KEY_BYTES = 32
@@ -84,11 +84,9 @@ def read_key_file(path: Path) -> bytes:
     """The key in a county key file (BadInput, exit 2, naming what is wrong with it)."""
     path = Path(path).expanduser()
     where = printable(path)
+    readable_file(path, folder="give the county key file (e.g. county.key)",
+                  missing="give the file the partnership made with `thcli county key new`")
     try:
-        if path.is_dir():
-            raise BadInput(f"{where} is a folder: give the county key file (e.g. county.key)")
-        if not path.exists():
-            raise BadInput(f"{where} does not exist: give the file the partnership made with `thcli county key new`")
         with open(path, "rb") as handle:
             data = handle.read(_MOST + 1)
     except OSError as error:

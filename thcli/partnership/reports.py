@@ -2,8 +2,9 @@
 
 - :func:`combine_files`: ``thcli county combine FILE... --out DIR
   [--report FILE.docx]``. Every destination is checked first, then every
-  file (combine.py), and only then is anything written: the figures files
-  into DIR (0700 when made; each file 0600, in one step) and the report.
+  file (combine.py), then the report is made, and only then is anything
+  written: the figures files into DIR (0700 when made; each file 0600, in
+  one step) and the report.
   It needs no database and no key.
 - :func:`scheme_board`: ``thcli report board``: the same figures and the
   same document for one scheme, from every case referred in the period in
@@ -44,13 +45,13 @@ def combine_files(paths: list[Path], out: Path, *, by: str, report: Path | None 
                   force: bool = False, partnership: str = DEFAULT_PARTNERSHIP,
                   marking: str = "OFFICIAL-SENSITIVE", today: dt.date | None = None) -> CountyResult:
     """Check and combine the districts' files; write the county figures (and the board report)."""
+    county.check_threshold(threshold, option="--threshold")
     folder, plan = destinations(out, force=force)
     report_plan = boards.check_report_path(report, force=force, option="--report") if report is not None else None
     combined = combining.combine(paths, chosen=chosen, period_given=period_given)
     cells = combined.totals.figures(threshold=threshold)
-    written = write_folder(folder, plan, combined.period, cells, [f.source() for f in combined.files],
-                           round_to=round_to)
-    report_path = None
+    # The report is made before any figure file is written, so that a report that fails leaves nothing written.
+    content = None
     if report_plan is not None:
         county_schemes, other_schemes = combined.totals.schemes_by_scope()
         summaries = combined.summaries()
@@ -65,7 +66,12 @@ def combine_files(paths: list[Path], out: Path, *, by: str, report: Path | None 
             coverage=coverage, today=today,
             made_from=f"{len(combined.files)} file{'s' if len(combined.files) != 1 else ''} from "
                       f"{len(schemes)} district scheme{'s' if len(schemes) != 1 else ''} ({', '.join(schemes)})")
-        report_path = boards.write_report(report_plan[0], board, replace=report_plan[1], option="--report")
+        content = boards.document(board)
+    written = write_folder(folder, plan, combined.period, cells, [f.source() for f in combined.files],
+                           round_to=round_to)
+    report_path = None
+    if report_plan is not None and content is not None:
+        report_path = boards.write_report(report_plan[0], content, replace=report_plan[1], option="--report")
     return CountyResult(combined, cells, written.folder, written.files, report_path, threshold, round_to)
 
 
@@ -86,7 +92,7 @@ def scheme_board(db: Database, chosen: Period, out: Path, *, by: str, force: boo
         marking=settings.get(db, "protective_marking"), by=by, county=False,
         made_from="the scheme's own records", district_labels=labels, today=today,
         target_days=target.amount if getattr(target, "unit", None) == "working_days" else None)
-    boards.write_report(path, board, replace=replacing, option="--out")
+    boards.write_report(path, boards.document(board), replace=replacing, option="--out")
     try:
         with write(db):
             audit.record(db, by=by, action="report.board",
