@@ -37,10 +37,11 @@ from thcli.errors import NotAllowed
 
 def store_template(db, kind: str, *paragraphs: str) -> None:
     """A template put straight into the database, as an older thcli (or a hand edit) could leave it."""
+    content = docx_with(*paragraphs)  # its true hash: compiled templates are cached by it
     with write(db):
         db.conn.execute("INSERT INTO letter_templates (kind, filename, content, sha256, set_at, set_by) "
                         "VALUES (?, 'ours.docx', ?, ?, '2026-01-01', 't')",
-                        [kind, docx_with(*paragraphs), "x" + kind])
+                        [kind, content, hashlib.sha256(content).hexdigest()])
 
 
 def nothing_written(folder: Path) -> bool:
