@@ -15,8 +15,9 @@ piece of text is screened for:
   scheme's own words added in the setting ``screened_words``. Words that are
   also ordinary building words are left out or taken only in the forms that
   say something (``forced``, not ``force``; ``battered``, not ``battery``;
-  ``kick plate`` is a measure), and short acronyms (``DA``, ``DASH``) count
-  only in capitals.
+  ``kick plate`` is a measure). Acronyms that are also ordinary words
+  (``DA``, ``DV``, ``DASH``) count only in capitals; the others (``MARAC``,
+  ``IDVA``, ``MASH``...) in any case.
 
 Text is read as a person reads it (:func:`forms`): invisible characters,
 full-width, accented and look-alike letters, and a hyphen or line break
@@ -45,13 +46,14 @@ VOCABULARY: tuple[str, ...] = (
     r"violen(?:ce|t|tly)", r"threat(?:s|en|ens|ened|ening)?", r"stalk(?:s|ed|ing|er|ers)?",
     r"harass(?:es|ed|ing|ment)?", r"intimidat(?:e|es|ed|ing|ion)", r"forc(?:ed|ing|ibly)",
     r"coerc(?:e|ed|es|ing|ion|ive|ively)", r"controlling\s+behaviou?r", r"molest(?:s|ed|ing|er|ers|ation)?",
-    r"rap(?:e|es|ed|ing|ist|ists)", r"strangl(?:e|es|ed|ing|er|ation)", r"chok(?:e|es|ed|ing)",
+    r"rap(?:e|es|ed|ing|ist|ists)", r"strangl(?:e|es|ed|ing|er|ation)",
+    r"strangulat(?:e|es|ed|ing|ion)", r"chok(?:e|es|ed|ing)",
     r"suffocat(?:e|es|ed|ing|ion)", r"punch(?:ed|es|ing)", r"beat(?:en|ing|ings)", r"batter(?:ed|ing)",
     r"bruis(?:e|es|ed|ing)", r"kill(?:s|ed|ing|er)?", r"murder(?:s|ed|ing|er|ous)?", r"harm(?:ed|ing)",
     r"incidents?", r"aggressi(?:ve|vely|on)", r"weapons?", r"knife", r"knives", r"guns?", r"firearms?",
     r"machetes?", r"honou?r[-\s]based", r"traffick(?:ed|ing|er|ers)", r"fled", r"flee(?:s|ing)?",
     r"afraid", r"scared", r"frighten(?:s|ed|ing)?", r"terrified", r"fear(?:s|ed|ful|ing)?",
-    r"smash(?:es|ed|ing)", r"kick(?:s|ed|ing)\s+(?:in|down)", r"br(?:oke|eaks?|eaking|oken)[-\s]+in(?:to|s)?",
+    r"smash(?:es|ed|ing)", r"kick(?:s|ed|ing)[-\s]+(?:in|down)", r"br(?:oke|eaks?|eaking|oken)[-\s]+in(?:to|s)?",
     r"stab(?:s|bed|bing|bings)?", r"slap(?:s|ped|ping)?", r"hurt(?:s|ing)?", r"injur(?:y|ies|ed|ing)",
     r"throttl(?:e|es|ed|ing)", r"burgl(?:ary|aries|ed|ar|ars)", r"revenge",
     # who did it
@@ -60,13 +62,15 @@ VOCABULARY: tuple[str, ...] = (
     r"victim(?:s|ised|ized|isation|ization)?", r"survivors?",
     # the services and the law around it
     r"domestic(?:ally)?", r"refuges?", r"women'?s\s+aid", r"police(?:d|man|men|woman|women)?",
-    r"bail(?:ed)?", r"arrest(?:s|ed|ing)?", r"custody", r"prison", r"probation", r"convict(?:s|ed|ion|ions)",
+    r"bail(?:ed)?", r"jail(?:s|ed|ing)?", r"court\s+orders?", r"arrest(?:s|ed|ing)?", r"custody", r"prison",
+    r"probation", r"convict(?:s|ed|ion|ions)",
     r"criminal", r"crimes?", r"injunctions?", r"non[-\s]?molestation", r"occupation\s+orders?",
     r"restraining\s+orders?", r"protection\s+orders?", r"clare'?s\s+law", r"safeguarding",
+    # acronyms that are no ordinary word, so they count in any case ("marac", "idva")
+    r"marac", r"idva", r"isva", r"idsva", r"mash", r"dvpn", r"dvpo", r"dvds", r"mappa", r"fgm",
 )
-#: Acronyms that count only in capitals ("dash" and "da" are ordinary words).
-ACRONYMS: tuple[str, ...] = ("MARAC", "DASH", "IDVA", "ISVA", "IDSVA", "DVPN", "DVPO", "DVDS", "MAPPA", "FGM",
-                             "DVA", "DV", "DA")
+#: Acronyms that count only in capitals ("dash", "da" and "dv" are ordinary words or abbreviations).
+ACRONYMS: tuple[str, ...] = ("DASH", "DVA", "DV", "DA")
 #: Titles that may stand before a surname ("Mr Fakeperson").
 TITLES = ("mr", "mrs", "ms", "miss", "mx", "dr", "sir", "master", "prof", "rev")
 #: Parts of a name that are not a name on their own ("van", "de", "bin"...), and never screened alone.
