@@ -64,6 +64,22 @@ def test_an_expression_that_prints_an_account_of_the_abuse_is_refused_at_use(db,
     assert db.conn.execute("SELECT count(*) FROM letter_templates").fetchone()[0] == 0
 
 
+def test_a_word_the_scheme_screens_is_refused_at_use_not_at_every_make(db, tmp_path, cli):
+    assert cli("settings", "set", "screened_words", "gang").exit_code == 0
+    template = tmp_path / "works.docx"
+    template.write_bytes(docx_with("Dear {{ recipient_name }},", "Please remove the gang tag."))
+    with pytest.raises(NotAllowed) as refused:
+        letters.use_template(db, "works-order", template, by="t")
+    assert refused.value.message == ("works.docx says 'gang': a works-order letter gives no account of the abuse. "
+                                     "Reword the template and try again")
+    template.write_bytes(docx_with("Dear {{ recipient_name }},", "{{ 'gang' }} tag."))
+    result = cli("letter", "templates", "use", "works-order", template)
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: works.docx: a test works-order letter to the contractor says 'gang': a "
+                             "works-order letter gives no account of the abuse. Reword the template and try again\n")
+    assert db.conn.execute("SELECT count(*) FROM letter_templates").fetchone()[0] == 0
+
+
 @pytest.mark.parametrize("kind, setup, paragraph", [
     ("landlord-permission", dict(status="approval", lines=LINES_PROPOSED), VICTIM),
     ("works-order", dict(status="works", lines=LINES_ORDERED), "{{ 'ex-' ~ 'partner' }} {{ subject }}"),

@@ -9,13 +9,13 @@ import zipfile
 from importlib import resources
 from pathlib import Path
 
-from thcli import audit, clock, templating
+from thcli import audit, clock, screening, templating
 from thcli.db import Database, write
 from thcli.errors import BadInput, NotAllowed
 from thcli.files import is_docx, may_replace, printable, write_atomically
 from thcli.letters.context import sample_contexts
 from thcli.letters.data import Scheme
-from thcli.letters.kinds import FORBIDDEN_WORDS, KINDS, RECIPIENTS, Kind, kind_spec, with_article
+from thcli.letters.kinds import KINDS, RECIPIENTS, Kind, kind_spec, with_article
 from thcli.letters.render import CompiledTemplate, compiled
 
 
@@ -122,12 +122,14 @@ def use_template(db: Database, kind: str, path: Path, *, by: str) -> dict:
             f"{with_article(spec.name)} letter does not have: {', '.join(unknown)} "
             f"({'they' if len(unknown) > 1 else 'it'} would print blank). The fields of "
             f"{with_article(spec.name)} letter are: {', '.join(spec.all_fields)}")
+    scheme = Scheme.load(db)
+    # The vocabulary and the scheme's own words, as `letter make` screens (there is no case, so no names).
+    screen = screening.Screen((), scheme.screened_words)
     if all(r in ("landlord", "contractor") for r in spec.recipients):
-        found = FORBIDDEN_WORDS.search(template.static_text)
+        found = screen.search(template.static_text)
         if found:
             raise NotAllowed(f"{path.name} says {found.group(0)!r}: {with_article(spec.name)} letter gives no account "
                              f"of the abuse. Reword the template and try again")
-    scheme = Scheme.load(db)
     for ctx in sample_contexts(spec, scheme):
         to = RECIPIENTS[ctx["recipient"]]
         try:
@@ -135,7 +137,7 @@ def use_template(db: Database, kind: str, path: Path, *, by: str) -> dict:
                                                       "comments": ""})
         except NotAllowed as error:
             raise NotAllowed(f"{path.name}: a test {spec.name} letter to {to} failed: {error.message}") from None
-        found = FORBIDDEN_WORDS.search(text) if ctx["recipient"] in ("landlord", "contractor") else None
+        found = screen.search(text) if ctx["recipient"] in ("landlord", "contractor") else None
         if found:
             raise NotAllowed(f"{path.name}: a test {spec.name} letter to {to} says {found.group(0)!r}: "
                              f"{with_article(spec.name)} letter gives no account of the abuse. Reword the template "
