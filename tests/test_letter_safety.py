@@ -80,6 +80,58 @@ def test_a_word_the_scheme_screens_is_refused_at_use_not_at_every_make(db, tmp_p
     assert db.conn.execute("SELECT count(*) FROM letter_templates").fetchone()[0] == 0
 
 
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def with_part(content: bytes, part: str, rel_type: str, content_type: str, text: str) -> bytes:
+    """A .docx with one more part (footnotes, endnotes, comments) holding ``text``, as Word writes it."""
+    import io
+    import zipfile
+
+    root = part.removesuffix(".xml")
+    tag = {"footnotes": "footnote", "endnotes": "endnote", "comments": "comment"}[root]
+    xml = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:{root} xmlns:w="{W_NS}">'
+           f'<w:{tag} w:id="-1" w:type="separator"><w:p><w:r><w:separator/></w:r></w:p></w:{tag}>'
+           f'<w:{tag} w:id="1"><w:p><w:r><w:t xml:space="preserve">{text}</w:t></w:r></w:p></w:{tag}></w:{root}>')
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as old, zipfile.ZipFile(out, "w") as new:
+        for name in old.namelist():
+            data = old.read(name).decode("utf-8") if name.endswith((".xml", ".rels")) else old.read(name)
+            if name == "[Content_Types].xml":
+                data = data.replace("</Types>", f'<Override PartName="/word/{part}" ContentType="{content_type}"/>'
+                                                "</Types>")
+            elif name == "word/_rels/document.xml.rels":
+                data = data.replace("</Relationships>", f'<Relationship Id="rId99" Type="{rel_type}" '
+                                                        f'Target="{part}"/></Relationships>')
+            new.writestr(name, data)
+        new.writestr(f"word/{part}", xml)
+    return out.getvalue()
+
+
+OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+WML = "application/vnd.openxmlformats-officedocument.wordprocessingml."
+
+
+@pytest.mark.parametrize("part, what", [("footnotes.xml", "footnotes"), ("endnotes.xml", "endnotes"),
+                                        ("comments.xml", "comments")])
+def test_text_in_footnotes_endnotes_or_comments_is_refused_at_use(db, tmp_path, cli, part, what):
+    root = part.removesuffix(".xml")
+    template = tmp_path / "works.docx"
+    content = docx_with("Dear {{ recipient_name }},")
+    template.write_bytes(with_part(content, part, OFFICE + root, WML + f"{root}+xml", "Not when the ex is in"))
+    with pytest.raises(NotAllowed) as refused:
+        letters.use_template(db, "works-order", template, by="t")
+    assert refused.value.message.startswith(f"works.docx: the template has text in its {what}, which would go "
+                                            "into every letter without being checked: in Word, ")
+    result = cli("letter", "templates", "use", "works-order", template)
+    assert result.exit_code == 1
+    assert result.stderr == "Error: " + refused.value.message + "\n"
+    assert db.conn.execute("SELECT count(*) FROM letter_templates").fetchone()[0] == 0
+    # the empty separators Word always writes are no text
+    template.write_bytes(with_part(content, part, OFFICE + root, WML + f"{root}+xml", " "))
+    assert letters.use_template(db, "works-order", template, by="t")["kind"] == "works-order"
+
+
 @pytest.mark.parametrize("kind, setup, paragraph", [
     ("landlord-permission", dict(status="approval", lines=LINES_PROPOSED), VICTIM),
     ("works-order", dict(status="works", lines=LINES_ORDERED), "{{ 'ex-' ~ 'partner' }} {{ subject }}"),

@@ -9,7 +9,7 @@ import zipfile
 from importlib import resources
 from pathlib import Path
 
-from thcli import audit, clock, screening, templating
+from thcli import audit, clock, screening
 from thcli.db import Database, write
 from thcli.errors import BadInput, NotAllowed
 from thcli.files import is_docx, may_replace, printable, write_atomically
@@ -113,7 +113,7 @@ def use_template(db: Database, kind: str, path: Path, *, by: str) -> dict:
         raise BadInput(f"{path.name} is not a Word .docx file: save it from Word as a Word Document (.docx)")
     try:
         template = CompiledTemplate(content)
-    except templating.TemplateRefused as error:
+    except NotAllowed as error:  # a refused expression, an unreadable tag, text in footnotes...
         raise NotAllowed(f"{path.name}: {error.message}") from None
     unknown = sorted(template.variables - set(spec.all_fields))
     if unknown:
