@@ -126,6 +126,10 @@ class CompiledTemplate:
         except self._etree.XMLSyntaxError as error:
             raise NotAllowed(f"the template's merge tags break the document's structure ({error}); check that "
                              "each {%p ...%} and {%tr ...%} tag stands in its own paragraph or row") from None
+        except (ValueError, TypeError, AssertionError, OverflowError, MemoryError, RecursionError) as error:
+            # a filter given a value it cannot take ('x'|wordwrap(0), 'x'|truncate(-5)): the template's mistake
+            raise NotAllowed(f"the template could not be filled in: a filter or an expression in the {_part(name)} "
+                             f"was given a value it cannot use ({error or type(error).__name__})") from None
         rendered[self._core_name] = _core_xml(properties)
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as package:
@@ -176,6 +180,12 @@ def _plain_text(tree) -> str:
                           " " if element.tag == _W + "tab" else "\n")
         lines.append("".join(pieces))
     return "\n".join(lines)
+
+
+def _part(name: str) -> str:
+    """A part of a Word file in Word's words (``word/header1.xml``: a header)."""
+    stem = name.rsplit("/", 1)[-1]
+    return "header" if stem.startswith("header") else "footer" if stem.startswith("footer") else "body"
 
 
 def _near(error) -> str:
