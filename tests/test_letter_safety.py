@@ -37,10 +37,11 @@ from thcli.errors import NotAllowed
 
 def store_template(db, kind: str, *paragraphs: str) -> None:
     """A template put straight into the database, as an older thcli (or a hand edit) could leave it."""
+    content = docx_with(*paragraphs)  # its true hash: compiled templates are cached by it
     with write(db):
         db.conn.execute("INSERT INTO letter_templates (kind, filename, content, sha256, set_at, set_by) "
                         "VALUES (?, 'ours.docx', ?, ?, '2026-01-01', 't')",
-                        [kind, docx_with(*paragraphs), "x" + kind])
+                        [kind, content, hashlib.sha256(content).hexdigest()])
 
 
 def nothing_written(folder: Path) -> bool:
@@ -61,6 +62,74 @@ def test_an_expression_that_prints_an_account_of_the_abuse_is_refused_at_use(db,
         "landlord.docx: a test landlord-permission letter to the landlord says 'victim': a landlord-permission "
         "letter gives no account of the abuse. Reword the template and try again")
     assert db.conn.execute("SELECT count(*) FROM letter_templates").fetchone()[0] == 0
+
+
+def test_a_word_the_scheme_screens_is_refused_at_use_not_at_every_make(db, tmp_path, cli):
+    assert cli("settings", "set", "screened_words", "gang").exit_code == 0
+    template = tmp_path / "works.docx"
+    template.write_bytes(docx_with("Dear {{ recipient_name }},", "Please remove the gang tag."))
+    with pytest.raises(NotAllowed) as refused:
+        letters.use_template(db, "works-order", template, by="t")
+    assert refused.value.message == ("works.docx says 'gang': a works-order letter gives no account of the abuse. "
+                                     "Reword the template and try again")
+    template.write_bytes(docx_with("Dear {{ recipient_name }},", "{{ 'gang' }} tag."))
+    result = cli("letter", "templates", "use", "works-order", template)
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: works.docx: a test works-order letter to the contractor says 'gang': a "
+                             "works-order letter gives no account of the abuse. Reword the template and try again\n")
+    assert db.conn.execute("SELECT count(*) FROM letter_templates").fetchone()[0] == 0
+
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def with_part(content: bytes, part: str, rel_type: str, content_type: str, text: str) -> bytes:
+    """A .docx with one more part (footnotes, endnotes, comments) holding ``text``, as Word writes it."""
+    import io
+    import zipfile
+
+    root = part.removesuffix(".xml")
+    tag = {"footnotes": "footnote", "endnotes": "endnote", "comments": "comment"}[root]
+    xml = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:{root} xmlns:w="{W_NS}">'
+           f'<w:{tag} w:id="-1" w:type="separator"><w:p><w:r><w:separator/></w:r></w:p></w:{tag}>'
+           f'<w:{tag} w:id="1"><w:p><w:r><w:t xml:space="preserve">{text}</w:t></w:r></w:p></w:{tag}></w:{root}>')
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as old, zipfile.ZipFile(out, "w") as new:
+        for name in old.namelist():
+            data = old.read(name).decode("utf-8") if name.endswith((".xml", ".rels")) else old.read(name)
+            if name == "[Content_Types].xml":
+                data = data.replace("</Types>", f'<Override PartName="/word/{part}" ContentType="{content_type}"/>'
+                                                "</Types>")
+            elif name == "word/_rels/document.xml.rels":
+                data = data.replace("</Relationships>", f'<Relationship Id="rId99" Type="{rel_type}" '
+                                                        f'Target="{part}"/></Relationships>')
+            new.writestr(name, data)
+        new.writestr(f"word/{part}", xml)
+    return out.getvalue()
+
+
+OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+WML = "application/vnd.openxmlformats-officedocument.wordprocessingml."
+
+
+@pytest.mark.parametrize("part, what", [("footnotes.xml", "footnotes"), ("endnotes.xml", "endnotes"),
+                                        ("comments.xml", "comments")])
+def test_text_in_footnotes_endnotes_or_comments_is_refused_at_use(db, tmp_path, cli, part, what):
+    root = part.removesuffix(".xml")
+    template = tmp_path / "works.docx"
+    content = docx_with("Dear {{ recipient_name }},")
+    template.write_bytes(with_part(content, part, OFFICE + root, WML + f"{root}+xml", "Not when the ex is in"))
+    with pytest.raises(NotAllowed) as refused:
+        letters.use_template(db, "works-order", template, by="t")
+    assert refused.value.message.startswith(f"works.docx: the template has text in its {what}, which would go "
+                                            "into every letter without being checked: in Word, ")
+    result = cli("letter", "templates", "use", "works-order", template)
+    assert result.exit_code == 1
+    assert result.stderr == "Error: " + refused.value.message + "\n"
+    assert db.conn.execute("SELECT count(*) FROM letter_templates").fetchone()[0] == 0
+    # the empty separators Word always writes are no text
+    template.write_bytes(with_part(content, part, OFFICE + root, WML + f"{root}+xml", " "))
+    assert letters.use_template(db, "works-order", template, by="t")["kind"] == "works-order"
 
 
 @pytest.mark.parametrize("kind, setup, paragraph", [

@@ -185,3 +185,13 @@ def test_the_letter_command_imports_no_docx_until_a_letter_is_made():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parent.parent)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_template_file_name_too_long_for_the_disk_is_a_bad_command_line(cli, db, tmp_path):
+    long_name = tmp_path / ("x" * 300 + ".docx")
+    for command in ("export", "use"):
+        result = cli("letter", "templates", command, "works-order", long_name)
+        assert result.exit_code == 2, (command, result.stderr)
+        assert "the name is too long for this disk: choose a shorter name or folder" in result.stderr
+        assert "check the database" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from freezegun import freeze_time
 
-from tests.test_letters import LINES_ORDERED, LINES_PROPOSED, TODAY, letter_text, make, new_case, set_up
+from tests.test_letters import LINES_FITTED, LINES_ORDERED, LINES_PROPOSED, TODAY, letter_text, make, new_case, set_up
 from thcli import letters, referrals, scheme, screening, settings, surveys
 from thcli.db import write
 from thcli.errors import BadInput
@@ -84,6 +84,16 @@ def test_name_particles_titles_and_initials_are_never_screened_alone():
     ("she was hurt", "hurt"),
     ("injuries to the client", "injuries"),
     ("after the burglary", "burglary"),
+    ("signs of strangulation", "strangulation"),
+    ("the back door was kicked-in", "kicked-in"),
+    ("referred by marac", "marac"),
+    ("the idva visits", "idva"),
+    ("Isva in attendance", "Isva"),
+    ("a mash referral", "mash"),
+    ("he was jailed", "jailed"),
+    ("out of jail now", "jail"),
+    ("a court order is in place", "court order"),
+    ("both Court Orders served", "Court Orders"),
 ])
 def test_the_vocabulary_is_whole_word_and_inflection_aware(text, word):
     assert screening.Screen().check(text) == screening.Hit(word, "word")
@@ -94,6 +104,7 @@ def test_the_vocabulary_is_whole_word_and_inflection_aware(text, word):
     "Front and back doors", "Ground floor", "needs force to close", "Courtyard gate", "Example Road",
     "Weekdays 9am to 3pm", "Over the back door", "forcefield", "domesticated cat flap",
     "Kick plate on the back door", "Stable door", "Breakfast room window", "Inside the porch",
+    "da Silva Road", "dv bolts", "dash of sealant", "Court Road", "Orders to the contractor",
 ])
 def test_ordinary_building_words_are_not_screened(text):
     assert screening.Screen().check(text) is None
@@ -112,6 +123,41 @@ def test_the_scheme_adds_its_own_words_with_settings_set(db, cli):
     bad = cli("settings", "set", "screened_words", "gang, 123")
     assert bad.exit_code == 2
     assert "'123' is not a word to screen for" in bad.stderr
+
+
+@pytest.mark.parametrize("text, found", [
+    ("as\u00adsault at the door", "assault"),          # soft hyphen
+    ("as\u200bsault", "assault"),                       # zero-width space
+    ("assa\u200cul\u200dt", "assault"),                 # zero-width non-joiner and joiner
+    ("as\u2060sa\ufeffult", "assault"),                 # word joiner, byte order mark
+    ("\uff21\uff33\uff33\uff21\uff35\uff2c\uff34", "ASSAULT"),  # full-width letters
+    ("was as-saulted", "assaulted"),                      # a hyphen splitting the word
+    ("was assa-\nulted", "assaulted"),                   # split at the end of a line
+    ("ex-partner knows", "ex-partner"),                   # hyphenated words still match as they are
+    ("after the break-in", "break-in"),
+    ("vi\u0441tim", "victim"),                           # Cyrillic es
+    ("\u03bfffender", "offender"),                       # Greek omicron
+])
+def test_invisible_and_look_alike_characters_do_not_hide_a_word(text, found):
+    assert screening.Screen().check(text) == screening.Hit(found, "word")
+
+
+@pytest.mark.parametrize("text, found", [
+    ("not when Fak\u00e9person calls", "Fakeperson"),          # an accent
+    ("not when Fake-person calls", "Fakeperson"),
+    ("not when Fake-\nperson calls", "Fakeperson"),
+    ("not when F\u0430keperson calls", "Fakeperson"),          # Cyrillic a
+    ("not when Fake\u00adperson calls", "Fakeperson"),
+    ("not when \uff26akeperson calls", "Fakeperson"),
+])
+def test_invisible_and_look_alike_characters_do_not_hide_a_name(text, found):
+    assert screening.Screen([PERPETRATOR]).check(text) == screening.Hit(found, "name")
+
+
+def test_the_screen_still_reads_ordinary_accented_and_hyphenated_text_as_clean():
+    screen = screening.Screen([PERPETRATOR])
+    for text in ("caf\u00e9 next door", "re-use the frame", "first-floor window", "ex-directory number"):
+        assert screen.check(text) is None
 
 
 # --- letters refused ------------------------------------------------------------------------------------
@@ -184,6 +230,18 @@ def test_the_schemes_own_words_refuse_letters_too(db, tmp_path):
     scheme.set_from_text(db, "screened_words", "gang", by="t")
     ref = new_case(db, status="works", lines=(("door_chain", 1, "ordered", "in_house", "gang tag on the door"),))
     with pytest.raises(letters.LetterRefused, match="the location of measure line 1 says 'gang'"):
+        make(db, ref, "works-order", tmp_path)
+
+
+@pytest.mark.parametrize("location", ["door as\u00adsaulted", "door kicked-in", "signs of strangulation",
+                                      "MARAC said", "the marac said", "where Fak\u00e9person waits",
+                                      "where F\u0430ke-\nperson waits"])
+@freeze_time(TODAY)
+def test_hidden_words_and_names_refuse_the_letter(db, tmp_path, location):
+    set_up(db)
+    ref = new_case(db, status="works", perpetrator_name=PERPETRATOR,
+                   lines=(("door_chain", 1, "ordered", "secure_homes", location),))
+    with pytest.raises(letters.LetterRefused, match="the location of measure line 1 (says|names)"):
         make(db, ref, "works-order", tmp_path)
 
 
@@ -267,6 +325,20 @@ TODAY_DATE = __import__("datetime").date(2026, 11, 20)
 
 
 @freeze_time(TODAY)
+def test_a_hidden_word_warns_through_the_command_line_too(cli, db):
+    result = cli("referral", "add", "--name", "Alex Example", "--postcode", "ZZ1 2AB", "--district", "northmoor",
+                 "--route", "idva", "--risk", "high", "--perpetrator-name", PERPETRATOR, "--consent", "police",
+                 "--safe-times", "not when Fak\u00e9-person is home")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == "Warning: " + warning(
+        "the note of safe contact times", "names 'Fakeperson' (the perpetrator's name, or part of it)",
+        'thcli referral edit TH-2026-0001 --safe-times "TEXT"') + "\n"
+    result = cli("referral", "edit", "TH-2026-0001", "--access-needs", "since the as\u00adsault")
+    assert result.exit_code == 0
+    assert "says 'assault' (a word about abuse or violence)" in result.stderr
+
+
+@freeze_time(TODAY)
 def test_the_warnings_through_the_command_line(cli, db):
     result = cli("referral", "add", "--name", "Alex Example", "--postcode", "ZZ1 2AB", "--district", "northmoor",
                  "--route", "idva", "--risk", "high", "--perpetrator-name", PERPETRATOR, "--consent", "police",
@@ -317,3 +389,18 @@ def test_a_measures_name_from_the_catalogue_is_printed_as_it_is(db, tmp_path):
     ref = new_case(db, status="works", lines=(("police_linked_alarm", 1, "ordered", "secure_homes", "hallway"),))
     text = letter_text(make(db, ref, "works-order", tmp_path).path)
     assert "Alarm linked to the police" in text  # the fitter must know what to fit
+
+
+@pytest.mark.parametrize("written", ["Dale Fake\u00adperson", "Dale Fak\u00e9-\nperson", "D\u0430le Fakeperson"])
+@freeze_time(TODAY)
+def test_a_template_cannot_hide_the_perpetrators_whole_name_from_any_letter(db, tmp_path, written):
+    from tests.test_letter_safety import store_template
+
+    set_up(db)
+    ref = new_case(db, status="fitted", lines=LINES_FITTED, fitted_on="2026-11-19", perpetrator_name=PERPETRATOR)
+    store_template(db, "completion", "{{ subject }} for {{ client_name }}", f"{{{{ {written!r} }}}}")
+    with pytest.raises(letters.LetterRefused) as refused:
+        make(db, ref, "completion", tmp_path)
+    assert refused.value.rule == letters.NO_PERPETRATOR
+    assert refused.value.why == "the letter as it would be written contains the perpetrator's name"
+

@@ -173,3 +173,41 @@ def test_letter_make_refuses_a_stored_payload_with_exit_1(cli, db, tmp_path, mar
         "{{ self._TemplateReference__context }} touches '_TemplateReference__context', an internal attribute; "
         f"{REST}. Go back to thcli's own with `thcli letter templates reset acknowledgement`\n")
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize("source, why", [
+    ("{{ 'x'|center(300000000) }}", "gives center the width 300000000, more than the 1000 a letter can use"),
+    ("{{ 'x'|wordwrap(1000000000) }}", "gives wordwrap the width 1000000000, more than the 1000 a letter can use"),
+    ("{{ 'x'|truncate(5000) }}", "gives truncate the width 5000, more than the 1000 a letter can use"),
+    ("{{ 'x'|wordwrap(width=2000) }}", "gives wordwrap the width 2000, more than the 1000 a letter can use"),
+    ("{{ 'x'|center(999 + 999999) }}", "gives center a value that is not written out, and only a plain number or "
+                                       "text may be"),
+])
+def test_a_filter_width_that_would_exhaust_memory_is_refused(source, why):
+    with pytest.raises(templating.TemplateRefused) as refused:
+        templating.check(source)
+    assert refused.value.why == why
+
+
+def test_loops_nest_at_most_two_deep():
+    templating.check("{% for a in lines %}{% for b in a.items %}{{ b }}{% endfor %}{% endfor %}")
+    with pytest.raises(templating.TemplateRefused) as refused:
+        templating.check("{% for a in x %}{% for b in a %}{% for c in b %}{{ c }}{% endfor %}{% endfor %}"
+                         "{% endfor %}")
+    assert refused.value.expression == "{% for c in b %}"
+    assert refused.value.why == "is a loop inside 2 others, more than a letter needs"
+
+
+@pytest.mark.parametrize("expression", ["{{ 'x'|wordwrap(0) }}", "{{ 'x'|truncate(-5) }}"])
+def test_a_filter_given_a_value_it_cannot_take_is_refused_naming_the_template(db, tmp_path, cli, expression):
+    template = tmp_path / "ack.docx"
+    template.write_bytes(docx_with("Dear {{ recipient_name }},", expression))
+    with pytest.raises(NotAllowed) as refused:
+        letters.use_template(db, "acknowledgement", template, by="t")
+    assert refused.value.message.startswith("ack.docx: a test acknowledgement letter to ")
+    assert ("failed: the template could not be filled in: a filter or an expression in the body was given a value "
+            "it cannot use (") in refused.value.message
+    result = cli("letter", "templates", "use", "acknowledgement", template)
+    assert result.exit_code == 1
+    assert result.stderr == "Error: " + refused.value.message + "\n"
+    assert "check the database" not in result.stderr

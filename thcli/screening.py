@@ -15,8 +15,13 @@ piece of text is screened for:
   scheme's own words added in the setting ``screened_words``. Words that are
   also ordinary building words are left out or taken only in the forms that
   say something (``forced``, not ``force``; ``battered``, not ``battery``;
-  ``kick plate`` is a measure), and short acronyms (``DA``, ``DASH``) count
-  only in capitals.
+  ``kick plate`` is a measure). Acronyms that are also ordinary words
+  (``DA``, ``DV``, ``DASH``) count only in capitals; the others (``MARAC``,
+  ``IDVA``, ``MASH``...) in any case.
+
+Text is read as a person reads it (:func:`forms`): invisible characters,
+full-width, accented and look-alike letters, and a hyphen or line break
+splitting a word hide nothing.
 
 The same :class:`Screen` refuses a letter (letters.py) and warns as the text
 is typed (referrals.py, surveys.py, measures.py), so that the coordinator can
@@ -26,6 +31,7 @@ reword it at once rather than when the letter is due.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -40,13 +46,14 @@ VOCABULARY: tuple[str, ...] = (
     r"violen(?:ce|t|tly)", r"threat(?:s|en|ens|ened|ening)?", r"stalk(?:s|ed|ing|er|ers)?",
     r"harass(?:es|ed|ing|ment)?", r"intimidat(?:e|es|ed|ing|ion)", r"forc(?:ed|ing|ibly)",
     r"coerc(?:e|ed|es|ing|ion|ive|ively)", r"controlling\s+behaviou?r", r"molest(?:s|ed|ing|er|ers|ation)?",
-    r"rap(?:e|es|ed|ing|ist|ists)", r"strangl(?:e|es|ed|ing|er|ation)", r"chok(?:e|es|ed|ing)",
+    r"rap(?:e|es|ed|ing|ist|ists)", r"strangl(?:e|es|ed|ing|er|ation)",
+    r"strangulat(?:e|es|ed|ing|ion)", r"chok(?:e|es|ed|ing)",
     r"suffocat(?:e|es|ed|ing|ion)", r"punch(?:ed|es|ing)", r"beat(?:en|ing|ings)", r"batter(?:ed|ing)",
     r"bruis(?:e|es|ed|ing)", r"kill(?:s|ed|ing|er)?", r"murder(?:s|ed|ing|er|ous)?", r"harm(?:ed|ing)",
     r"incidents?", r"aggressi(?:ve|vely|on)", r"weapons?", r"knife", r"knives", r"guns?", r"firearms?",
     r"machetes?", r"honou?r[-\s]based", r"traffick(?:ed|ing|er|ers)", r"fled", r"flee(?:s|ing)?",
     r"afraid", r"scared", r"frighten(?:s|ed|ing)?", r"terrified", r"fear(?:s|ed|ful|ing)?",
-    r"smash(?:es|ed|ing)", r"kick(?:s|ed|ing)\s+(?:in|down)", r"br(?:oke|eaks?|eaking|oken)[-\s]+in(?:to|s)?",
+    r"smash(?:es|ed|ing)", r"kick(?:s|ed|ing)[-\s]+(?:in|down)", r"br(?:oke|eaks?|eaking|oken)[-\s]+in(?:to|s)?",
     r"stab(?:s|bed|bing|bings)?", r"slap(?:s|ped|ping)?", r"hurt(?:s|ing)?", r"injur(?:y|ies|ed|ing)",
     r"throttl(?:e|es|ed|ing)", r"burgl(?:ary|aries|ed|ar|ars)", r"revenge",
     # who did it
@@ -55,13 +62,15 @@ VOCABULARY: tuple[str, ...] = (
     r"victim(?:s|ised|ized|isation|ization)?", r"survivors?",
     # the services and the law around it
     r"domestic(?:ally)?", r"refuges?", r"women'?s\s+aid", r"police(?:d|man|men|woman|women)?",
-    r"bail(?:ed)?", r"arrest(?:s|ed|ing)?", r"custody", r"prison", r"probation", r"convict(?:s|ed|ion|ions)",
+    r"bail(?:ed)?", r"jail(?:s|ed|ing)?", r"court\s+orders?", r"arrest(?:s|ed|ing)?", r"custody", r"prison",
+    r"probation", r"convict(?:s|ed|ion|ions)",
     r"criminal", r"crimes?", r"injunctions?", r"non[-\s]?molestation", r"occupation\s+orders?",
     r"restraining\s+orders?", r"protection\s+orders?", r"clare'?s\s+law", r"safeguarding",
+    # acronyms that are no ordinary word, so they count in any case ("marac", "idva")
+    r"marac", r"idva", r"isva", r"idsva", r"mash", r"dvpn", r"dvpo", r"dvds", r"mappa", r"fgm",
 )
-#: Acronyms that count only in capitals ("dash" and "da" are ordinary words).
-ACRONYMS: tuple[str, ...] = ("MARAC", "DASH", "IDVA", "ISVA", "IDSVA", "DVPN", "DVPO", "DVDS", "MAPPA", "FGM",
-                             "DVA", "DV", "DA")
+#: Acronyms that count only in capitals ("dash", "da" and "dv" are ordinary words or abbreviations).
+ACRONYMS: tuple[str, ...] = ("DASH", "DVA", "DV", "DA")
 #: Titles that may stand before a surname ("Mr Fakeperson").
 TITLES = ("mr", "mrs", "ms", "miss", "mx", "dr", "sir", "master", "prof", "rev")
 #: Parts of a name that are not a name on their own ("van", "de", "bin"...), and never screened alone.
@@ -95,9 +104,56 @@ def inflected(word: str) -> str:
     return r"\s+".join([re.escape(p) for p in lead] + [tail])
 
 
+#: Cyrillic and Greek letters drawn like Latin ones ("Fаkeperson" with a Cyrillic а), read as the Latin letter.
+_LOOK_ALIKES = str.maketrans(
+    "аеорсухіјѕԁһӏԛԝАВЕКМНОРСТХІЈЅУ"  # Cyrillic
+    "οαεικνρτυχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",  # Greek
+    "aeopcyxijsdhlqwABEKMHOPCTXIJSY"
+    "oaeikvptuxABEZHIKMNOPTYX")
+#: A hyphen, or a hyphen at the end of a line, between two letters: "as-sault", "assa-\nult".
+_SPLIT_WORD = re.compile(r"(?<=[^\W\d_])-(?:[ \t]*\r?\n[ \t]*)?(?=[^\W\d_])")
+
+
 def _normal(text: str) -> str:
-    """Curly apostrophes and odd dashes as their plain forms, so that they match as typed."""
+    """The text as a reader sees it, so that nothing typed to look like a word gets past the screen.
+
+    Full-width and other compatibility forms as plain letters (NFKC), invisible
+    format characters dropped (soft hyphen, zero-width space and joiners, byte
+    order mark: Unicode category Cf), accents dropped (Faképerson), Cyrillic
+    and Greek look-alikes as Latin letters, curly apostrophes and odd dashes as
+    plain ones. Case is kept (the patterns ignore it, but an acronym such as
+    DA counts only in capitals).
+    """
+    text = unicodedata.normalize("NFKC", text).translate(_LOOK_ALIKES)
+    text = "".join(c for c in unicodedata.normalize("NFKD", text)
+                   if not unicodedata.combining(c) and unicodedata.category(c) != "Cf")
+    text = unicodedata.normalize("NFC", text)
     return text.replace("\u2019", "'").replace("\u2018", "'").replace("\u2010", "-").replace("\u2011", "-")
+
+
+def forms(text: str) -> tuple[str, ...]:
+    """The ways a screen reads a text: as a reader sees it (:func:`_normal`), and, when it has any, with
+    the hyphens that split a word removed ("as-sault", "Fake-\nperson"), so that both "ex-partner"
+    and "assa-ult" are found."""
+    normal = _normal(text)
+    joined = _SPLIT_WORD.sub("", normal)
+    return (normal, joined) if joined != normal else (normal,)
+
+
+def phrase(text: str) -> re.Pattern[str]:
+    """A name or an address line as a pattern found whole, in any case and spacing, in the :func:`forms`
+    of a text (a letter's refusals use it for the perpetrator's whole name and the client's addresses)."""
+    words = [re.escape(w) for w in _normal(text).split()]
+    return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", re.IGNORECASE)
+
+
+def found_in(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The first match of ``pattern`` in any of the :func:`forms` of ``text``."""
+    for form in forms(text):
+        match = pattern.search(form)
+        if match:
+            return match
+    return None
 
 
 def name_pattern(name: str) -> str | None:
@@ -157,19 +213,21 @@ class Screen:
         self._acronyms = re.compile(_whole("|".join(ACRONYMS)))
 
     def name(self, text: str | None) -> str | None:
-        """The first part of a perpetrator's name in ``text``, as written (None: none)."""
+        """The first part of a perpetrator's name in ``text``, as a reader sees it (None: none)."""
         if not text or self._names is None:
             return None
-        found = self._names.search(_normal(text))
+        found = found_in(self._names, text)
         return " ".join(found.group(0).split()) if found else None
 
     def search(self, text: str | None) -> re.Match[str] | None:
-        """The first word about abuse or violence in ``text`` (None: none)."""
+        """The first word about abuse or violence in ``text``, read as :func:`forms` says (None: none)."""
         if not text:
             return None
-        text = _normal(text)
-        found = [m for m in (self._words.search(text), self._acronyms.search(text)) if m]
-        return min(found, key=lambda m: m.start()) if found else None
+        for form in forms(text):
+            found = [m for m in (self._words.search(form), self._acronyms.search(form)) if m]
+            if found:
+                return min(found, key=lambda m: m.start())
+        return None
 
     def word(self, text: str | None) -> str | None:
         """The first word about abuse or violence in ``text``, as written (None: none)."""

@@ -25,7 +25,10 @@ offered; it is refused, naming the expression, when it
 - uses a tag that reaches outside the template or changes how it is written
   (``macro``, ``call``, ``import``, ``include``, ``extends``, ``block``,
   ``autoescape``);
-- does arithmetic beyond adding (``*``, ``**``, ``%``: a way to exhaust memory).
+- does arithmetic beyond adding (``*``, ``**``, ``%``: a way to exhaust memory);
+- gives ``center``, ``indent``, ``truncate`` or ``wordwrap`` a width that is
+  not a plain number of at most :data:`MAX_WIDTH` (``center(300000000)``:
+  another way), or nests more than :data:`MAX_LOOPS` ``for`` loops.
 
 The check is about safety; which merge fields a kind of letter has is
 checked by letters.py. Jinja is imported only inside these functions.
@@ -53,6 +56,13 @@ REFUSED_TAGS = {"Macro": "macro", "CallBlock": "call", "Import": "import", "From
 _ALLOWED = {"Template", "Output", "TemplateData", "If", "For", "Assign", "AssignBlock", "With", "FilterBlock",
             "Name", "Const", "Tuple", "List", "Dict", "Pair", "Keyword", "CondExpr", "Compare", "Operand", "And",
             "Or", "Not", "Neg", "Pos", "Add", "Sub", "Concat", "Getattr", "Getitem", "Slice", "Filter", "Test"}
+
+
+#: Filters that take a width, and the widest a letter needs (a line of a letter is under 100 characters).
+SIZED_FILTERS = ("center", "indent", "truncate", "wordwrap")
+MAX_WIDTH = 1000
+#: The most ``for`` loops one inside another (a letter's lists are measures, and their lines).
+MAX_LOOPS = 2
 
 
 class TemplateRefused(NotAllowed):
@@ -110,9 +120,9 @@ def first_problem(tree) -> tuple[str, str] | None:
     from jinja2 import nodes
 
     unsafe = _unsafe_attributes()
-    stack: list[tuple[Any, Any]] = [(tree, None)]
+    stack: list[tuple[Any, Any, int]] = [(tree, None, 0)]
     while stack:
-        node, top = stack.pop()
+        node, top, loops = stack.pop()
         kind = type(node).__name__
         if top is None and isinstance(node, nodes.Expr):
             top = node  # the outermost expression: what the author typed between the braces
@@ -148,7 +158,22 @@ def first_problem(tree) -> tuple[str, str] | None:
             return shown, f"uses the test {node.name!r}, which letter templates do not offer"
         if isinstance(node, (nodes.Filter, nodes.Test)) and (node.dyn_args or node.dyn_kwargs):
             return shown, "passes arguments by * or **"
-        stack.extend((child, top) for child in reversed(list(node.iter_child_nodes())))
+        if isinstance(node, nodes.Filter) and node.name in SIZED_FILTERS:
+            for arg in [*node.args, *(kw.value for kw in node.kwargs)]:
+                while isinstance(arg, (nodes.Neg, nodes.Pos)):  # -5 is written out too
+                    arg = arg.node
+                if not isinstance(arg, nodes.Const):
+                    return shown, f"gives {node.name} a value that is not written out, and only a plain number " \
+                                  f"or text may be"
+                value = arg.value
+                if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > MAX_WIDTH:
+                    return shown, f"gives {node.name} the width {value}, more than the {MAX_WIDTH} a letter can use"
+        if isinstance(node, nodes.For):
+            loops += 1
+            if loops > MAX_LOOPS:
+                return f"{{% for {expression(node.target)} in {expression(node.iter)} %}}", \
+                    f"is a loop inside {MAX_LOOPS} others, more than a letter needs"
+        stack.extend((child, top, loops) for child in reversed(list(node.iter_child_nodes())))
     return None
 
 

@@ -64,6 +64,7 @@ class CompiledTemplate:
             for _, part in tpl.get_headers_footers(uri):
                 name = part.partname.lstrip("/")
                 self.sources[name] = tpl.patch_xml(tpl.get_part_xml(part))
+        _refuse_unchecked_text(content, set(self.sources) | {"docProps/core.xml"})
         try:
             split = {name: re.sub(r"<w:p([ >])", r"\n<w:p\1", src) for name, src in self.sources.items()}
             for src in split.values():  # before anything is compiled, let alone run
@@ -125,6 +126,10 @@ class CompiledTemplate:
         except self._etree.XMLSyntaxError as error:
             raise NotAllowed(f"the template's merge tags break the document's structure ({error}); check that "
                              "each {%p ...%} and {%tr ...%} tag stands in its own paragraph or row") from None
+        except (ValueError, TypeError, AssertionError, OverflowError, MemoryError, RecursionError) as error:
+            # a filter given a value it cannot take ('x'|wordwrap(0), 'x'|truncate(-5)): the template's mistake
+            raise NotAllowed(f"the template could not be filled in: a filter or an expression in the {_part(name)} "
+                             f"was given a value it cannot use ({error or type(error).__name__})") from None
         rendered[self._core_name] = _core_xml(properties)
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as package:
@@ -140,6 +145,30 @@ class CompiledTemplate:
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
+#: Parts of a Word file that a letter carries but no check reads, in Word's words, and how to empty them.
+_UNCHECKED_PARTS = {
+    "footnotes": ("footnotes", "delete each footnote (References > Show Notes)"),
+    "endnotes": ("endnotes", "delete each endnote (References > Show Notes)"),
+    "comments": ("comments", "delete them (Review > Delete > Delete All Comments in Document)"),
+}
+_TEXT_RUN = re.compile(r"<w:t(?:\s[^>]*)?>([^<]*)</w:t>")
+
+
+def _refuse_unchecked_text(content: bytes, checked: set[str]) -> None:
+    """Refuse a template with text in a part other than the body, headers and footers (footnotes, endnotes,
+    comments, Quick Parts...): it would reach every letter, and no screen or merge check reads it."""
+    with zipfile.ZipFile(io.BytesIO(content)) as package:
+        for name in package.namelist():
+            if name in checked or not name.endswith(".xml"):
+                continue
+            xml = package.read(name).decode("utf-8", "replace")
+            if not any(text.strip() for text in _TEXT_RUN.findall(xml)):
+                continue
+            stem = name.rsplit("/", 1)[-1].removesuffix(".xml")
+            what, fix = _UNCHECKED_PARTS.get(stem, (f"part {name}", "remove that text"))
+            raise NotAllowed(f"the template has text in its {what}, which would go into every letter without "
+                             f"being checked: in Word, {fix}, save, and try again")
+
 
 def _plain_text(tree) -> str:
     """The text of a Word part as a reader sees it: one line per paragraph, runs joined."""
@@ -151,6 +180,12 @@ def _plain_text(tree) -> str:
                           " " if element.tag == _W + "tab" else "\n")
         lines.append("".join(pieces))
     return "\n".join(lines)
+
+
+def _part(name: str) -> str:
+    """A part of a Word file in Word's words (``word/header1.xml``: a header)."""
+    stem = name.rsplit("/", 1)[-1]
+    return "header" if stem.startswith("header") else "footer" if stem.startswith("footer") else "body"
 
 
 def _near(error) -> str:

@@ -69,11 +69,6 @@ def _where(path: str) -> str:
             "how_to_pay": "how a landlord pays (setting landlord_payment)"}.get(path, f"the field {path}")
 
 
-def _phrase(text: str) -> re.Pattern[str]:
-    words = [re.escape(w) for w in text.split()]
-    return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", re.IGNORECASE)
-
-
 #: Recipients who are not told why the work is done, and what each is called in a refusal.
 THIRD_PARTIES = {"landlord": "landlord", "contractor": "contractor", "cro": "surveyor"}
 
@@ -215,30 +210,32 @@ def _refuse_leaks(spec: Kind, data: CaseData, texts: list[tuple[str, str]], *,
                   fix: str = "Remove it from the case's records before making the letter.") -> None:
     """The perpetrator's name, a previous address, or a do-not-disclose address where it may not be."""
     ref = data.ref
+    # Read as the screen reads them (invisible characters, look-alike letters, words split by a hyphen).
+    read = [(where, screening.forms(text)) for where, text in texts]
     for name in data.perpetrator_names:
         if len(name.strip()) < 2:
             continue
-        pattern = _phrase(name)
-        for where, text in texts:
-            if pattern.search(text):
+        pattern = screening.phrase(name)
+        for where, forms in read:
+            if any(pattern.search(form) for form in forms):
                 raise LetterRefused(ref, spec.name, NO_PERPETRATOR, f"{where} contains the perpetrator's name", fix)
     current = data.address or {}
     current_key = parse.postcode_key(current.get("postcode") or "")
     for old_address, old_postcode in data.previous_addresses:
-        patterns = [_phrase(line) for line in _telling_lines(old_address, current.get("address"))]
+        patterns = [screening.phrase(line) for line in _telling_lines(old_address, current.get("address"))]
         if old_postcode and parse.postcode_key(old_postcode) != current_key:
             patterns.append(_postcode_pattern(old_postcode))
         for pattern in patterns:
-            for where, text in texts:
-                if pattern.search(text):
+            for where, forms in read:
+                if any(pattern.search(form) for form in forms):
                     raise LetterRefused(ref, spec.name, PREVIOUS_ADDRESS,
                                         f"{where} contains a previous address of the client", fix)
     if dnd(data) and not spec.shows_home:
         patterns = [_postcode_pattern(current["postcode"])] if current.get("postcode") else []
-        patterns += [_phrase(line) for line in _telling_lines(current.get("address"), None)]
+        patterns += [screening.phrase(line) for line in _telling_lines(current.get("address"), None)]
         for pattern in patterns:
-            for where, text in texts:
-                if pattern.search(text):
+            for where, forms in read:
+                if any(pattern.search(form) for form in forms):
                     raise LetterRefused(ref, spec.name, DO_NOT_DISCLOSE,
                                         f"{where} contains the client's do-not-disclose address, which "
                                         f"only a works order or a survey request may carry", fix)
@@ -254,6 +251,6 @@ def _telling_lines(address: str | None, other: str | None) -> list[str]:
 def _postcode_pattern(postcode: str) -> re.Pattern[str]:
     key = parse.postcode_key(postcode)
     if len(key) < 5:
-        return _phrase(postcode)
+        return screening.phrase(postcode)
     return re.compile(r"(?<![A-Za-z0-9])" + re.escape(key[:-3]) + r"\s*" + re.escape(key[-3:]) + r"(?![A-Za-z0-9])",
                       re.IGNORECASE)

@@ -9,13 +9,13 @@ import zipfile
 from importlib import resources
 from pathlib import Path
 
-from thcli import audit, clock, templating
+from thcli import audit, clock, screening
 from thcli.db import Database, write
 from thcli.errors import BadInput, NotAllowed
-from thcli.files import is_docx, may_replace, printable, write_atomically
+from thcli.files import is_docx, may_replace, os_problem, printable, write_atomically
 from thcli.letters.context import sample_contexts
 from thcli.letters.data import Scheme
-from thcli.letters.kinds import FORBIDDEN_WORDS, KINDS, RECIPIENTS, Kind, kind_spec, with_article
+from thcli.letters.kinds import KINDS, RECIPIENTS, Kind, kind_spec, with_article
 from thcli.letters.render import CompiledTemplate, compiled
 
 
@@ -74,16 +74,20 @@ def export_template(db: Database, kind: str, dest: Path, *, force: bool = False)
     spec = kind_spec(kind)
     source, content, _ = template_in_use(db, spec.name)
     dest = Path(dest).expanduser()
-    if dest.is_dir():
-        dest = dest / f"{spec.name}.docx"
+    try:  # a name too long for the disk raises here, not only when writing
+        if dest.is_dir():
+            dest = dest / f"{spec.name}.docx"
+        folder_exists = dest.parent.is_dir()
+    except OSError as error:
+        raise os_problem(error, dest, option="FILE") from None
     if dest.suffix.lower() != ".docx":
         raise BadInput(f"{dest.name}: give a file name ending in .docx, so that Word opens it")
-    if not dest.parent.is_dir():
+    if not folder_exists:
         raise BadInput(f"{printable(dest.parent)} is not a folder")
     # Only an earlier Word file is replaced, and only with --force; never the database (files.may_replace).
     replacing = may_replace(dest, what="Word document", is_earlier=is_docx, force=force,
-                            database=getattr(db, "path", None))
-    write_atomically(dest, content, replace=replacing)
+                            database=getattr(db, "path", None), option="FILE")
+    write_atomically(dest, content, replace=replacing, option="FILE")
     return {"kind": spec.name, "template": source, "path": str(dest), "fields": list(spec.all_fields)}
 
 
@@ -101,9 +105,12 @@ def use_template(db: Database, kind: str, path: Path, *, by: str) -> dict:
     """
     spec = kind_spec(kind)
     path = Path(path).expanduser()
-    if not path.is_file():
-        raise BadInput(f"{path}: there is no such file")
-    content = path.read_bytes()
+    try:
+        if not path.is_file():
+            raise BadInput(f"{path}: there is no such file")
+        content = path.read_bytes()
+    except OSError as error:
+        raise os_problem(error, path, option="FILE", doing="read") from None
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as package:
             is_word = "word/document.xml" in package.namelist()
@@ -113,7 +120,7 @@ def use_template(db: Database, kind: str, path: Path, *, by: str) -> dict:
         raise BadInput(f"{path.name} is not a Word .docx file: save it from Word as a Word Document (.docx)")
     try:
         template = CompiledTemplate(content)
-    except templating.TemplateRefused as error:
+    except NotAllowed as error:  # a refused expression, an unreadable tag, text in footnotes...
         raise NotAllowed(f"{path.name}: {error.message}") from None
     unknown = sorted(template.variables - set(spec.all_fields))
     if unknown:
@@ -122,12 +129,14 @@ def use_template(db: Database, kind: str, path: Path, *, by: str) -> dict:
             f"{with_article(spec.name)} letter does not have: {', '.join(unknown)} "
             f"({'they' if len(unknown) > 1 else 'it'} would print blank). The fields of "
             f"{with_article(spec.name)} letter are: {', '.join(spec.all_fields)}")
+    scheme = Scheme.load(db)
+    # The vocabulary and the scheme's own words, as `letter make` screens (there is no case, so no names).
+    screen = screening.Screen((), scheme.screened_words)
     if all(r in ("landlord", "contractor") for r in spec.recipients):
-        found = FORBIDDEN_WORDS.search(template.static_text)
+        found = screen.search(template.static_text)
         if found:
             raise NotAllowed(f"{path.name} says {found.group(0)!r}: {with_article(spec.name)} letter gives no account "
                              f"of the abuse. Reword the template and try again")
-    scheme = Scheme.load(db)
     for ctx in sample_contexts(spec, scheme):
         to = RECIPIENTS[ctx["recipient"]]
         try:
@@ -135,7 +144,7 @@ def use_template(db: Database, kind: str, path: Path, *, by: str) -> dict:
                                                       "comments": ""})
         except NotAllowed as error:
             raise NotAllowed(f"{path.name}: a test {spec.name} letter to {to} failed: {error.message}") from None
-        found = FORBIDDEN_WORDS.search(text) if ctx["recipient"] in ("landlord", "contractor") else None
+        found = screen.search(text) if ctx["recipient"] in ("landlord", "contractor") else None
         if found:
             raise NotAllowed(f"{path.name}: a test {spec.name} letter to {to} says {found.group(0)!r}: "
                              f"{with_article(spec.name)} letter gives no account of the abuse. Reword the template "
