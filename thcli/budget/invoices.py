@@ -281,8 +281,9 @@ def _pay_line(db: Database, case: dict, line: dict, amount: int, *, invoice: str
     label = f"{case['ref']} line {line['line']}"
     fund = line_fund(db, line, case)
     open_ = max(line_figures(db, line["id"]).get(fund["id"], {"committed_pence": 0})["committed_pence"], 0)
-    settles = line["status"] in ("fitted", "removed")
-    release = open_ if settles else min(open_, amount)
+    # Only what is paid is released: a part payment on a fitted line leaves the rest committed, so the fund
+    # still shows it and closing the case lists it.
+    release = min(open_, amount)
     effect = release - amount
     check_overspend(db, fund, effect, f"paying {format_money(amount)} on {label}", allow_overspend)
     overspending = effect < 0 and remaining(db, fund["id"]) + effect < 0
