@@ -121,6 +121,44 @@ def test_equipment_from_stock_counts_towards_the_household_cap(db):
     measures.approve(db, other, [1], fund=fund, by="t")   # £85.00 on its own is within the cap
 
 
+def _paid_alarm_line(db) -> str:
+    """A case whose approved window-alarm line (3 at £8.00) has £24.00 paid on it, with bought alarms in stock."""
+    from thcli import measures
+
+    fund = add_fund(db)
+    stock.receive_stock(db, "window_alarm", 3, holder="office", unit_cost_pence=800, fund=fund, invoice="ZZ-4", by="t")
+    ref = surveyed_case(db, measures=[("window_alarm", 3, None)])
+    measures.approve(db, ref, [1], fund=fund, by="t")
+    budget.pay(db, ref, 1, amount_pence=2_400, invoice="AL-1", by="t")
+    return ref
+
+
+def test_a_line_already_paid_is_not_filled_from_stock(db):
+    # It was filled, and the stock's £24.00 charged on top of the £24.00 paid: the household charged twice.
+    ref = _paid_alarm_line(db)
+    before = counts(db)
+    with pytest.raises(NotAllowed) as caught:
+        stock.issue(db, ref, "window_alarm", by="t")
+    assert caught.value.message == (
+        "TH-2026-0001 line 1 (window_alarm) has £24.00 paid on it already (ledger entry 4): issuing it from stock "
+        "would charge the household twice, so nothing was issued. If that payment bought this equipment, record "
+        "the line as fitted (`thcli measures order TH-2026-0001 1 --contractor CODE`, then `thcli measures fitted "
+        "TH-2026-0001 1`); if it was entered by mistake, correct it (`thcli budget correct 4 --reason TEXT`) and "
+        "issue again")
+    assert counts(db) == before
+    budget.correct(db, 4, reason="Paid on the wrong line", by="t")
+    assert stock.issue(db, ref, "window_alarm", by="t")["cost_pence"] == 2_400
+
+
+def test_cli_a_line_already_paid_is_not_filled_from_stock(db, cli):
+    ref = _paid_alarm_line(db)
+    result = cli("stock", "issue", ref, "window_alarm")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: TH-2026-0001 line 1 (window_alarm) has £24.00 paid on it already")
+    assert result.stderr.count("\n") == 1
+    assert stock.held(db, "window_alarm", "office") == 3
+
+
 def test_donated_stock_costs_the_case_nothing(db):
     stock.add_stock(db, "personal_alarm", 2, holder="idva", by="t")
     ref = new_case(db)

@@ -185,6 +185,26 @@ def _choose_holder(db: Database, item: str, quantity: int, holder: str | None) -
     raise BadInput(f"{item} is held by {shown}: say whose stock it comes from", "--holder")
 
 
+def _require_unpaid(db: Database, ref: str, line: dict) -> None:
+    """Refuse to fill a line from stock once something is paid on it: the stock's cost would be charged on top."""
+    paid = budget.paid_on(db, line["id"])
+    if not paid:
+        return
+    entries = [str(row[0]) for row in db.conn.execute(
+        "SELECT p.id FROM ledger p WHERE p.kind = 'payment' AND p.line_id = ? "
+        "AND NOT EXISTS (SELECT 1 FROM ledger x WHERE x.corrects_id = p.id) ORDER BY p.id", [line["id"]])]
+    number = line["line"]
+    fit = f"`thcli measures fitted {ref} {number}`"
+    if line["status"] != "ordered":
+        fit = f"`thcli measures order {ref} {number} --contractor CODE`, then {fit}"
+    raise NotAllowed(
+        f"{ref} line {number} ({line['code']}) has {format_money(paid)} paid on it already (ledger "
+        f"entr{'y' if len(entries) == 1 else 'ies'} {', '.join(entries)}): issuing it from stock would charge the "
+        f"household twice, so nothing was issued. If that payment bought this equipment, record the line as fitted "
+        f"({fit}); if it was entered by mistake, correct it (`thcli budget correct {(entries or ['ENTRY'])[0]} "
+        "--reason TEXT`) and issue again")
+
+
 def issue(db: Database, ref: str, item: str, *, by: str, holder: str | None = None, quantity: int | None = None,
           on: dt.date | None = None, override: str | None = None) -> dict:
     """Issue equipment from a holder's stock to a case (``stock issue``): that line counts as fitted.
@@ -214,6 +234,8 @@ def issue(db: Database, ref: str, item: str, *, by: str, holder: str | None = No
         if line and quantity is not None and quantity != line["quantity"]:
             raise BadInput(f"{ref} line {line['line']} is for {line['quantity']} {item}: issue that many "
                            "(leave --quantity out)", "--quantity")
+        if line:
+            _require_unpaid(db, ref, line)
         count = line["quantity"] if line else (quantity or 1)
         chosen = _choose_holder(db, item, count, holder)
         have = held(db, item, chosen)
