@@ -70,7 +70,7 @@ def test_fitted_pays_every_fitted_line_not_yet_paid_at_what_is_left_of_its_actua
     with pytest.raises(NotAllowed) as caught:
         budget.pay_invoice(db, ref, None, invoice="ZZ-1002", by="t")
     assert caught.value.message == ("TH-2026-0001 has no fitted line left to pay: lines 1, 2 are paid in full "
-                                    "(`thcli budget ledger --case TH-2026-0001`)")
+                                    "(`thcli budget ledger --ref TH-2026-0001`)")
 
 
 def test_fitted_with_one_line_paid_in_full_says_it_in_the_singular(db):
@@ -80,7 +80,7 @@ def test_fitted_with_one_line_paid_in_full_says_it_in_the_singular(db):
     with pytest.raises(NotAllowed) as caught:
         budget.pay_invoice(db, ref, None, invoice="ZZ-1002", by="t")
     assert caught.value.message == ("TH-2026-0001 has no fitted line left to pay: line 1 is paid in full "
-                                    "(`thcli budget ledger --case TH-2026-0001`)")
+                                    "(`thcli budget ledger --ref TH-2026-0001`)")
 
 
 def test_fitted_with_nothing_fitted_says_how_to_pay_by_line(db):

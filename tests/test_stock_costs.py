@@ -318,7 +318,7 @@ def test_collecting_into_an_unknown_holder_or_from_a_line_not_there_saves_nothin
 
     ref, _fund = _lent(db)
     before = counts(db)
-    with pytest.raises(BadInput, match="--holder: unknown stock holder 'cupboard'"):
+    with pytest.raises(BadInput, match="--to-stock: unknown stock holder 'cupboard'"):
         stock.collect(db, ref, [1], holder="cupboard", on=dt.date(2026, 11, 20), by="t")
     with pytest.raises(NotFound, match="has no measure line 7"):
         stock.collect(db, ref, [7], holder="idva", on=dt.date(2026, 11, 20), by="t")
@@ -333,4 +333,4 @@ def test_cli_measures_remove_to_stock(db, cli):
         0, f"{ref}: removed line 1, back in idva's stock: personal_alarm now 2.\n")
     result = cli("measures", "remove", ref, "1", "--date", "20/11/2026", "--to-stock", "nobody")
     assert result.exit_code == 2
-    assert result.stderr.startswith("Error: --holder: unknown stock holder 'nobody'")
+    assert result.stderr.startswith("Error: --to-stock: unknown stock holder 'nobody'")

@@ -61,11 +61,11 @@ def _item(db: Database, item: str, option: str = "ITEM") -> dict:
     return entry
 
 
-def _holder(db: Database, holder: str) -> str:
+def _holder(db: Database, holder: str, option: str = "--holder") -> str:
     try:
         return codes.require(db, "stock_holder", holder)
     except BadInput as error:
-        raise error.for_option("--holder") from None
+        raise error.for_option(option) from None
 
 
 @dataclass
@@ -282,7 +282,7 @@ def collect(db: Database, ref: str, numbers: list[int], *, holder: str, on: dt.d
     --to-stock HOLDER``), in one transaction: the lines are removed as ``measures remove`` removes them, and
     each item goes back at no cost (what it cost stays with the household that had it, so it is not charged
     twice). Returns the lines and what the holder now has of each item."""
-    _holder(db, holder)
+    _holder(db, holder, "--to-stock")
     with write(db):
         case = case_row(db, ref)
         lines = measures.remove(db, ref, numbers, on=on, by=by)

@@ -108,7 +108,7 @@ def _chosen(db: Database, case: dict, payments: Sequence[tuple[int, int]] | None
             fitted = [str(n) for n, line in lines.items() if line["status"] in ("fitted", "removed")]
             which = f"lines {', '.join(fitted)} are" if len(fitted) > 1 else f"line {''.join(fitted)} is"
             raise NotAllowed(f"{ref} has no fitted line left to pay: "
-                             + (f"{which} paid in full (`thcli budget ledger --case {ref}`)"
+                             + (f"{which} paid in full (`thcli budget ledger --ref {ref}`)"
                                 if fitted else f"none is fitted yet. Pay lines by number with `thcli budget pay "
                                                f"{ref} --line N:MONEY --invoice NO`"))
         return chosen
