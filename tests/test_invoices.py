@@ -146,6 +146,25 @@ def test_an_invoice_number_is_entered_once_per_contractor(db):
     budget.pay_invoice(db, second, [(1, 8_500)], invoice="ZZ-1001", by="t")  # once corrected, it may be entered
 
 
+def test_an_invoice_number_written_in_full_width_or_another_case_is_the_same_invoice(db):
+    # 'Ｚ Ｚ-1001' and 'ZZ-1001' counted as two invoices (only ASCII letters were compared without case).
+    first = job(db)
+    second = job(db, lines=(("lock_change_door", 1, None),))
+    budget.pay_invoice(db, first, [(1, 8_500)], invoice="ZZ-1001", by="t")
+    with pytest.raises(NotAllowed, match=r"^invoice ＺＺ-１００１ from Secure Homes Ltd was already entered"):
+        budget.pay_invoice(db, second, [(1, 8_500)], invoice="ＺＺ-１００１", by="t")
+
+
+def test_a_bad_invoice_number_is_refused_at_the_domain_too(db):
+    ref = job(db)
+    before = counts(db)
+    with pytest.raises(BadInput, match=r"^--invoice: 'A-\\n1' contains control characters or line breaks"):
+        budget.pay_invoice(db, ref, [(1, 8_500)], invoice="A-\n1", by="t")
+    with pytest.raises(BadInput, match=r"^--invoice: .* is longer than 40 characters"):
+        budget.pay_invoice(db, ref, [(1, 8_500)], invoice="A" * 2_000, by="t")
+    assert counts(db) == before
+
+
 def test_the_same_number_from_another_contractor_is_another_invoice(db):
     first = job(db)
     other = job(db, contractor="in_house", lines=(("lock_change_door", 1, None),))
@@ -261,6 +280,23 @@ def test_cli_bad_payments_are_exit_2_and_save_nothing(db, cli, args, message):
     before = counts(db)
     result = cli("budget", "pay", ref, *args)
     assert (result.exit_code, result.stderr) == (2, message)
+    assert counts(db) == before
+
+
+@pytest.mark.parametrize("command", [
+    ["budget", "pay", "{ref}", "1", "--amount", "85"],
+    ["budget", "refund", "{ref}", "1", "--amount", "5"],
+    ["stock", "add", "personal_alarm", "2", "--holder", "idva", "--cost", "10", "--fund", "example_opcc_2026_27"],
+])
+@pytest.mark.parametrize("invoice", ["A-\n1", "A" * 2_000])
+def test_cli_every_invoice_option_takes_one_short_line(db, cli, command, invoice):
+    ref = job(db)
+    cli("budget", "pay", ref, "1", "--amount", "85", "--invoice", "ZZ-1")
+    before = counts(db)
+    result = cli(*[a.format(ref=ref) for a in command], "--invoice", invoice)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: Invalid value for '--invoice': ")
+    assert result.stderr.count("\n") == 1
     assert counts(db) == before
 
 

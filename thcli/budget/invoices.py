@@ -27,9 +27,9 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from thcli import audit, codes
+from thcli import audit, codes, parse
 from thcli.budget.funds import Recorded, find_fund, not_future, remaining
-from thcli.budget.ledger import PAYABLE, append, entry_row
+from thcli.budget.ledger import PAYABLE, append, entry_row, same_invoice
 from thcli.budget.rules import check_overspend, line_figures, line_fund, note_override
 from thcli.cases import case_row, event
 from thcli.db import Database, write
@@ -162,9 +162,9 @@ def _in_house(db: Database, contractor: str | None) -> bool:
 def _require_new_invoice(db: Database, case: dict, invoice: str, contractor: str | None) -> None:
     """The same invoice number is entered once per contractor (a corrected entry no longer counts)."""
     earlier = db.conn.execute(
-        """SELECT p.id, c.ref, m.line FROM ledger p
+        f"""SELECT p.id, c.ref, m.line FROM ledger p
            JOIN measure_lines m ON m.id = p.line_id JOIN cases c ON c.id = p.case_id
-           WHERE p.kind = 'payment' AND lower(p.invoice) = lower(?) AND m.contractor IS ?
+           WHERE p.kind = 'payment' AND {same_invoice(db)} AND m.contractor IS ?
              AND NOT EXISTS (SELECT 1 FROM ledger x WHERE x.corrects_id = p.id)
            ORDER BY p.id LIMIT 1""", [invoice, contractor]).fetchone()
     if earlier is None:
@@ -227,7 +227,13 @@ def pay_invoice(db: Database, ref: str, payments: Sequence[tuple[int, int]] | No
     line not yet paid in full, for what is left of its actual cost
     (``--fitted``). ``internal`` is in-house work, paid without an invoice.
     """
-    invoice = (invoice or "").strip() or None
+    if invoice is not None and invoice.strip():
+        try:
+            invoice = parse.invoice(invoice)
+        except BadInput as error:
+            raise error.for_option("--invoice") from None
+    else:
+        invoice = None
     if internal and invoice:
         raise BadInput("in-house work has no invoice number: give --invoice NO or --internal, not both",
                        "--internal")

@@ -16,6 +16,7 @@ from thcli.commands._common import (
     out,
     parse_code,
     parse_date,
+    parse_invoice,
     parse_line_amount,
     parse_positive,
     parse_positive_money,
@@ -190,7 +191,7 @@ def pay(
         help="A line the invoice pays and how much, e.g. 2:40; repeat it for each line.")] = None,
     fitted: Annotated[bool, typer.Option("--fitted", help="Every fitted line not yet paid in full, at what is "
                                                           "left of its actual cost.")] = False,
-    invoice: Annotated[str | None, typer.Option("--invoice", parser=parse_text, metavar="NO",
+    invoice: Annotated[str | None, typer.Option("--invoice", parser=parse_invoice, metavar="NO",
                                                 help="The contractor's invoice number.")] = None,
     internal: Annotated[bool, typer.Option("--internal", help="Work by the in-house team: no invoice number, "
                                                               "still paid from the fund.")] = False,
@@ -247,7 +248,7 @@ def refund(
     ref: Ref,
     line: Line,
     amount: Amount,
-    invoice: Annotated[str | None, typer.Option("--invoice", parser=parse_text, metavar="NO",
+    invoice: Annotated[str | None, typer.Option("--invoice", parser=parse_invoice, metavar="NO",
                                                 help="The credit note or invoice number.")] = None,
     on: MovedOn = None,
     memo: Memo = None,
