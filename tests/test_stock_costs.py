@@ -280,6 +280,36 @@ def test_cli_stock_add_bad_cost_options_are_exit_2(db, cli):
     assert stock.stock_list(db) == []
 
 
+@pytest.mark.parametrize(("args", "message"), [
+    (["stock", "add", "personal_alarm", "1000000", "--holder", "idva"],
+     "Error: QTY: 1000000 is more than one delivery can be (9999): record larger deliveries in parts\n"),
+    (["stock", "add", "personal_alarm", "9999", "--holder", "idva", "--cost", "10000000", "--fund",
+      "example_opcc_2026_27", "--invoice", "ZZ-BIG"],
+     "Error: --cost: 9999 at £10,000,000.00 is £99,990,000,000.00, more than one delivery can cost "
+     "(£10,000,000.00): check the cost of one item\n"),
+    (["stock", "issue", "{ref}", "personal_alarm", "--quantity", "1000000"],
+     "Error: --quantity: 1000000 is more than one issue can be (at most 9999)\n"),
+])
+def test_cli_stock_quantities_and_delivery_totals_have_a_limit(db, cli, args, message):
+    # A delivery of a million alarms at £10,000,000 each was recorded, and paid from the fund.
+    add_fund(db)
+    ref = new_case(db)
+    before = counts(db)
+    result = cli(*[a.format(ref=ref) for a in args])
+    assert (result.exit_code, result.stderr) == (2, message)
+    assert counts(db) == before
+
+
+def test_stock_limits_hold_at_the_domain_too(db):
+    fund = add_fund(db)
+    with pytest.raises(BadInput, match="^QTY: 10000 is more than one delivery can be"):
+        stock.add_stock(db, "personal_alarm", 10_000, holder="idva", by="t")
+    with pytest.raises(BadInput, match="^--cost: 2 at £6,000,000.00 is £12,000,000.00"):
+        stock.receive_stock(db, "personal_alarm", 2, holder="idva", unit_cost_pence=600_000_000, fund=fund,
+                            invoice="ZZ-1", by="t")
+    assert stock.stock_list(db) == []
+
+
 # --- lent equipment back into stock --------------------------------------------------------------------------
 
 

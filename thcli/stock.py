@@ -36,7 +36,7 @@ from thcli import audit, budget, clock, codes, dates, eligibility, measures, set
 from thcli.cases import case_row, event
 from thcli.db import Database, write
 from thcli.errors import BadInput, NotAllowed
-from thcli.parse import format_money
+from thcli.parse import MAX_PENCE, MAX_QUANTITY, format_money
 
 #: Case statuses a stock item can be issued in (not before the case is open, nor once it ended).
 ISSUING = ("new", "triage", "survey", "approval", "works")
@@ -97,9 +97,16 @@ def receive_stock(db: Database, item: str, quantity: int, *, holder: str, by: st
     _holder(db, holder)
     if quantity < 1:
         raise BadInput(f"{quantity} is not a quantity to add: give a whole number above zero", "QTY")
+    if quantity > MAX_QUANTITY:
+        raise BadInput(f"{quantity} is more than one delivery can be ({MAX_QUANTITY}): record larger deliveries "
+                       "in parts", "QTY")
     bought = unit_cost_pence is not None
     if bought and unit_cost_pence is not None and unit_cost_pence <= 0:
         raise BadInput("the cost of one item must be more than £0.00 (leave --cost out for donated stock)", "--cost")
+    if unit_cost_pence is not None and unit_cost_pence * quantity > MAX_PENCE:
+        raise BadInput(f"{quantity} at {format_money(unit_cost_pence)} is {format_money(unit_cost_pence * quantity)}, "
+                       f"more than one delivery can cost ({format_money(MAX_PENCE)}): check the cost of one item",
+                       "--cost")
     if bought and not fund:
         raise BadInput("say which fund pays for it: stock bought with --cost is paid from --fund FUND", "--fund")
     if not bought and (fund or invoice):
@@ -216,6 +223,8 @@ def issue(db: Database, ref: str, item: str, *, by: str, holder: str | None = No
     on = dates.not_future(on or clock.today(), "record an issue once it is made")
     if quantity is not None and quantity < 1:
         raise BadInput(f"{quantity} is not a quantity to issue: give a whole number above zero", "--quantity")
+    if quantity is not None and quantity > MAX_QUANTITY:
+        raise BadInput(f"{quantity} is more than one issue can be (at most {MAX_QUANTITY})", "--quantity")
     with write(db):
         case = case_row(db, ref)
         ref = case["ref"]
