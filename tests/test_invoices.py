@@ -165,6 +165,25 @@ def test_a_bad_invoice_number_is_refused_at_the_domain_too(db):
     assert counts(db) == before
 
 
+def test_an_invoice_paid_on_a_line_not_yet_ordered_is_still_entered_once_on_its_case(db):
+    # The check matched on the line's contractor, so an invoice paid on a line with none could be entered again.
+    ref = job(db, fitted=False, lines=(("lock_change_door", 1, None),))
+    second = surveyed_case(db, measures=[("window_alarm", 1, None)], name="Sam Sample", postcode="ZZ1 3CD")
+    measures.approve(db, second, [], fund="example_opcc_2026_27", on=D19, by="t")
+    budget.pay_invoice(db, second, [(1, 800)], invoice="ZZ-7", by="t")   # not ordered: no contractor
+    assert budget.pay_invoice(db, ref, [(1, 8_500)], invoice="ZZ-7", by="t").invoice == "ZZ-7"  # another case
+    extra = surveyed_case(db, measures=[("window_alarm", 1, None), ("door_viewer", 1, None)], name="Robin Sample",
+                          postcode="ZZ1 4EF")
+    measures.approve(db, extra, [], fund="example_opcc_2026_27", on=D19, by="t")
+    budget.pay_invoice(db, extra, [(1, 800)], invoice="ZZ-9", by="t")
+    measures.order(db, extra, [2], contractor="secure_homes", on=D19, by="t")
+    before = counts(db)
+    with pytest.raises(NotAllowed, match=r"^invoice zz-9 from Secure Homes Ltd was already entered, on "
+                                         r"TH-2026-0003 line 1"):
+        budget.pay_invoice(db, extra, [(2, 3_500)], invoice="zz-9", by="t")
+    assert counts(db) == before
+
+
 def test_the_same_number_from_another_contractor_is_another_invoice(db):
     first = job(db)
     other = job(db, contractor="in_house", lines=(("lock_change_door", 1, None),))

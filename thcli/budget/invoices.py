@@ -9,8 +9,9 @@ so money is never counted twice. The rules, each with a message that says how
 to put it right:
 
 - an invoice comes from one contractor, and the same invoice number is never
-  entered twice for one contractor (a wrong entry is corrected, then the
-  invoice entered again);
+  entered twice for one contractor, nor twice on one case whoever the
+  contractor (a line not yet ordered has none) (a wrong entry is corrected,
+  then the invoice entered again);
 - a payment that takes a line past its approved cost (its actual cost once
   fitted), or pays a line already paid in full, needs ``--allow-over REASON``
   (recorded on the ledger, the case and the audit log);
@@ -160,13 +161,15 @@ def _in_house(db: Database, contractor: str | None) -> bool:
 
 
 def _require_new_invoice(db: Database, case: dict, invoice: str, contractor: str | None) -> None:
-    """The same invoice number is entered once per contractor (a corrected entry no longer counts)."""
+    """The same invoice number is entered once per contractor, and once per case whatever the contractor: a line
+    paid before it was ordered has no contractor, and its invoice must not escape the check (a corrected entry no
+    longer counts)."""
     earlier = db.conn.execute(
         f"""SELECT p.id, c.ref, m.line FROM ledger p
            JOIN measure_lines m ON m.id = p.line_id JOIN cases c ON c.id = p.case_id
-           WHERE p.kind = 'payment' AND {same_invoice(db)} AND m.contractor IS ?
+           WHERE p.kind = 'payment' AND {same_invoice(db)} AND (m.contractor IS ? OR p.case_id = ?)
              AND NOT EXISTS (SELECT 1 FROM ledger x WHERE x.corrects_id = p.id)
-           ORDER BY p.id LIMIT 1""", [invoice, contractor]).fetchone()
+           ORDER BY p.id LIMIT 1""", [invoice, contractor, case["id"]]).fetchone()
     if earlier is None:
         return
     entry, ref, number = earlier
