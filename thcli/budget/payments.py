@@ -155,7 +155,7 @@ def refund(db: Database, ref: str, line_number: int, *, amount_pence: int, by: s
                              "at once")
         fund = fund_by_id(db, fund_id)
         try:
-            invoice = parse.invoice(invoice) if (invoice or "").strip() else None
+            invoice = parse.invoice(invoice) if invoice and invoice.strip() else None
         except BadInput as error:
             raise error.for_option("--invoice") from None
         entry = append(db, kind="refund", amount=amount_pence, fund_id=fund_id, on=on, by=by, case_id=case["id"],
