@@ -4,7 +4,7 @@ A contractor invoices a whole job, so one invoice pays several lines of a
 case: ``--line 1:85 --line 2:40``, or ``--fitted`` (every fitted line not yet
 paid in full, for what is left of its actual cost). Each line gets its own
 payment entry, sharing the invoice number, and each payment releases that
-line's open commitment up to its amount (all of it once the line is fitted),
+line's open commitment up to its amount (the rest of a part-paid line stays open),
 so money is never counted twice. The rules, each with a message that says how
 to put it right:
 

@@ -203,9 +203,9 @@ def pay(
 ) -> None:
     """Record a contractor's invoice paid: one line, several, or every fitted line, in one go.
 
-    Each line gets a payment sharing the invoice number, which releases the
-    line's commitment (all of it once the line is fitted). An invoice is
-    entered once per contractor; paying a line past its approved cost needs
+    Each line gets a payment sharing the invoice number, which releases as
+    much of the line's commitment as it pays. An invoice is entered once per
+    contractor and once per case; paying a line past its approved cost needs
     --allow-over. In-house work is paid with --internal instead of --invoice.
 
     One line: thcli budget pay TH-2026-0042 2 --amount 85 --invoice INV-1001;
