@@ -356,14 +356,19 @@ def test_a_payment_releases_the_commitment_up_to_its_amount(db):
                               "committed_pence": 3_500, "paid_pence": 5_000, "remaining_pence": 1_500}
 
 
-def test_paying_a_fitted_line_settles_it_releasing_the_rest(db):
+def test_paying_part_of_a_fitted_line_releases_only_what_is_paid(db):
+    # It released the whole £85.00, so the fund showed £5.00 it did not have and the case could close.
     f = fund(db, 10_000)
     case = new_case(db)
     fit(db, case, approve(db, case, add_line(db, case, 8_500), f), 8_500)
     recorded = budget.pay(db, case["ref"], 1, amount_pence=8_000, invoice="INV-2", by="tester")
-    assert [e["amount_pence"] for e in recorded.entries] == [-8_000, 8_500]
+    assert [e["amount_pence"] for e in recorded.entries] == [-8_000, 8_000]
+    assert figures(db, f)["committed_pence"] == 500
+    assert recorded.remaining_pence == 1_500
+    rest = budget.pay_invoice(db, case["ref"], None, invoice="INV-3", by="tester")
+    assert [(p.amount_pence, p.released_pence) for p in rest.lines] == [(500, 500)]
     assert figures(db, f)["committed_pence"] == 0
-    assert recorded.remaining_pence == 2_000
+    assert figures(db, f)["remaining_pence"] == 1_500
 
 
 def test_paying_more_than_committed_draws_the_rest_under_the_overspend_rule(db):

@@ -185,7 +185,7 @@ class MoneyMachine(RuleBasedStateMachine):
         for line, (line_id, amount) in zip(lines, chosen, strict=True):
             fund = line["fund"]
             open_ = max(line["open"].get(fund, 0), 0)
-            release = open_ if line["status"] == "fitted" else min(open_, amount)
+            release = min(open_, amount)  # only what is paid: a part payment on a fitted line leaves the rest open
             if not self.spend(fund, release - amount, override, remaining):
                 return WouldOverspend, []
             done.append((line_id, fund, amount, release))

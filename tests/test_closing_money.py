@@ -119,6 +119,33 @@ def test_cli_close_needs_force_with_money_outstanding(db, cli):
     assert result.stdout.startswith("TH-2026-0001 is now closed.\n")
 
 
+def test_a_part_payment_on_a_fitted_line_leaves_the_rest_open_so_closing_lists_it(db):
+    # A part payment released the line's whole commitment: the fund showed £35.00 too much and the case closed.
+    ref = fitted(db)
+    budget.pay(db, ref, 2, amount_pence=2_400, internal=True, by="t")
+    recorded = budget.pay(db, ref, 1, amount_pence=5_000, invoice="P-1", by="t")
+    assert [(e["kind"], e["amount_pence"]) for e in recorded.entries] == [("payment", -5_000), ("release", 5_000)]
+    with pytest.raises(NotAllowed) as caught:
+        workflow.move(db, ref, "closed", reason="moved_on", by="t")
+    assert caught.value.message.startswith(
+        "TH-2026-0001 has money outstanding: £35.00 committed and not yet paid on line 1 (example_opcc_2026_27). "
+        "Before it is closed, pay the invoice (`thcli budget pay TH-2026-0001 --fitted --invoice NO`)")
+    paid = budget.pay_invoice(db, ref, None, invoice="P-2", by="t")
+    assert [(p.line, p.amount_pence, p.released_pence) for p in paid.lines] == [(1, 3_500, 3_500)]
+    assert workflow.move(db, ref, "closed", reason="moved_on", by="t")["status"] == "closed"
+
+
+def test_cli_a_part_payment_on_a_fitted_line_releases_only_what_is_paid(db, cli):
+    ref = fitted(db)
+    result = cli("budget", "pay", ref, "1", "--amount", "50", "--invoice", "P-1")
+    assert result.exit_code == 0, result.stderr
+    assert "; £50.00 of its commitment released (ledger entries" in result.stdout
+    assert cli("referral", "move", ref, "closed", "--reason", "moved_on").exit_code == 1
+    result = cli("budget", "pay", ref, "--fitted", "--invoice", "P-2")
+    assert result.exit_code == 0, result.stderr
+    assert "£35.00 from example_opcc_2026_27; £35.00 of its commitment released" in result.stdout
+
+
 # --- pledges not yet received --------------------------------------------------------------------------------
 
 

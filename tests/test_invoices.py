@@ -70,7 +70,7 @@ def test_fitted_pays_every_fitted_line_not_yet_paid_at_what_is_left_of_its_actua
     with pytest.raises(NotAllowed) as caught:
         budget.pay_invoice(db, ref, None, invoice="ZZ-1002", by="t")
     assert caught.value.message == ("TH-2026-0001 has no fitted line left to pay: lines 1, 2 are paid in full "
-                                    "(`thcli budget ledger --case TH-2026-0001`)")
+                                    "(`thcli budget ledger --ref TH-2026-0001`)")
 
 
 def test_fitted_with_one_line_paid_in_full_says_it_in_the_singular(db):
@@ -80,7 +80,7 @@ def test_fitted_with_one_line_paid_in_full_says_it_in_the_singular(db):
     with pytest.raises(NotAllowed) as caught:
         budget.pay_invoice(db, ref, None, invoice="ZZ-1002", by="t")
     assert caught.value.message == ("TH-2026-0001 has no fitted line left to pay: line 1 is paid in full "
-                                    "(`thcli budget ledger --case TH-2026-0001`)")
+                                    "(`thcli budget ledger --ref TH-2026-0001`)")
 
 
 def test_fitted_with_nothing_fitted_says_how_to_pay_by_line(db):
@@ -144,6 +144,44 @@ def test_an_invoice_number_is_entered_once_per_contractor(db):
     assert counts(db) == before
     budget.correct(db, 6, reason="Entered on the wrong case", by="t")
     budget.pay_invoice(db, second, [(1, 8_500)], invoice="ZZ-1001", by="t")  # once corrected, it may be entered
+
+
+def test_an_invoice_number_written_in_full_width_or_another_case_is_the_same_invoice(db):
+    # 'Ｚ Ｚ-1001' and 'ZZ-1001' counted as two invoices (only ASCII letters were compared without case).
+    first = job(db)
+    second = job(db, lines=(("lock_change_door", 1, None),))
+    budget.pay_invoice(db, first, [(1, 8_500)], invoice="ZZ-1001", by="t")
+    with pytest.raises(NotAllowed, match=r"^invoice ＺＺ-１００１ from Secure Homes Ltd was already entered"):
+        budget.pay_invoice(db, second, [(1, 8_500)], invoice="ＺＺ-１００１", by="t")
+
+
+def test_a_bad_invoice_number_is_refused_at_the_domain_too(db):
+    ref = job(db)
+    before = counts(db)
+    with pytest.raises(BadInput, match=r"^--invoice: 'A-\\n1' contains control characters or line breaks"):
+        budget.pay_invoice(db, ref, [(1, 8_500)], invoice="A-\n1", by="t")
+    with pytest.raises(BadInput, match=r"^--invoice: .* is longer than 40 characters"):
+        budget.pay_invoice(db, ref, [(1, 8_500)], invoice="A" * 2_000, by="t")
+    assert counts(db) == before
+
+
+def test_an_invoice_paid_on_a_line_not_yet_ordered_is_still_entered_once_on_its_case(db):
+    # The check matched on the line's contractor, so an invoice paid on a line with none could be entered again.
+    ref = job(db, fitted=False, lines=(("lock_change_door", 1, None),))
+    second = surveyed_case(db, measures=[("window_alarm", 1, None)], name="Sam Sample", postcode="ZZ1 3CD")
+    measures.approve(db, second, [], fund="example_opcc_2026_27", on=D19, by="t")
+    budget.pay_invoice(db, second, [(1, 800)], invoice="ZZ-7", by="t")   # not ordered: no contractor
+    assert budget.pay_invoice(db, ref, [(1, 8_500)], invoice="ZZ-7", by="t").invoice == "ZZ-7"  # another case
+    extra = surveyed_case(db, measures=[("window_alarm", 1, None), ("door_viewer", 1, None)], name="Robin Sample",
+                          postcode="ZZ1 4EF")
+    measures.approve(db, extra, [], fund="example_opcc_2026_27", on=D19, by="t")
+    budget.pay_invoice(db, extra, [(1, 800)], invoice="ZZ-9", by="t")
+    measures.order(db, extra, [2], contractor="secure_homes", on=D19, by="t")
+    before = counts(db)
+    with pytest.raises(NotAllowed, match=r"^invoice zz-9 from Secure Homes Ltd was already entered, on "
+                                         r"TH-2026-0003 line 1"):
+        budget.pay_invoice(db, extra, [(2, 3_500)], invoice="zz-9", by="t")
+    assert counts(db) == before
 
 
 def test_the_same_number_from_another_contractor_is_another_invoice(db):
@@ -261,6 +299,23 @@ def test_cli_bad_payments_are_exit_2_and_save_nothing(db, cli, args, message):
     before = counts(db)
     result = cli("budget", "pay", ref, *args)
     assert (result.exit_code, result.stderr) == (2, message)
+    assert counts(db) == before
+
+
+@pytest.mark.parametrize("command", [
+    ["budget", "pay", "{ref}", "1", "--amount", "85"],
+    ["budget", "refund", "{ref}", "1", "--amount", "5"],
+    ["stock", "add", "personal_alarm", "2", "--holder", "idva", "--cost", "10", "--fund", "example_opcc_2026_27"],
+])
+@pytest.mark.parametrize("invoice", ["A-\n1", "A" * 2_000])
+def test_cli_every_invoice_option_takes_one_short_line(db, cli, command, invoice):
+    ref = job(db)
+    cli("budget", "pay", ref, "1", "--amount", "85", "--invoice", "ZZ-1")
+    before = counts(db)
+    result = cli(*[a.format(ref=ref) for a in command], "--invoice", invoice)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: Invalid value for '--invoice': ")
+    assert result.stderr.count("\n") == 1
     assert counts(db) == before
 
 

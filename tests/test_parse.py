@@ -607,7 +607,7 @@ def test_text_refused(text, kwargs, message):
 PARSERS = [
     parse.money, dates.date, parse.postcode, parse.postcode_district, parse.phone, parse.email, parse.code,
     parse.whole_number, parse.yes_no, dates.financial_year, dates.quarter, parse.measure_spec, parse.name,
-    parse.text,
+    parse.text, parse.invoice,
 ]
 
 # Text close to what each parser wants, with the traps: non-ASCII digits, letters that
@@ -654,3 +654,23 @@ def test_only_ascii_digits_count(digits):
     for parser in (parse.money, parse.whole_number, parse.phone, dates.date, dates.quarter):
         with pytest.raises(BadInput):
             parser(digits)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("A-\n1", "'A-\\n1' contains control characters or line breaks: give the invoice number as printed on it"),
+    ("INV\t1", "'INV\\t1' contains control characters or line breaks: give the invoice number as printed on it"),
+    ("   ", "give the invoice number as printed on it"),
+    ("X" * 41, "'XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX...' is longer than 40 characters: give the invoice number "
+               "as printed on it"),
+])
+def test_an_invoice_number_is_one_short_line(value, message):
+    # Any text was taken: a line break or 2,000 characters went into the ledger as an invoice number.
+    with pytest.raises(BadInput) as caught:
+        parse.invoice(value)
+    assert caught.value.message == message
+
+
+def test_an_invoice_number_is_trimmed_and_compared_as_people_read_it():
+    assert parse.invoice("  INV-1001 ") == "INV-1001"
+    assert parse.invoice("X" * 40) == "X" * 40
+    assert parse.invoice_key("Ａ-1") == parse.invoice_key("a-1") == parse.invoice_key("A-1") == "a-1"

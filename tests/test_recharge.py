@@ -86,7 +86,7 @@ def test_recharge_refuses_another_districts_fund_the_same_fund_and_a_line_with_n
         measures.recharge(db, ref, 1, fund=new, by="t")
     assert caught.value.message == (
         "TH-2026-0001 line 1 has nothing committed to move: £85.00 was paid on it from example_opcc_2026_27. To "
-        "charge that to northmoor_hpg_2026_27 instead, correct the payment (`thcli budget ledger --case "
+        "charge that to northmoor_hpg_2026_27 instead, correct the payment (`thcli budget ledger --ref "
         "TH-2026-0001 --kind payment`, then `thcli budget correct ENTRY --reason TEXT`), recharge the line and pay "
         "it again")
     with pytest.raises(BadInput, match="--fund: there is no fund 'nowhere'"):

@@ -121,6 +121,44 @@ def test_equipment_from_stock_counts_towards_the_household_cap(db):
     measures.approve(db, other, [1], fund=fund, by="t")   # £85.00 on its own is within the cap
 
 
+def _paid_alarm_line(db) -> str:
+    """A case whose approved window-alarm line (3 at £8.00) has £24.00 paid on it, with bought alarms in stock."""
+    from thcli import measures
+
+    fund = add_fund(db)
+    stock.receive_stock(db, "window_alarm", 3, holder="office", unit_cost_pence=800, fund=fund, invoice="ZZ-4", by="t")
+    ref = surveyed_case(db, measures=[("window_alarm", 3, None)])
+    measures.approve(db, ref, [1], fund=fund, by="t")
+    budget.pay(db, ref, 1, amount_pence=2_400, invoice="AL-1", by="t")
+    return ref
+
+
+def test_a_line_already_paid_is_not_filled_from_stock(db):
+    # It was filled, and the stock's £24.00 charged on top of the £24.00 paid: the household charged twice.
+    ref = _paid_alarm_line(db)
+    before = counts(db)
+    with pytest.raises(NotAllowed) as caught:
+        stock.issue(db, ref, "window_alarm", by="t")
+    assert caught.value.message == (
+        "TH-2026-0001 line 1 (window_alarm) has £24.00 paid on it already (ledger entry 4): issuing it from stock "
+        "would charge the household twice, so nothing was issued. If that payment bought this equipment, record "
+        "the line as fitted (`thcli measures order TH-2026-0001 1 --contractor CODE`, then `thcli measures fitted "
+        "TH-2026-0001 1`); if it was entered by mistake, correct it (`thcli budget correct 4 --reason TEXT`) and "
+        "issue again")
+    assert counts(db) == before
+    budget.correct(db, 4, reason="Paid on the wrong line", by="t")
+    assert stock.issue(db, ref, "window_alarm", by="t")["cost_pence"] == 2_400
+
+
+def test_cli_a_line_already_paid_is_not_filled_from_stock(db, cli):
+    ref = _paid_alarm_line(db)
+    result = cli("stock", "issue", ref, "window_alarm")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: TH-2026-0001 line 1 (window_alarm) has £24.00 paid on it already")
+    assert result.stderr.count("\n") == 1
+    assert stock.held(db, "window_alarm", "office") == 3
+
+
 def test_donated_stock_costs_the_case_nothing(db):
     stock.add_stock(db, "personal_alarm", 2, holder="idva", by="t")
     ref = new_case(db)
@@ -242,6 +280,36 @@ def test_cli_stock_add_bad_cost_options_are_exit_2(db, cli):
     assert stock.stock_list(db) == []
 
 
+@pytest.mark.parametrize(("args", "message"), [
+    (["stock", "add", "personal_alarm", "1000000", "--holder", "idva"],
+     "Error: QTY: 1000000 is more than one delivery can be (9999): record larger deliveries in parts\n"),
+    (["stock", "add", "personal_alarm", "9999", "--holder", "idva", "--cost", "10000000", "--fund",
+      "example_opcc_2026_27", "--invoice", "ZZ-BIG"],
+     "Error: --cost: 9999 at £10,000,000.00 is £99,990,000,000.00, more than one delivery can cost "
+     "(£10,000,000.00): check the cost of one item\n"),
+    (["stock", "issue", "{ref}", "personal_alarm", "--quantity", "1000000"],
+     "Error: --quantity: 1000000 is more than one issue can be (at most 9999)\n"),
+])
+def test_cli_stock_quantities_and_delivery_totals_have_a_limit(db, cli, args, message):
+    # A delivery of a million alarms at £10,000,000 each was recorded, and paid from the fund.
+    add_fund(db)
+    ref = new_case(db)
+    before = counts(db)
+    result = cli(*[a.format(ref=ref) for a in args])
+    assert (result.exit_code, result.stderr) == (2, message)
+    assert counts(db) == before
+
+
+def test_stock_limits_hold_at_the_domain_too(db):
+    fund = add_fund(db)
+    with pytest.raises(BadInput, match="^QTY: 10000 is more than one delivery can be"):
+        stock.add_stock(db, "personal_alarm", 10_000, holder="idva", by="t")
+    with pytest.raises(BadInput, match="^--cost: 2 at £6,000,000.00 is £12,000,000.00"):
+        stock.receive_stock(db, "personal_alarm", 2, holder="idva", unit_cost_pence=600_000_000, fund=fund,
+                            invoice="ZZ-1", by="t")
+    assert stock.stock_list(db) == []
+
+
 # --- lent equipment back into stock --------------------------------------------------------------------------
 
 
@@ -280,7 +348,7 @@ def test_collecting_into_an_unknown_holder_or_from_a_line_not_there_saves_nothin
 
     ref, _fund = _lent(db)
     before = counts(db)
-    with pytest.raises(BadInput, match="--holder: unknown stock holder 'cupboard'"):
+    with pytest.raises(BadInput, match="--to-stock: unknown stock holder 'cupboard'"):
         stock.collect(db, ref, [1], holder="cupboard", on=dt.date(2026, 11, 20), by="t")
     with pytest.raises(NotFound, match="has no measure line 7"):
         stock.collect(db, ref, [7], holder="idva", on=dt.date(2026, 11, 20), by="t")
@@ -295,4 +363,4 @@ def test_cli_measures_remove_to_stock(db, cli):
         0, f"{ref}: removed line 1, back in idva's stock: personal_alarm now 2.\n")
     result = cli("measures", "remove", ref, "1", "--date", "20/11/2026", "--to-stock", "nobody")
     assert result.exit_code == 2
-    assert result.stderr.startswith("Error: --holder: unknown stock holder 'nobody'")
+    assert result.stderr.startswith("Error: --to-stock: unknown stock holder 'nobody'")

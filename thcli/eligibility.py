@@ -202,7 +202,10 @@ def enforce(db: Database, case: dict, step: str, *, by: str, override: str | Non
     if not failing:
         return []
     ref = case["ref"]
-    reason = parse.text(override, max_len=500).strip() if override is not None else ""
+    try:
+        reason = parse.text(override, max_len=500).strip() if override is not None else ""
+    except BadInput as error:
+        raise error.for_option("--override") from None
     if not reason:
         rules = "; ".join(p.named for p in failing)
         if len(failing) == 1:

@@ -54,10 +54,16 @@ def record_followup(db: Database, ref: str, *, on: dt.date, outcome: str, by: st
         codes.require(db, "followup_outcome", outcome)
     except BadInput as error:
         raise error.for_option("--outcome") from None
-    note = parse.text(note) if note else None
+    try:
+        note = parse.text(note) if note else None
+    except BadInput as error:
+        raise error.for_option("--note") from None
     if early is not None and not early.strip():
         raise BadInput("give the reason for recording it early", "--early")
-    early = parse.text(early, max_len=500).strip() if early is not None else None
+    try:
+        early = parse.text(early, max_len=500).strip() if early is not None else None
+    except BadInput as error:
+        raise error.for_option("--early") from None
     dates.not_future(on, "record a follow-up once it is done")
     with write(db):
         case = case_row(db, ref)

@@ -16,6 +16,7 @@ must start fast.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from thcli.errors import BadInput
 
@@ -98,6 +99,29 @@ def reference(text: str) -> str:
     if not _REFERENCE.fullmatch(value):
         raise BadInput(f"{_show(text)} is not a case reference: write it like TH-2026-0042")
     return value
+
+
+INVOICE_MAX = 40
+
+
+def invoice(text: str) -> str:
+    """An invoice or credit-note number (``INV-1001``): one line of plain text, trimmed, at most 40 characters."""
+    raw = str(text)
+    if _CONTROL.search(raw) or any(c in raw for c in "\t\n\r"):
+        raise BadInput(f"{_show(text)} contains control characters or line breaks: give the invoice number as "
+                       "printed on it")
+    value = raw.strip()
+    if not value:
+        raise BadInput("give the invoice number as printed on it")
+    if len(value) > INVOICE_MAX:
+        raise BadInput(f"{_show(text)} is longer than {INVOICE_MAX} characters: give the invoice number as printed "
+                       "on it")
+    return value
+
+
+def invoice_key(text: str | None) -> str | None:
+    """An invoice number as compared when checking it is entered once: 'Ａ-1', 'a-1' and 'A-1' are the same."""
+    return None if text is None else unicodedata.normalize("NFKC", text).casefold().strip()
 
 
 # --- money ---------------------------------------------------------------------

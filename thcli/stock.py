@@ -36,7 +36,7 @@ from thcli import audit, budget, clock, codes, dates, eligibility, measures, set
 from thcli.cases import case_row, event
 from thcli.db import Database, write
 from thcli.errors import BadInput, NotAllowed
-from thcli.parse import format_money
+from thcli.parse import MAX_PENCE, MAX_QUANTITY, format_money
 
 #: Case statuses a stock item can be issued in (not before the case is open, nor once it ended).
 ISSUING = ("new", "triage", "survey", "approval", "works")
@@ -61,11 +61,11 @@ def _item(db: Database, item: str, option: str = "ITEM") -> dict:
     return entry
 
 
-def _holder(db: Database, holder: str) -> str:
+def _holder(db: Database, holder: str, option: str = "--holder") -> str:
     try:
         return codes.require(db, "stock_holder", holder)
     except BadInput as error:
-        raise error.for_option("--holder") from None
+        raise error.for_option(option) from None
 
 
 @dataclass
@@ -97,9 +97,16 @@ def receive_stock(db: Database, item: str, quantity: int, *, holder: str, by: st
     _holder(db, holder)
     if quantity < 1:
         raise BadInput(f"{quantity} is not a quantity to add: give a whole number above zero", "QTY")
+    if quantity > MAX_QUANTITY:
+        raise BadInput(f"{quantity} is more than one delivery can be ({MAX_QUANTITY}): record larger deliveries "
+                       "in parts", "QTY")
     bought = unit_cost_pence is not None
     if bought and unit_cost_pence is not None and unit_cost_pence <= 0:
         raise BadInput("the cost of one item must be more than £0.00 (leave --cost out for donated stock)", "--cost")
+    if unit_cost_pence is not None and unit_cost_pence * quantity > MAX_PENCE:
+        raise BadInput(f"{quantity} at {format_money(unit_cost_pence)} is {format_money(unit_cost_pence * quantity)}, "
+                       f"more than one delivery can cost ({format_money(MAX_PENCE)}): check the cost of one item",
+                       "--cost")
     if bought and not fund:
         raise BadInput("say which fund pays for it: stock bought with --cost is paid from --fund FUND", "--fund")
     if not bought and (fund or invoice):
@@ -185,6 +192,26 @@ def _choose_holder(db: Database, item: str, quantity: int, holder: str | None) -
     raise BadInput(f"{item} is held by {shown}: say whose stock it comes from", "--holder")
 
 
+def _require_unpaid(db: Database, ref: str, line: dict) -> None:
+    """Refuse to fill a line from stock once something is paid on it: the stock's cost would be charged on top."""
+    paid = budget.paid_on(db, line["id"])
+    if not paid:
+        return
+    entries = [str(row[0]) for row in db.conn.execute(
+        "SELECT p.id FROM ledger p WHERE p.kind = 'payment' AND p.line_id = ? "
+        "AND NOT EXISTS (SELECT 1 FROM ledger x WHERE x.corrects_id = p.id) ORDER BY p.id", [line["id"]])]
+    number = line["line"]
+    fit = f"`thcli measures fitted {ref} {number}`"
+    if line["status"] != "ordered":
+        fit = f"`thcli measures order {ref} {number} --contractor CODE`, then {fit}"
+    raise NotAllowed(
+        f"{ref} line {number} ({line['code']}) has {format_money(paid)} paid on it already (ledger "
+        f"entr{'y' if len(entries) == 1 else 'ies'} {', '.join(entries)}): issuing it from stock would charge the "
+        f"household twice, so nothing was issued. If that payment bought this equipment, record the line as fitted "
+        f"({fit}); if it was entered by mistake, correct it (`thcli budget correct {(entries or ['ENTRY'])[0]} "
+        "--reason TEXT`) and issue again")
+
+
 def issue(db: Database, ref: str, item: str, *, by: str, holder: str | None = None, quantity: int | None = None,
           on: dt.date | None = None, override: str | None = None) -> dict:
     """Issue equipment from a holder's stock to a case (``stock issue``): that line counts as fitted.
@@ -196,6 +223,8 @@ def issue(db: Database, ref: str, item: str, *, by: str, holder: str | None = No
     on = dates.not_future(on or clock.today(), "record an issue once it is made")
     if quantity is not None and quantity < 1:
         raise BadInput(f"{quantity} is not a quantity to issue: give a whole number above zero", "--quantity")
+    if quantity is not None and quantity > MAX_QUANTITY:
+        raise BadInput(f"{quantity} is more than one issue can be (at most {MAX_QUANTITY})", "--quantity")
     with write(db):
         case = case_row(db, ref)
         ref = case["ref"]
@@ -214,6 +243,8 @@ def issue(db: Database, ref: str, item: str, *, by: str, holder: str | None = No
         if line and quantity is not None and quantity != line["quantity"]:
             raise BadInput(f"{ref} line {line['line']} is for {line['quantity']} {item}: issue that many "
                            "(leave --quantity out)", "--quantity")
+        if line:
+            _require_unpaid(db, ref, line)
         count = line["quantity"] if line else (quantity or 1)
         chosen = _choose_holder(db, item, count, holder)
         have = held(db, item, chosen)
@@ -260,7 +291,7 @@ def collect(db: Database, ref: str, numbers: list[int], *, holder: str, on: dt.d
     --to-stock HOLDER``), in one transaction: the lines are removed as ``measures remove`` removes them, and
     each item goes back at no cost (what it cost stays with the household that had it, so it is not charged
     twice). Returns the lines and what the holder now has of each item."""
-    _holder(db, holder)
+    _holder(db, holder, "--to-stock")
     with write(db):
         case = case_row(db, ref)
         lines = measures.remove(db, ref, numbers, on=on, by=by)

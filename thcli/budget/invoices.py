@@ -4,13 +4,14 @@ A contractor invoices a whole job, so one invoice pays several lines of a
 case: ``--line 1:85 --line 2:40``, or ``--fitted`` (every fitted line not yet
 paid in full, for what is left of its actual cost). Each line gets its own
 payment entry, sharing the invoice number, and each payment releases that
-line's open commitment up to its amount (all of it once the line is fitted),
+line's open commitment up to its amount (the rest of a part-paid line stays open),
 so money is never counted twice. The rules, each with a message that says how
 to put it right:
 
 - an invoice comes from one contractor, and the same invoice number is never
-  entered twice for one contractor (a wrong entry is corrected, then the
-  invoice entered again);
+  entered twice for one contractor, nor twice on one case whoever the
+  contractor (a line not yet ordered has none) (a wrong entry is corrected,
+  then the invoice entered again);
 - a payment that takes a line past its approved cost (its actual cost once
   fitted), or pays a line already paid in full, needs ``--allow-over REASON``
   (recorded on the ledger, the case and the audit log);
@@ -27,9 +28,9 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from thcli import audit, codes
+from thcli import audit, codes, parse
 from thcli.budget.funds import Recorded, find_fund, not_future, remaining
-from thcli.budget.ledger import PAYABLE, append, entry_row
+from thcli.budget.ledger import PAYABLE, append, entry_row, same_invoice
 from thcli.budget.rules import check_overspend, line_figures, line_fund, note_override
 from thcli.cases import case_row, event
 from thcli.db import Database, write
@@ -108,7 +109,7 @@ def _chosen(db: Database, case: dict, payments: Sequence[tuple[int, int]] | None
             fitted = [str(n) for n, line in lines.items() if line["status"] in ("fitted", "removed")]
             which = f"lines {', '.join(fitted)} are" if len(fitted) > 1 else f"line {''.join(fitted)} is"
             raise NotAllowed(f"{ref} has no fitted line left to pay: "
-                             + (f"{which} paid in full (`thcli budget ledger --case {ref}`)"
+                             + (f"{which} paid in full (`thcli budget ledger --ref {ref}`)"
                                 if fitted else f"none is fitted yet. Pay lines by number with `thcli budget pay "
                                                f"{ref} --line N:MONEY --invoice NO`"))
         return chosen
@@ -160,13 +161,15 @@ def _in_house(db: Database, contractor: str | None) -> bool:
 
 
 def _require_new_invoice(db: Database, case: dict, invoice: str, contractor: str | None) -> None:
-    """The same invoice number is entered once per contractor (a corrected entry no longer counts)."""
+    """The same invoice number is entered once per contractor, and once per case whatever the contractor: a line
+    paid before it was ordered has no contractor, and its invoice must not escape the check (a corrected entry no
+    longer counts)."""
     earlier = db.conn.execute(
-        """SELECT p.id, c.ref, m.line FROM ledger p
+        f"""SELECT p.id, c.ref, m.line FROM ledger p
            JOIN measure_lines m ON m.id = p.line_id JOIN cases c ON c.id = p.case_id
-           WHERE p.kind = 'payment' AND lower(p.invoice) = lower(?) AND m.contractor IS ?
+           WHERE p.kind = 'payment' AND {same_invoice(db)} AND (m.contractor IS ? OR p.case_id = ?)
              AND NOT EXISTS (SELECT 1 FROM ledger x WHERE x.corrects_id = p.id)
-           ORDER BY p.id LIMIT 1""", [invoice, contractor]).fetchone()
+           ORDER BY p.id LIMIT 1""", [invoice, contractor, case["id"]]).fetchone()
     if earlier is None:
         return
     entry, ref, number = earlier
@@ -227,7 +230,13 @@ def pay_invoice(db: Database, ref: str, payments: Sequence[tuple[int, int]] | No
     line not yet paid in full, for what is left of its actual cost
     (``--fitted``). ``internal`` is in-house work, paid without an invoice.
     """
-    invoice = (invoice or "").strip() or None
+    if invoice is not None and invoice.strip():
+        try:
+            invoice = parse.invoice(invoice)
+        except BadInput as error:
+            raise error.for_option("--invoice") from None
+    else:
+        invoice = None
     if internal and invoice:
         raise BadInput("in-house work has no invoice number: give --invoice NO or --internal, not both",
                        "--internal")
@@ -281,8 +290,9 @@ def _pay_line(db: Database, case: dict, line: dict, amount: int, *, invoice: str
     label = f"{case['ref']} line {line['line']}"
     fund = line_fund(db, line, case)
     open_ = max(line_figures(db, line["id"]).get(fund["id"], {"committed_pence": 0})["committed_pence"], 0)
-    settles = line["status"] in ("fitted", "removed")
-    release = open_ if settles else min(open_, amount)
+    # Only what is paid is released: a part payment on a fitted line leaves the rest committed, so the fund
+    # still shows it and closing the case lists it.
+    release = min(open_, amount)
     effect = release - amount
     check_overspend(db, fund, effect, f"paying {format_money(amount)} on {label}", allow_overspend)
     overspending = effect < 0 and remaining(db, fund["id"]) + effect < 0

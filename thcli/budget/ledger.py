@@ -23,7 +23,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from thcli import clock
+from thcli import clock, parse
 from thcli.chains import GENESIS, INVOICE, LEDGER_FIELDS, MEMO, details_digest, ledger_row_hash
 from thcli.db import Database, one
 from thcli.errors import NotFound
@@ -160,3 +160,10 @@ def entry_row(db: Database, entry_id: int) -> dict:
     if row is None:
         raise NotFound(f"there is no ledger entry {entry_id}: see `thcli budget ledger`")
     return shown_entry(row)
+
+
+def same_invoice(db: Database) -> str:
+    """The SQL condition that ``p.invoice`` is the invoice number given as the one parameter, compared as people
+    read it (parse.invoice_key: NFKC, case folded), so 'Ａ-1' is not a second invoice beside 'A-1'."""
+    db.conn.create_function("invoice_key", 1, parse.invoice_key, deterministic=True)
+    return "invoice_key(p.invoice) = invoice_key(?)"

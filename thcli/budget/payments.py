@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from thcli import audit, dates
+from thcli import audit, dates, parse
 from thcli.budget.funds import Recorded, find_fund, fund_by_id, not_future, recorded, remaining
-from thcli.budget.ledger import CONTRIBUTORS, CORRECTABLE, append
+from thcli.budget.ledger import CONTRIBUTORS, CORRECTABLE, append, same_invoice
 from thcli.budget.rules import check_overspend, line_figures, require_covers, require_district
 from thcli.cases import case_row, event
 from thcli.db import Database, one, write
@@ -98,12 +98,15 @@ def pay_for_stock(db: Database, fund: dict, amount_pence: int, *, invoice: str, 
     """The payment for equipment bought into stock (``stock add --cost``), from a fund, with no case; returns the
     entry. Inside the caller's write. The fund must cover the day; the overspend rule applies; an invoice for
     stock is entered once."""
-    invoice = (invoice or "").strip()
-    if not invoice:
+    if not (invoice or "").strip():
         raise BadInput("equipment bought for stock needs the supplier's invoice number", "--invoice")
+    try:
+        invoice = parse.invoice(invoice)
+    except BadInput as error:
+        raise error.for_option("--invoice") from None
     require_covers(fund, on)
     earlier = db.conn.execute(
-        "SELECT p.id FROM ledger p WHERE p.kind = 'payment' AND p.case_id IS NULL AND lower(p.invoice) = lower(?) "
+        f"SELECT p.id FROM ledger p WHERE p.kind = 'payment' AND p.case_id IS NULL AND {same_invoice(db)} "
         "AND NOT EXISTS (SELECT 1 FROM ledger x WHERE x.corrects_id = p.id) ORDER BY p.id LIMIT 1",
         [invoice]).fetchone()
     if earlier:
@@ -151,7 +154,10 @@ def refund(db: Database, ref: str, line_number: int, *, amount_pence: int, by: s
             raise NotAllowed(f"{label} was paid from several funds: refund at most {format_money(paid[fund_id])} "
                              "at once")
         fund = fund_by_id(db, fund_id)
-        invoice = (invoice or "").strip() or None
+        try:
+            invoice = parse.invoice(invoice) if invoice and invoice.strip() else None
+        except BadInput as error:
+            raise error.for_option("--invoice") from None
         entry = append(db, kind="refund", amount=amount_pence, fund_id=fund_id, on=on, by=by, case_id=case["id"],
                         line_id=line["id"], invoice=invoice,
                         memo=memo)

@@ -157,6 +157,10 @@ def line_fund(db: Database, line: dict, case: dict) -> dict:
         row = db.conn.execute("SELECT fund_id FROM ledger WHERE line_id = ? AND kind = 'commitment' "
                               "ORDER BY id DESC LIMIT 1", [line["id"]]).fetchone()
         fund_id = row[0] if row else None
+    if not fund_id and line.get("stock_holder"):
+        raise NotAllowed(f"{case['ref']} line {line['line']} was issued from {line['stock_holder']}'s stock, which "
+                         "no fund bought: nothing is paid on a stock line. Stock is paid for when it is bought "
+                         "(`thcli stock add ITEM QTY --holder H --cost MONEY --fund FUND --invoice NO`)")
     if not fund_id:
         raise NotAllowed(f"{case['ref']} line {line['line']} has not been approved against a fund: approve it "
                          f"first with `thcli measures approve {case['ref']} {line['line']} --fund FUND`")
@@ -237,7 +241,7 @@ def recharge_line(db: Database, case: dict, line: dict, fund: dict, *, by: str, 
             raise NotAllowed(
                 f"{ref} line {number} has nothing committed to move: {format_money(paid)} was paid on it from "
                 f"{old['code']}. To charge that to {fund['code']} instead, correct the payment (`thcli budget ledger "
-                f"--case {ref} --kind payment`, then `thcli budget correct ENTRY --reason TEXT`), recharge the line "
+                f"--ref {ref} --kind payment`, then `thcli budget correct ENTRY --reason TEXT`), recharge the line "
                 "and pay it again")
         doing = f"moving {format_money(amount)} for {ref} line {number} to {fund['code']}"
         check_overspend(db, fund, -amount, doing, allow_overspend)

@@ -269,6 +269,12 @@ def _text(text: str) -> str:
     return parse.text(text)
 
 
+def _invoice(text: str) -> str:
+    from thcli import parse
+
+    return parse.invoice(text)
+
+
 def _label(text: str) -> str:
     from thcli import parse
 
@@ -312,6 +318,7 @@ parse_positive = _wrap(_positive)
 parse_name = _wrap(_name)
 parse_text = _wrap(_text)
 parse_label = _wrap(_label)
+parse_invoice = _wrap(_invoice)
 parse_search = _wrap(_search)
 parse_reference = _wrap(_reference)
 parse_year = _wrap(_year)

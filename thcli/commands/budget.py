@@ -16,6 +16,7 @@ from thcli.commands._common import (
     out,
     parse_code,
     parse_date,
+    parse_invoice,
     parse_line_amount,
     parse_positive,
     parse_positive_money,
@@ -190,7 +191,7 @@ def pay(
         help="A line the invoice pays and how much, e.g. 2:40; repeat it for each line.")] = None,
     fitted: Annotated[bool, typer.Option("--fitted", help="Every fitted line not yet paid in full, at what is "
                                                           "left of its actual cost.")] = False,
-    invoice: Annotated[str | None, typer.Option("--invoice", parser=parse_text, metavar="NO",
+    invoice: Annotated[str | None, typer.Option("--invoice", parser=parse_invoice, metavar="NO",
                                                 help="The contractor's invoice number.")] = None,
     internal: Annotated[bool, typer.Option("--internal", help="Work by the in-house team: no invoice number, "
                                                               "still paid from the fund.")] = False,
@@ -202,9 +203,9 @@ def pay(
 ) -> None:
     """Record a contractor's invoice paid: one line, several, or every fitted line, in one go.
 
-    Each line gets a payment sharing the invoice number, which releases the
-    line's commitment (all of it once the line is fitted). An invoice is
-    entered once per contractor; paying a line past its approved cost needs
+    Each line gets a payment sharing the invoice number, which releases as
+    much of the line's commitment as it pays. An invoice is entered once per
+    contractor and once per case; paying a line past its approved cost needs
     --allow-over. In-house work is paid with --internal instead of --invoice.
 
     One line: thcli budget pay TH-2026-0042 2 --amount 85 --invoice INV-1001;
@@ -247,7 +248,7 @@ def refund(
     ref: Ref,
     line: Line,
     amount: Amount,
-    invoice: Annotated[str | None, typer.Option("--invoice", parser=parse_text, metavar="NO",
+    invoice: Annotated[str | None, typer.Option("--invoice", parser=parse_invoice, metavar="NO",
                                                 help="The credit note or invoice number.")] = None,
     on: MovedOn = None,
     memo: Memo = None,
