@@ -371,6 +371,27 @@ def test_paying_part_of_a_fitted_line_releases_only_what_is_paid(db):
     assert figures(db, f)["remaining_pence"] == 1_500
 
 
+def test_a_final_payment_below_the_cost_releases_what_is_left(db):
+    f = fund(db, 10_000)
+    case = new_case(db)
+    fit(db, case, approve(db, case, add_line(db, case, 8_500), f), 8_500)
+    recorded = budget.pay(db, case["ref"], 1, amount_pence=8_000, invoice="INV-2", by="tester", final=True)
+    assert [e["amount_pence"] for e in recorded.entries] == [-8_000, 8_500]
+    assert figures(db, f)["committed_pence"] == 0
+    assert recorded.remaining_pence == 2_000   # £100.00 less the £80.00 paid: nothing is left committed
+
+
+def test_final_is_only_for_fitted_lines(db):
+    f = fund(db, 10_000)
+    case = new_case(db)
+    approve(db, case, add_line(db, case, 8_500), f)
+    before = ledger_count(db)
+    with pytest.raises(NotAllowed, match=r"TH-2026-0001: line 1 is not fitted yet, so no payment on it can be the "
+                                         r"last: leave --final out"):
+        budget.pay(db, case["ref"], 1, amount_pence=8_000, invoice="INV-2", by="tester", final=True)
+    assert ledger_count(db) == before
+
+
 def test_paying_more_than_committed_draws_the_rest_under_the_overspend_rule(db):
     f = fund(db, 9_000)
     case = new_case(db)

@@ -220,3 +220,12 @@ def test_cli_referral_landlord_address(db, cli):
         "address": "Lettings Office, 2 Sample Street, Millbrook", "postcode": "ZZ1 9LL"}
     result = cli("referral", "landlord", ref, "--postcode", "nonsense")
     assert result.exit_code == 2
+
+
+def test_cli_a_final_invoice_below_the_cost_lets_the_case_close(db, cli):
+    ref = fitted(db)
+    result = cli("budget", "pay", ref, "--line", "1:80", "--line", "2:24", "--invoice", "P-1", "--final")
+    assert result.exit_code == 0, result.stderr
+    assert "£80.00 from example_opcc_2026_27; £85.00 of its commitment released" in result.stdout
+    assert cli("referral", "move", ref, "closed", "--reason", "moved_on").exit_code == 0
+

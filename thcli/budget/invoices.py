@@ -223,12 +223,15 @@ def what_to_pay(line: int | None, amount_pence: int | None, lines: Sequence[tupl
 
 def pay_invoice(db: Database, ref: str, payments: Sequence[tuple[int, int]] | None, *, by: str,
                 invoice: str | None = None, internal: bool = False, on: dt.date | None = None,
-                allow_overspend: str | None = None, allow_over: str | None = None) -> Paid:
+                allow_overspend: str | None = None, allow_over: str | None = None, final: bool = False) -> Paid:
     """Pay one invoice on one or more lines of a case, in one transaction (``budget pay``).
 
     ``payments`` is (line number, pence) for each line; None pays every fitted
     line not yet paid in full, for what is left of its actual cost
     (``--fitted``). ``internal`` is in-house work, paid without an invoice.
+    A payment releases as much of a line's commitment as it pays; ``final``
+    (an invoice that came in below the cost, and nothing more will be paid)
+    releases what is left too, and is only for fitted (or removed) lines.
     """
     if invoice is not None and invoice.strip():
         try:
@@ -256,6 +259,12 @@ def pay_invoice(db: Database, ref: str, payments: Sequence[tuple[int, int]] | No
                              "(--internal is for work by the scheme's in-house team)")
         if invoice:
             _require_new_invoice(db, case, invoice, contractor)
+        if final:
+            unfitted = [str(line["line"]) for line, _amount in chosen if line["status"] not in ("fitted", "removed")]
+            if unfitted:
+                raise NotAllowed(f"{ref}: line{'s' if len(unfitted) > 1 else ''} {', '.join(unfitted)} "
+                                 f"{'are' if len(unfitted) > 1 else 'is'} not fitted yet, so no payment on "
+                                 f"{'them' if len(unfitted) > 1 else 'it'} can be the last: leave --final out")
         over = _over(db, chosen)
         if over and not over_reason:
             raise NotAllowed(f"{ref}: " + "; ".join(over.values()) + ". Check the invoice; if it is right, pay it "
@@ -264,7 +273,7 @@ def pay_invoice(db: Database, ref: str, payments: Sequence[tuple[int, int]] | No
         paid = Paid(ref, invoice, [], {}, list(over.values()))
         for line, amount in chosen:
             paid.lines.append(_pay_line(db, case, line, amount, invoice=invoice, on=on, by=by,
-                                        allow_overspend=allow_overspend,
+                                        allow_overspend=allow_overspend, final=final,
                                         over_reason=over_reason if line["line"] in over else None))
         numbers = ", ".join(str(p.line) for p in paid.lines)
         funds = ", ".join(dict.fromkeys(p.fund for p in paid.lines))
@@ -285,14 +294,14 @@ def pay_invoice(db: Database, ref: str, payments: Sequence[tuple[int, int]] | No
 
 
 def _pay_line(db: Database, case: dict, line: dict, amount: int, *, invoice: str | None, on: dt.date, by: str,
-              allow_overspend: str | None, over_reason: str | None) -> LinePaid:
+              allow_overspend: str | None, over_reason: str | None, final: bool = False) -> LinePaid:
     """The payment on one line, and the commitment it releases (inside pay_invoice's write)."""
     label = f"{case['ref']} line {line['line']}"
     fund = line_fund(db, line, case)
     open_ = max(line_figures(db, line["id"]).get(fund["id"], {"committed_pence": 0})["committed_pence"], 0)
     # Only what is paid is released: a part payment on a fitted line leaves the rest committed, so the fund
-    # still shows it and closing the case lists it.
-    release = min(open_, amount)
+    # still shows it and closing the case lists it; the last payment (final) releases the rest.
+    release = open_ if final else min(open_, amount)
     effect = release - amount
     check_overspend(db, fund, effect, f"paying {format_money(amount)} on {label}", allow_overspend)
     overspending = effect < 0 and remaining(db, fund["id"]) + effect < 0
@@ -318,9 +327,9 @@ def _pay_line(db: Database, case: dict, line: dict, amount: int, *, invoice: str
 
 def pay(db: Database, ref: str, line_number: int, *, amount_pence: int, by: str, invoice: str | None = None,
         internal: bool = False, on: dt.date | None = None, allow_overspend: str | None = None,
-        allow_over: str | None = None) -> Recorded:
+        allow_over: str | None = None, final: bool = False) -> Recorded:
     """Pay one line of a case (``budget pay REF LINE --amount MONEY``): pay_invoice with one line."""
     paid = pay_invoice(db, ref, [(line_number, amount_pence)], by=by, invoice=invoice, internal=internal, on=on,
-                       allow_overspend=allow_overspend, allow_over=allow_over)
+                       allow_overspend=allow_overspend, allow_over=allow_over, final=final)
     fund = find_fund(db, paid.lines[0].fund)
     return Recorded(paid.entries, fund, paid.remaining[fund["code"]])

@@ -200,6 +200,9 @@ def pay(
         "--allow-over", parser=parse_text, metavar="REASON",
         help="Go ahead although a line is paid past its approved cost, or twice (recorded).")] = None,
     allow_overspend: OverspendOption = None,
+    final: Annotated[bool, typer.Option("--final", help="The last payment on these fitted lines (the invoice came "
+                                                        "in below their cost): what is left committed is "
+                                                        "released.")] = False,
 ) -> None:
     """Record a contractor's invoice paid: one line, several, or every fitted line, in one go.
 
@@ -207,6 +210,8 @@ def pay(
     much of the line's commitment as it pays. An invoice is entered once per
     contractor and once per case; paying a line past its approved cost needs
     --allow-over. In-house work is paid with --internal instead of --invoice.
+    An invoice below a fitted line's cost, with nothing more to come, is
+    paid with --final: the rest of the commitment is released.
 
     One line: thcli budget pay TH-2026-0042 2 --amount 85 --invoice INV-1001;
     every fitted line, in-house: thcli budget pay TH-2026-0042 --fitted --internal.
@@ -219,7 +224,7 @@ def pay(
     s = session(ctx)
     db = s.open()
     paid = budget.pay_invoice(db, ref, payments, invoice=invoice, internal=internal, on=on, allow_over=allow_over,
-                              allow_overspend=allow_overspend, by=s.user)
+                              allow_overspend=allow_overspend, final=final, by=s.user)
     said = f"invoice {paid.invoice}" if paid.invoice else budget.IN_HOUSE
     numbers = ", ".join(str(e["id"]) for e in paid.entries)
     entries = f"ledger entr{'y' if len(paid.entries) == 1 else 'ies'} {numbers}"
