@@ -105,6 +105,10 @@ def check_database(db: Database, path: Path) -> list[Check]:
     if key is not None:
         version = db.conn.execute("PRAGMA cipher_version").fetchone()
         results.append(Check("encryption", True, f"encrypted (SQLCipher {version[0] if version else ''})".strip()))
+        plain = plain_copies(path)
+        if plain:
+            results.append(Check("plain copies", True, f"{copies_named(plain)}: anyone who has them can read "
+                                 "them; delete them once you have an encrypted backup", warning=True))
     else:
         results.append(Check("encryption", True, "not encrypted: anyone who has the file can read it; "
                                                  "encrypt it with `thcli db encrypt`", warning=True))
@@ -123,6 +127,30 @@ def check_database(db: Database, path: Path) -> list[Check]:
         results.append(Check("letter files", True, case_files.summary(missing_or_changed) + " (thcli recorded "
                              "each letter's hash when it wrote it)", warning=True))
     return results
+
+
+def plain_copies(db_path: Path) -> list[Path]:
+    """The unencrypted backups and kept databases thcli made beside the database, by name.
+
+    After ``db encrypt`` they still hold the data in plain: a backup made
+    before, or the database a restore kept (``NAME-before-restore-...``).
+    """
+    folder = db_path.parent
+    found = set()
+    for pattern in (f"{db_path.stem}-before-restore-*.db", "thcli-backup-*.db"):
+        for file in folder.glob(pattern):
+            try:
+                if file.is_file() and cipher.header(file) == cipher.SQLITE_HEADER:
+                    found.add(file)
+            except OSError:
+                continue
+    return sorted(found)
+
+
+def copies_named(copies: list[Path], shown: int = 3) -> str:
+    """``2 unencrypted copies beside the database (a.db, b.db)``, at most ``shown`` names."""
+    names = ", ".join(printable(c.name) for c in copies[:shown]) + (", ..." if len(copies) > shown else "")
+    return f"{len(copies)} unencrypted cop{'y' if len(copies) == 1 else 'ies'} beside the database ({names})"
 
 
 def _profile_check(path: Path) -> Check:
