@@ -271,18 +271,21 @@ def backup(db: Database, dest: Path, *, by: str, force: bool = False) -> Path:
     checks out. An existing file is replaced only with ``force`` and only when
     it is an earlier thcli backup (never the database itself).
     """
-    if dest.is_dir():
-        dest = backup_name(dest)
+    try:
+        if dest.is_dir():
+            dest = backup_name(dest)
+    except OSError as error:  # a name too long for the disk, say
+        raise os_problem(error, dest, option="DEST") from None
     key = key_of(db)
     replacing = may_replace(dest, what="thcli backup", is_earlier=lambda p: is_backup(p, key), force=force,
-                            database=getattr(db, "path", None))
+                            database=getattr(db, "path", None), option="DEST")
     if db.read_only:
         raise NotAllowed(db.read_only)
     cases = db.conn.execute("SELECT count(*) FROM cases").fetchone()[0]
     try:
         fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name[:80]}.", suffix=".part")
     except OSError as error:
-        raise os_problem(error, dest) from None
+        raise os_problem(error, dest, option="DEST") from None
     os.close(fd)
     temp = Path(name)
     try:
@@ -296,7 +299,7 @@ def backup(db: Database, dest: Path, *, by: str, force: bool = False) -> Path:
         raise NotAllowed(f"{printable(dest)} appeared while the backup was written: nothing was replaced; "
                          "choose another name") from None
     except OSError as error:
-        raise os_problem(error, dest) from None
+        raise os_problem(error, dest, option="DEST") from None
     finally:
         _remove_with_side_files(temp)
     sync_folder(dest.parent)
@@ -304,8 +307,14 @@ def backup(db: Database, dest: Path, *, by: str, force: bool = False) -> Path:
 
 
 def _kept_name(db_path: Path) -> Path:
-    return db_path.with_name(f"{db_path.stem}-before-restore-{clock.today().isoformat()}-"
-                             f"{dt.datetime.now().strftime('%H%M%S')}.db")
+    """A new name beside the database for the one a restore replaces; numbered after the first in a second."""
+    stem = (f"{db_path.stem}-before-restore-{clock.today().isoformat()}-"
+            f"{dt.datetime.now().strftime('%H%M%S')}")
+    kept, number = db_path.with_name(f"{stem}.db"), 1
+    while os.path.lexists(kept) or os.path.lexists(kept.with_name(kept.name + "-wal")):
+        number += 1
+        kept = db_path.with_name(f"{stem}-{number}.db")
+    return kept
 
 
 def _copy_file(source: Path, dest: Path) -> None:
@@ -353,7 +362,11 @@ def restore(db_path: Path, source: Path, *, by: str, key: Key | None = None, all
     """
     if not allow_network_share:
         refuse_network_share(db_path)
-    if not source.is_file():
+    try:
+        found = source.is_file()
+    except OSError as error:  # a name too long for the disk, say
+        raise os_problem(error, source, option="SRC", doing="read") from None
+    if not found:
         raise NotAllowed(f"there is no backup at {printable(source)}")
     if belongs_to_database(source, db_path):
         raise NotAllowed(f"{printable(source)} is the database itself, not a backup of it")
