@@ -40,7 +40,7 @@ from thcli.db import (
     write,
 )
 from thcli.dbfile import busy_timeout_ms, clear_damaged, database_exists, exclusive, mark_damaged, translated
-from thcli.errors import DatabaseProblem, NotAllowed, ThcliError
+from thcli.errors import DatabaseDamaged, DatabaseProblem, NotAllowed, ThcliError
 from thcli.files import (
     belongs_to_database,
     create_private_file,
@@ -224,22 +224,39 @@ def _remove_with_side_files(path: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def _check_copy(dest: Path, key: Key | None, expected_cases: int | None = None, *, read_only: bool = False) -> None:
-    """Open a copy and prove it whole (then leave it one file, without a WAL); DatabaseProblem otherwise."""
-    conn = connect(dest, key, read_only=read_only)
+def _check_copy(dest: Path, key: Key | None, expected_cases: int | None = None, *, read_only: bool = False,
+                backup: bool = False) -> None:
+    """Open a copy and prove it whole (then leave it one file, without a WAL); DatabaseProblem otherwise.
+
+    With ``backup``, ``dest`` is a backup about to be restored: a problem is said as the backup's, in one
+    line (SQLite's own report of a damaged file runs to many).
+    """
+    damaged = (f"{printable(dest)}: the backup is damaged (SQLite found it so): nothing was changed; "
+               "restore another backup" if backup else
+               f"{printable(dest)}: the copy did not check out (SQLite found it damaged); it was not kept")
     try:
-        with translated(dest):
-            ensure_thcli_tables(conn, dest)
-            result = conn.execute("PRAGMA integrity_check").fetchone()[0]
-            cases = conn.execute("SELECT count(*) FROM cases").fetchone()[0]
-            if not read_only:
-                conn.execute("PRAGMA journal_mode = DELETE")
-    finally:
-        conn.close()
+        conn = connect(dest, key, read_only=read_only)
+        try:
+            with translated(dest):
+                if backup and not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'").fetchone():
+                    raise DatabaseProblem(f"{printable(dest)} is not a complete thcli backup (an empty SQLite file: "
+                                          "perhaps a backup cut short): nothing was changed; restore another backup")
+                ensure_thcli_tables(conn, dest, complete=True)
+                result = conn.execute("PRAGMA integrity_check").fetchone()[0]
+                cases = conn.execute("SELECT count(*) FROM cases").fetchone()[0]
+                if not read_only:
+                    conn.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            conn.close()
+    except DatabaseDamaged:
+        raise DatabaseProblem(damaged) from None
     if key is not None and cipher.header(dest) == cipher.SQLITE_HEADER:
         raise DatabaseProblem(f"{dest}: the copy of an encrypted database was not encrypted; it was not kept")
-    if result != "ok" or (expected_cases is not None and cases != expected_cases):
-        raise DatabaseProblem(f"{dest}: the copy did not check out ({result}, {cases} cases); it was not kept")
+    if result != "ok":
+        raise DatabaseProblem(damaged)
+    if expected_cases is not None and cases != expected_cases:
+        raise DatabaseProblem(f"{printable(dest)}: the copy did not check out ({cases} cases, not "
+                              f"{expected_cases}); it was not kept")
 
 
 def backup_name(folder: Path) -> Path:
@@ -377,7 +394,7 @@ def restore(db_path: Path, source: Path, *, by: str, key: Key | None = None, all
             f"{printable(source)} is not encrypted, but {printable(db_path)} is: restoring it would leave the "
             "scheme's data unencrypted. Restore an encrypted backup, or add --decrypt-ok REASON (recorded in the "
             "audit log) and then run `thcli db encrypt`")
-    _check_copy(source, source_key, read_only=True)
+    _check_copy(source, source_key, read_only=True, backup=True)
     src = connect(source, source_key, read_only=True)
     try:
         with translated(source):
