@@ -315,6 +315,23 @@ def test_a_backup_or_restore_path_that_cannot_be_used_is_a_bad_command_line_nami
     assert list((tmp_path / "bk").iterdir()) == []
 
 
+def test_decrypt_ok_is_refused_when_the_database_is_not_encrypted(cli, scheme, db_path, tmp_path):
+    from thcli import maintenance
+
+    assert cli("referral", "add", *referral_args()).exit_code == 0
+    backup = tmp_path / "backup.db"
+    assert cli("db", "backup", str(backup)).exit_code == 0
+    before = db_path.read_bytes()
+    with pytest.raises(BadInput, match="^--decrypt-ok: "):
+        maintenance.restore(db_path, backup, by="tester", decrypt_ok="no reason")
+    result = cli("db", "restore", str(backup), "--yes", "--decrypt-ok", "no reason")
+    assert (result.exit_code, result.stderr) == (
+        2, f"Error: --decrypt-ok: {db_path} is not encrypted, so nothing is decrypted: leave it out (it is only "
+           "for restoring a backup that is not encrypted over an encrypted database)\n")
+    assert db_path.read_bytes() == before
+    assert list(db_path.parent.glob("thcli-before-restore-*")) == []
+
+
 def test_a_damaged_backup_is_refused_and_the_database_left_as_it_was(cli, scheme, db_path, tmp_path):
     assert cli("referral", "add", *referral_args()).exit_code == 0
     bad = tmp_path / "bad.db"

@@ -350,6 +350,10 @@ def test_an_encrypted_backup_restores(cli, encrypted, db_path, tmp_path):
     kept = [p for p in tmp_path.iterdir() if p.name.startswith("thcli-before-restore")]
     assert len(kept) == 1 and kept[0].read_bytes()[:16] != b"SQLite format 3\x00"
     assert occurrences([*side_files(db_path), *kept]) == {}
+    pointless = cli("db", "restore", str(backup), "--yes", "--decrypt-ok", "just in case")
+    assert (pointless.exit_code, pointless.stderr) == (
+        2, f"Error: --decrypt-ok: {backup} is encrypted, so nothing is decrypted: leave it out (it is only for "
+           "restoring a backup that is not encrypted over an encrypted database)\n")
 
 
 # --- in a terminal ---------------------------------------------------------------------------------------------

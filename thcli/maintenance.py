@@ -40,7 +40,7 @@ from thcli.db import (
     write,
 )
 from thcli.dbfile import busy_timeout_ms, clear_damaged, database_exists, exclusive, mark_damaged, translated
-from thcli.errors import DatabaseDamaged, DatabaseProblem, NotAllowed, ThcliError
+from thcli.errors import BadInput, DatabaseDamaged, DatabaseProblem, NotAllowed, ThcliError
 from thcli.files import (
     belongs_to_database,
     create_private_file,
@@ -389,6 +389,11 @@ def restore(db_path: Path, source: Path, *, by: str, key: Key | None = None, all
         raise NotAllowed(f"{printable(source)} is the database itself, not a backup of it")
     source_key = key if cipher.is_encrypted(source) else None
     was_encrypted = database_exists(db_path) and cipher.is_encrypted(db_path)
+    if decrypt_ok and not (was_encrypted and source_key is None):
+        # Accepted and ignored, it would be a reason recorded for nothing, and a sign of a mistaken restore.
+        why = (f"{printable(source)} is encrypted" if was_encrypted else f"{printable(db_path)} is not encrypted")
+        raise BadInput(f"{why}, so nothing is decrypted: leave it out (it is only for restoring a backup that is "
+                       "not encrypted over an encrypted database)", "--decrypt-ok")
     if was_encrypted and source_key is None and not decrypt_ok:
         raise NotAllowed(
             f"{printable(source)} is not encrypted, but {printable(db_path)} is: restoring it would leave the "

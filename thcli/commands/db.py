@@ -83,7 +83,7 @@ def restore(
     decrypt_ok: Annotated[str | None, typer.Option(
         "--decrypt-ok", metavar="REASON", parser=parse_text,
         help="Restore a backup that is not encrypted over an encrypted database (the reason is recorded in the "
-             "audit log).", show_default=False)] = None,
+             "audit log); refused anywhere else.", show_default=False)] = None,
 ) -> None:
     """Replace the database with a backup (the current one is kept beside it).
 
