@@ -219,6 +219,15 @@ def test_clear_refuses_what_the_list_does_not_have(db, list_name, code, options,
     assert db.conn.execute("SELECT count(*) FROM audit WHERE action = 'codes.edit'").fetchone()[0] == 0
 
 
+def test_cli_clear_takes_a_detail_in_any_case_and_names_the_details_it_takes(cli, db):
+    assert cli("codes", "edit", "contractor", "in_house", "--phone", "01632 960000").exit_code == 0
+    result = cli("codes", "edit", "contractor", "in_house", "--clear", " Phone ")
+    assert (result.exit_code, result.stdout) == (0, "Changed contractor in_house: phone 01632 960000 → (none).\n")
+    wrong = cli("codes", "edit", "contractor", "in_house", "--clear", "Cost")
+    assert (wrong.exit_code, wrong.stderr) == (
+        2, "Error: --clear: 'cost' is not a detail that can be cleared: use address, email, phone or letterhead\n")
+
+
 def test_cli_clear_a_districts_letterhead(cli, db):
     result = cli("codes", "edit", "district", "northmoor", "--letterhead", "Northmoor Borough Council")
     assert result.exit_code == 0, result.stderr

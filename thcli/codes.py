@@ -251,10 +251,9 @@ CLEARABLE = ("address", "email", "phone", "letterhead")
 def _cleared(list_name: str, clear: Sequence[str], given: dict) -> dict:
     """The details ``--clear`` empties, checked: each one the list has, and not also given a value."""
     out: dict = {}
-    for raw in clear:
-        field = str(raw).strip().lower()
+    for field in clear:
         if field not in CLEARABLE:
-            raise BadInput(f"{parse.shown(raw)} is not a detail that can be cleared: use {_either(CLEARABLE)}",
+            raise BadInput(f"{parse.shown(field)} is not a detail that can be cleared: use {_either(CLEARABLE)}",
                            "--clear")
         option = FIELD_OPTIONS[field]
         if list_name not in OPTIONS[option][1]:
