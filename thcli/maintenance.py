@@ -42,6 +42,7 @@ from thcli.db import (
 from thcli.dbfile import busy_timeout_ms, clear_damaged, database_exists, exclusive, mark_damaged, translated
 from thcli.errors import BadInput, DatabaseDamaged, DatabaseProblem, NotAllowed, ThcliError
 from thcli.files import (
+    SQLITE_HEADER,
     belongs_to_database,
     create_private_file,
     make_private,
@@ -51,6 +52,7 @@ from thcli.files import (
     posix_modes,
     printable,
     remove_work_files,
+    sqlite_side_files,
     sync_folder,
     work_file,
     write_atomically,
@@ -117,7 +119,7 @@ def check_database(db: Database, path: Path) -> list[Check]:
                          "on this computer's own disk" if where is None
                          else f"on {where}: SQLite's locking is not safe there; move it to a local disk"))
     if posix_modes():
-        for file in [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]:
+        for file in [path, *sqlite_side_files(path)]:
             if file.exists():
                 results.append(_mode_check(f"permissions of {file.name}", file))
         results += _letter_files_check(path, letters)
@@ -140,7 +142,7 @@ def plain_copies(db_path: Path) -> list[Path]:
     for pattern in (f"{db_path.stem}-before-restore-*.db", "thcli-backup-*.db"):
         for file in folder.glob(pattern):
             try:
-                if file.is_file() and cipher.header(file) == cipher.SQLITE_HEADER:
+                if file.is_file() and cipher.header(file) == SQLITE_HEADER:
                     found.add(file)
             except OSError:
                 continue
@@ -176,13 +178,8 @@ def _note_integrity(path: Path, integrity: list[str]) -> None:
         mark_damaged(path, "db check: " + "; ".join(integrity[:3]))
 
 
-def letter_file(db_path: Path, stored: str) -> Path:
-    """A letter's file as stored in letters.path (relative paths are inside the letters folder)."""
-    return case_files.located(db_path, stored)
-
-
 def _letter_files_check(db_path: Path, stored: list[str]) -> list[Check]:
-    files = [f for f in (letter_file(db_path, s) for s in stored) if f.is_file()]
+    files = [f for f in (case_files.located(db_path, s) for s in stored) if f.is_file()]
     if not files:
         return []
     open_to_others = [f for f in files if stat.S_IMODE(f.stat().st_mode) & 0o077]
@@ -219,8 +216,7 @@ def _copy(source: Any, dest: Path, key: Key | None) -> None:
 
 
 def _remove_with_side_files(path: Path) -> None:
-    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"),
-                     path.with_name(path.name + "-journal")):
+    for leftover in (path, *sqlite_side_files(path)):
         leftover.unlink(missing_ok=True)
 
 
@@ -250,7 +246,7 @@ def _check_copy(dest: Path, key: Key | None, expected_cases: int | None = None, 
             conn.close()
     except DatabaseDamaged:
         raise DatabaseProblem(damaged) from None
-    if key is not None and cipher.header(dest) == cipher.SQLITE_HEADER:
+    if key is not None and cipher.header(dest) == SQLITE_HEADER:
         raise DatabaseProblem(f"{dest}: the copy of an encrypted database was not encrypted; it was not kept")
     if result != "ok":
         raise DatabaseProblem(damaged)
@@ -421,8 +417,8 @@ def restore(db_path: Path, source: Path, *, by: str, key: Key | None = None, all
             if database_exists(db_path):
                 kept = _kept_name(db_path)
                 _keep_current(db_path, kept, key)
-            for side in ("-wal", "-shm", "-journal"):  # the old file's: never the new one's
-                db_path.with_name(db_path.name + side).unlink(missing_ok=True)
+            for side in sqlite_side_files(db_path):  # the old file's: never the new one's
+                side.unlink(missing_ok=True)
             os.replace(incoming, db_path)
             sync_folder(db_path.parent)
         except OSError as error:
@@ -440,11 +436,6 @@ def restore(db_path: Path, source: Path, *, by: str, key: Key | None = None, all
         finally:
             db.close()
     return Restored(kept, problems)
-
-
-def key_of_connection(conn: Any, key: Key | None) -> Key | None:
-    """The key a raw connection was opened with: ``key`` for a SQLCipher one, else None."""
-    return key if cipher.is_cipher_connection(conn) else None
 
 
 def migrate(db: Database) -> list[str]:
