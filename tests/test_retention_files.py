@@ -231,6 +231,18 @@ def test_retention_apply_says_the_same_number_of_subject_access_files_dry_and_do
     assert list(folder.iterdir()) == []
 
 
+def test_retention_apply_lists_the_files_it_keeps_dry_and_done(db, tmp_path, cli):
+    case = ended_case(db)
+    exported = person.export(db, case["ref"], tmp_path / "sar", by="tester")
+    exported.json.write_text("edited by hand")
+    kept = f"  {case['ref']}: subject access file {exported.json} (changed since thcli wrote it)\n"
+    why = "not thcli's to delete (check them and delete them by hand if they hold the case's data):\n"
+    dry = cli("retention", "apply", "--dry-run")
+    assert dry.stdout.endswith(f"Files that would be kept, {why}{kept}"), dry.stdout
+    done = cli("retention", "apply", "--yes")
+    assert f"Files kept, {why}{kept}" in done.stdout, done.stdout
+
+
 # --- item 5: letters -----------------------------------------------------------------------------------------
 
 
