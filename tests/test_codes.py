@@ -219,6 +219,15 @@ def test_clear_refuses_what_the_list_does_not_have(db, list_name, code, options,
     assert db.conn.execute("SELECT count(*) FROM audit WHERE action = 'codes.edit'").fetchone()[0] == 0
 
 
+def test_cli_clear_takes_a_detail_in_any_case_and_names_the_details_it_takes(cli, db):
+    assert cli("codes", "edit", "contractor", "in_house", "--phone", "01632 960000").exit_code == 0
+    result = cli("codes", "edit", "contractor", "in_house", "--clear", " Phone ")
+    assert (result.exit_code, result.stdout) == (0, "Changed contractor in_house: phone 01632 960000 → (none).\n")
+    wrong = cli("codes", "edit", "contractor", "in_house", "--clear", "Cost")
+    assert (wrong.exit_code, wrong.stderr) == (
+        2, "Error: --clear: 'cost' is not a detail that can be cleared: use address, email, phone or letterhead\n")
+
+
 def test_cli_clear_a_districts_letterhead(cli, db):
     result = cli("codes", "edit", "district", "northmoor", "--letterhead", "Northmoor Borough Council")
     assert result.exit_code == 0, result.stderr
@@ -228,3 +237,40 @@ def test_cli_clear_a_districts_letterhead(cli, db):
     result = cli("codes", "edit", "district", "northmoor", "--clear", "cost")
     assert (result.exit_code, result.stderr) == (
         2, "Error: --clear: 'cost' is not a detail that can be cleared: use address, email, phone or letterhead\n")
+
+
+# --- the README's table of options ------------------------------------------------------------------------------
+
+#: What the README adds to an option's lists, in words (the lists themselves come from codes.OPTIONS).
+README_NOTES = {
+    "--county": " (the county export's code)",
+    "--in-house": " (`codes add`: the council's own team)",
+    "--address": " (a district's go on its letterhead)",
+    "--letterhead": ": the name its letters are headed with",
+}
+#: How the README writes an option that has a negative form.
+README_FLAGS = {"--removable": "--removable/--permanent"}
+
+
+def options_table() -> str:
+    """The README's table of `codes add`/`codes edit` options, built from codes.OPTIONS (options that apply to
+    the same lists share a row, in the order of codes.OPTIONS)."""
+    rows: dict[tuple[str, ...], list[str]] = {}
+    for option, (_field, lists) in codes.OPTIONS.items():
+        rows.setdefault(lists, []).append(option)
+    lines = ["| option | lists |", "|---|---|", "| `--label` | every list |"]
+    for lists, options in rows.items():
+        if options == ["--kind"]:
+            shown = ", ".join(f"{name} ({', '.join(f'`{kind}`' for kind in codes.KINDS[name])})" for name in lists)
+        else:
+            shown = ", ".join(lists)
+        names = ", ".join(f"`{README_FLAGS.get(option, option)}`" for option in options)
+        lines.append(f"| {names} | {shown}{README_NOTES.get(options[0], '')} |")
+    return "\n".join(lines) + "\n"
+
+
+def test_the_readme_table_of_code_options_is_codes_options():
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert options_table() in readme, options_table()

@@ -10,7 +10,7 @@ from freezegun import freeze_time
 from tests.conftest import referral_args
 from thcli import maintenance
 from thcli.db import damage_marker, open_db, write
-from thcli.errors import NotAllowed
+from thcli.errors import DatabaseProblem, NotAllowed
 
 
 def _cases(path) -> int:
@@ -127,6 +127,29 @@ def test_a_backup_from_a_newer_thcli_is_refused_before_anything_is_replaced(cli,
            "(pip install --upgrade thcli)\n")
     assert db_path.read_bytes() == before
     assert list(db_path.parent.glob("thcli-before-restore-*")) == []
+
+
+def test_an_empty_or_damaged_backup_is_refused_in_one_line_naming_it(cli, db, db_path, tmp_path):
+    assert cli("referral", "add", *referral_args()).exit_code == 0
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    damaged = tmp_path / "damaged.db"
+    assert cli("db", "backup", str(damaged)).exit_code == 0
+    _damage_an_index(damaged)  # opens and reads, but SQLite's integrity check reports many lines
+    db.close()
+    before = db_path.read_bytes()
+    with pytest.raises(DatabaseProblem, match="is not a complete thcli backup"):
+        maintenance.restore(db_path, empty, by="tester")
+    for backup, message in (
+            (empty, f"{empty} is not a complete thcli backup (an empty SQLite file: perhaps a backup cut short): "
+                    "nothing was changed; restore another backup"),
+            (damaged, f"{damaged}: the backup is damaged (SQLite found it so): nothing was changed; restore "
+                      "another backup")):
+        result = cli("db", "restore", str(backup), "--yes")
+        assert (result.exit_code, result.stderr) == (1, f"Error: {message}\n")
+    assert db_path.read_bytes() == before
+    assert list(db_path.parent.glob("thcli-before-restore-*")) == []
+    assert cli("db", "check").exit_code == 0  # the database was not marked damaged by the backup's damage
 
 
 # --- item 7: a damaged database stops taking writes ---------------------------------------------------------

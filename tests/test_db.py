@@ -14,7 +14,7 @@ from freezegun import freeze_time
 from tests.conftest import referral_args
 from thcli import db as thcli_db
 from thcli.db import mount_type, network_share, open_db, translate, windows_network_share
-from thcli.errors import DatabaseProblem, NotAllowed
+from thcli.errors import BadInput, DatabaseProblem, NotAllowed
 
 
 @pytest.fixture
@@ -274,6 +274,62 @@ def test_a_backup_is_a_checked_private_file_and_a_restore_brings_it_back(cli, sc
     actions = [a["action"] for a in cli.json("audit")]
     assert actions[:2] == ["referral.list", "db.restore"]  # lists are audited (issue 12)
     assert cli("db", "check").exit_code == 0
+
+
+@freeze_time("2026-11-20 10:00:00")
+def test_two_restores_in_the_same_second_keep_both_previous_databases(cli, scheme, db_path, tmp_path):
+    assert cli("referral", "add", *referral_args()).exit_code == 0
+    backup = tmp_path / "usb.db"
+    assert cli("db", "backup", str(backup)).exit_code == 0
+    first = cli("db", "restore", str(backup), "--yes")
+    second = cli("db", "restore", str(backup), "--yes")
+    assert (first.exit_code, second.exit_code) == (0, 0), second.stderr
+    kept = db_path.with_name("thcli-before-restore-2026-11-20-100000.db")
+    assert second.stdout == (f"Restored {db_path} from {backup}. The previous database is kept as "
+                             f"{kept.with_name('thcli-before-restore-2026-11-20-100000-2.db')}.\n")
+    assert kept.exists()
+
+
+def test_a_backup_or_restore_path_that_cannot_be_used_is_a_bad_command_line_naming_it(cli, scheme, db, tmp_path):
+    from thcli import maintenance
+
+    long_name = tmp_path / "bk" / ("b" * 300 + ".db")
+    long_name.parent.mkdir()
+    with pytest.raises(BadInput, match="^DEST: .* the name is too long for this disk"):
+        maintenance.backup(db, long_name, by="tester")
+    too_long = cli("db", "backup", str(long_name))
+    assert too_long.exit_code == 2
+    assert too_long.stderr.startswith(f"Error: DEST: {tmp_path}")  # the name shortened to fit one line
+    assert too_long.stderr.endswith(".db: the name is too long for this disk: choose a shorter name or folder\n")
+    assert too_long.stderr.count("\n") == 1
+    nowhere = tmp_path / "no-such-folder" / "backup.db"
+    missing = cli("db", "backup", str(nowhere))
+    assert missing.exit_code == 2
+    assert missing.stderr == (f"Error: DEST: {nowhere}: the folder does not exist. Create it first or choose "
+                              "another\n")
+    restore = cli("db", "restore", str(long_name), "--yes")
+    assert restore.exit_code == 2
+    assert restore.stderr.startswith(f"Error: SRC: {tmp_path}")  # the name shortened to fit one line
+    assert restore.stderr.endswith(".db: the name is too long for this disk: choose a shorter name or folder\n")
+    assert restore.stderr.count("\n") == 1
+    assert list((tmp_path / "bk").iterdir()) == []
+
+
+def test_decrypt_ok_is_refused_when_the_database_is_not_encrypted(cli, scheme, db_path, tmp_path):
+    from thcli import maintenance
+
+    assert cli("referral", "add", *referral_args()).exit_code == 0
+    backup = tmp_path / "backup.db"
+    assert cli("db", "backup", str(backup)).exit_code == 0
+    before = db_path.read_bytes()
+    with pytest.raises(BadInput, match="^--decrypt-ok: "):
+        maintenance.restore(db_path, backup, by="tester", decrypt_ok="no reason")
+    result = cli("db", "restore", str(backup), "--yes", "--decrypt-ok", "no reason")
+    assert (result.exit_code, result.stderr) == (
+        2, f"Error: --decrypt-ok: {db_path} is not encrypted, so nothing is decrypted: leave it out (it is only "
+           "for restoring a backup that is not encrypted over an encrypted database)\n")
+    assert db_path.read_bytes() == before
+    assert list(db_path.parent.glob("thcli-before-restore-*")) == []
 
 
 def test_a_damaged_backup_is_refused_and_the_database_left_as_it_was(cli, scheme, db_path, tmp_path):

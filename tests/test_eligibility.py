@@ -312,6 +312,21 @@ def test_settings_that_make_sense_are_taken(cli, db, key, value, shown):
     assert (result.exit_code, result.stdout) == (0, f"{key} = {shown}\n")
 
 
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("retention_case_years", "1000000", "retention_case_years is a whole number from 1 to 100, not 1000000"),
+    ("retention_case_years", "101", "retention_case_years is a whole number from 1 to 100, not 101"),
+    ("reorder_level", "5" * 40, f"reorder_level is a whole number from 0 to 1000, not {'5' * 20}..."),
+    ("suppression_threshold", "ten", "suppression_threshold: 'ten' is not a whole number: use digits 0-9, from 2 "
+                                     "to 100"),
+])
+def test_a_whole_number_setting_is_refused_with_its_own_range(db, cli, key, value, message):
+    with pytest.raises(BadInput) as caught:
+        scheme.set_from_text(db, key, value, by="t")
+    assert caught.value.message == message
+    result = cli("settings", "set", key, value)
+    assert (result.exit_code, result.stderr) == (2, f"Error: {message}\n")
+
+
 def test_cli_settings_refusal_exit_2(cli, db):
     result = cli("settings", "set", "retention_case_years", "0")
     assert (result.exit_code, result.stderr) == (

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import referral_args
-from thcli import crypto
+from thcli import crypto, maintenance
 from thcli.crypto import Key
 from thcli.db import open_db
 from thcli.errors import BadInput, DatabaseProblem
@@ -236,6 +236,32 @@ def test_db_encrypt_turns_a_plain_database_into_an_encrypted_one_keeping_everyth
     assert "ok    encryption: encrypted (SQLCipher" in check.stdout
 
 
+def test_db_encrypt_and_db_check_name_the_plain_copies_left_beside_the_database(cli, db_path, monkeypatch):
+    assert cli("init", "--district", "northmoor:Northmoor").exit_code == 0
+    add_planted(cli)
+    assert cli("db", "backup", str(db_path.parent)).exit_code == 0  # thcli-backup-<now>.db, plain
+    (backup,) = db_path.parent.glob("thcli-backup-*.db")
+    assert cli("db", "restore", str(backup), "--yes").exit_code == 0  # keeps thcli-before-restore-<now>.db
+    (kept,) = db_path.parent.glob("thcli-before-restore-*.db")
+    assert maintenance.plain_copies(db_path) == sorted([backup, kept])
+    monkeypatch.setenv("THCLI_KEY", RAW)
+    result = cli("db", "encrypt")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == ("Backups made before now are not encrypted: delete them and make a "
+                                              "new one with `thcli db backup`.")
+    first, second = sorted([backup.name, kept.name])
+    copies = f"2 unencrypted copies beside the database ({first}, {second})"
+    assert result.stderr == f"Warning: {copies}: delete them once you have an encrypted backup\n"
+    check = cli("db", "check")
+    assert check.exit_code == 0, check.stderr
+    assert (f"warn  plain copies: {copies}: anyone who has them can read them; delete them once you have an "
+            "encrypted backup") in check.stdout.splitlines()
+    backup.unlink()
+    kept.unlink()
+    assert "plain copies" not in cli("db", "check").stdout
+    assert maintenance.plain_copies(db_path) == []
+
+
 def test_db_encrypt_needs_a_database(cli, key, db_path):
     result = cli("db", "encrypt")
     assert result.exit_code == 1
@@ -324,6 +350,10 @@ def test_an_encrypted_backup_restores(cli, encrypted, db_path, tmp_path):
     kept = [p for p in tmp_path.iterdir() if p.name.startswith("thcli-before-restore")]
     assert len(kept) == 1 and kept[0].read_bytes()[:16] != b"SQLite format 3\x00"
     assert occurrences([*side_files(db_path), *kept]) == {}
+    pointless = cli("db", "restore", str(backup), "--yes", "--decrypt-ok", "just in case")
+    assert (pointless.exit_code, pointless.stderr) == (
+        2, f"Error: --decrypt-ok: {backup} is encrypted, so nothing is decrypted: leave it out (it is only for "
+           "restoring a backup that is not encrypted over an encrypted database)\n")
 
 
 # --- in a terminal ---------------------------------------------------------------------------------------------

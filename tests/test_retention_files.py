@@ -186,6 +186,63 @@ def test_a_second_export_the_same_day_needs_force_and_replaces_only_its_own_kind
     assert stem.with_suffix(".json").read_text() == "my own notes"
 
 
+def test_a_dry_run_counts_a_subject_access_file_once_however_many_cases_it_holds(db, tmp_path):
+    first = ended_case(db, "Alex Example", received="2019-05-01", ended="2019-06-03")
+    ended_case(db, "Alex Example", received="2019-07-01", ended="2019-07-20")  # the same client again
+    person.export(db, first["ref"], tmp_path / "sar", by="tester")  # one .docx and one .json for both cases
+    dry = retention.apply(db, by="dpo", dry_run=True)
+    assert (dry.subject_access_files_deleted, dry.files_kept) == (2, [])
+    done = retention.apply(db, by="dpo")
+    assert (done.subject_access_files_deleted, done.files_kept) == (2, [])
+
+
+def test_an_export_replaced_with_force_is_deleted_and_not_also_listed_as_kept(db, tmp_path):
+    case = ended_case(db)
+    person.export(db, case["ref"], tmp_path / "sar", by="tester")
+    with freeze_time("2026-11-20 11:00:00"):  # the client's record changed meanwhile: another file
+        db["clients"].update(case["client_id"], {"language": "Welsh"})
+        again = person.export(db, case["ref"], tmp_path / "sar", by="tester", force=True)
+    assert db.conn.execute("SELECT count(*) FROM subject_access_files").fetchone()[0] == 2
+    dry = retention.apply(db, by="dpo", dry_run=True)
+    assert (dry.subject_access_files_deleted, dry.files_kept) == (2, [])
+    done = retention.apply(db, by="dpo")
+    assert (done.subject_access_files_deleted, done.files_kept) == (2, [])
+    assert not again.json.exists() and not again.docx.exists()
+
+
+def test_retention_apply_says_the_same_number_of_subject_access_files_dry_and_done(db, tmp_path, cli):
+    first = ended_case(db, "Alex Example", received="2019-05-01", ended="2019-06-03")
+    second = ended_case(db, "Alex Example", received="2019-07-01", ended="2019-07-20")
+    folder = tmp_path / "sar"
+    assert cli("person", "export", first["ref"], "--out", folder).exit_code == 0
+    assert cli("person", "export", first["ref"], "--out", folder, "--force").exit_code == 0
+    dry = cli("retention", "apply", "--dry-run")
+    assert dry.exit_code == 0, dry.stderr
+    assert dry.stdout == (f"Would anonymise 2 cases: {first['ref']}, {second['ref']}\n"
+                          "  client records to be removed: 1\n  letter files to be deleted: 0\n"
+                          "  subject access files to be deleted: 2\n")
+    done = cli("retention", "apply", "--yes")
+    assert done.exit_code == 0, done.stderr
+    assert done.stdout == (f"Anonymised 2 cases: {first['ref']}, {second['ref']}\n"
+                           "  client records removed: 1\n  letter files deleted: 0\n"
+                           "  subject access files deleted: 2\n"
+                           "Backups made before today still hold the old data: make a new backup and delete the "
+                           "old ones.\n")
+    assert list(folder.iterdir()) == []
+
+
+def test_retention_apply_lists_the_files_it_keeps_dry_and_done(db, tmp_path, cli):
+    case = ended_case(db)
+    exported = person.export(db, case["ref"], tmp_path / "sar", by="tester")
+    exported.json.write_text("edited by hand")
+    kept = f"  {case['ref']}: subject access file {exported.json} (changed since thcli wrote it)\n"
+    why = "not thcli's to delete (check them and delete them by hand if they hold the case's data):\n"
+    dry = cli("retention", "apply", "--dry-run")
+    assert dry.stdout.endswith(f"Files that would be kept, {why}{kept}"), dry.stdout
+    done = cli("retention", "apply", "--yes")
+    assert f"Files kept, {why}{kept}" in done.stdout, done.stdout
+
+
 # --- item 5: letters -----------------------------------------------------------------------------------------
 
 

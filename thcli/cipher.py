@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 from thcli.errors import BadInput, NotAllowed
+from thcli.files import SQLITE_HEADER
 
-SQLITE_HEADER = b"SQLite format 3\x00"
 #: Where the key comes from (never a command-line option).
 KEY_VARIABLE = "THCLI_KEY"
 #: The new key for ``thcli db rekey`` when it is not typed at a prompt.
@@ -116,10 +115,6 @@ def sqlcipher() -> Any:
             probe.close()
         _quietened = True
     return module
-
-
-def is_cipher_connection(conn: Any) -> bool:
-    return not isinstance(conn, sqlite3.Connection)
 
 
 def open_keyed(path: Path | str, key: Key, *, timeout: float, uri: bool = False) -> Any:

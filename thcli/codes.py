@@ -251,10 +251,9 @@ CLEARABLE = ("address", "email", "phone", "letterhead")
 def _cleared(list_name: str, clear: Sequence[str], given: dict) -> dict:
     """The details ``--clear`` empties, checked: each one the list has, and not also given a value."""
     out: dict = {}
-    for raw in clear:
-        field = str(raw).strip().lower()
+    for field in clear:
         if field not in CLEARABLE:
-            raise BadInput(f"{parse.shown(raw)} is not a detail that can be cleared: use {_either(CLEARABLE)}",
+            raise BadInput(f"{parse.shown(field)} is not a detail that can be cleared: use {_either(CLEARABLE)}",
                            "--clear")
         option = FIELD_OPTIONS[field]
         if list_name not in OPTIONS[option][1]:
@@ -441,32 +440,32 @@ def edit(
 
 def restore(db: Database, list_name: str, code: str, *, by: str) -> dict:
     """Bring back a retired code (``codes restore``) as it was; returns it as ``codes list`` shows it."""
-    check_list(list_name)
-    with write(db):
-        row = get(db, list_name, code)
-        if row is None:
-            raise NotFound(f"there is no {list_name} code {code!r} (see `thcli codes list {list_name}`)")
-        if not row["retired"]:
-            raise NotAllowed(f"{list_name} {code!r} is not retired: it is in use as it is (change it with "
-                             f"`thcli codes edit {list_name} {code}`)")
-        db.conn.execute("UPDATE codes SET retired = 0 WHERE list = ? AND code = ?", [list_name, code])
-        audit.record(db, by=by, action="codes.restore", detail=f"{list_name}:{code}")
+    _mark_retired(db, list_name, code, retired=False, by=by)
     return next(c for c in list_codes(db, list_name) if c["code"] == code)
 
 
 def retire(db: Database, list_name: str, code: str, *, by: str) -> None:
     """Retire a code: old cases keep it, new entries may not use it."""
+    _mark_retired(db, list_name, code, retired=True, by=by)
+
+
+def _mark_retired(db: Database, list_name: str, code: str, *, retired: bool, by: str) -> None:
+    """Retire a code, or restore a retired one; audited. The last code of a list in use is never retired."""
     check_list(list_name)
     with write(db):
         row = get(db, list_name, code)
         if row is None:
             raise NotFound(f"there is no {list_name} code {code!r} (see `thcli codes list {list_name}`)")
-        if row["retired"]:
+        if retired and row["retired"]:
             raise NotAllowed(f"{list_name} {code!r} is already retired")
-        active = db.conn.execute(
-            "SELECT count(*) FROM codes WHERE list = ? AND retired = 0", [list_name]
-        ).fetchone()[0]
-        if active <= 1:
-            raise NotAllowed(f"{code!r} is the last {list_name} code in use: add another before retiring it")
-        db.conn.execute("UPDATE codes SET retired = 1 WHERE list = ? AND code = ?", [list_name, code])
-        audit.record(db, by=by, action="codes.retire", detail=f"{list_name}:{code}")
+        if not retired and not row["retired"]:
+            raise NotAllowed(f"{list_name} {code!r} is not retired: it is in use as it is (change it with "
+                             f"`thcli codes edit {list_name} {code}`)")
+        if retired:
+            active = db.conn.execute(
+                "SELECT count(*) FROM codes WHERE list = ? AND retired = 0", [list_name]
+            ).fetchone()[0]
+            if active <= 1:
+                raise NotAllowed(f"{code!r} is the last {list_name} code in use: add another before retiring it")
+        db.conn.execute("UPDATE codes SET retired = ? WHERE list = ? AND code = ?", [int(retired), list_name, code])
+        audit.record(db, by=by, action="codes.retire" if retired else "codes.restore", detail=f"{list_name}:{code}")

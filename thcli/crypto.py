@@ -19,7 +19,6 @@ from typing import Any
 
 from thcli import audit, migrations
 from thcli.cipher import (
-    SQLITE_HEADER,
     Key,
     header,
     is_encrypted,
@@ -40,7 +39,7 @@ from thcli.dbfile import (
     translated,
 )
 from thcli.errors import BadInput, DatabaseProblem, NotAllowed, NotFound
-from thcli.files import create_private_file, remove_work_files, work_file
+from thcli.files import SQLITE_HEADER, create_private_file, remove_work_files, sqlite_side_files, work_file
 
 # --- converting and re-keying -------------------------------------------------------------
 
@@ -51,13 +50,9 @@ def _table_counts(conn: Any, schema: str = "main") -> dict[str, int]:
     return {name: conn.execute(f'SELECT count(*) FROM {schema}."{name}"').fetchone()[0] for name in names}
 
 
-def _side_files(path: Path) -> list[Path]:
-    return [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
-
-
 def _temporary_beside(path: Path, what: str) -> Path:
     temp = work_file(path, what)
-    for leftover in [temp, *_side_files(temp)]:
+    for leftover in [temp, *sqlite_side_files(temp)]:
         leftover.unlink(missing_ok=True)
     create_private_file(temp)
     return temp
@@ -128,7 +123,7 @@ def _export(path: Path, source_key: Key | None, target_key: Key, what: str) -> P
     finally:
         source.close()
         if temp is not None:
-            for leftover in [temp, *_side_files(temp)]:
+            for leftover in [temp, *sqlite_side_files(temp)]:
                 leftover.unlink(missing_ok=True)
 
 

@@ -379,9 +379,17 @@ def publish_new(path: Path, content: bytes, *, sync: bool = True, limit: int = 9
 
 # --- writing over an existing file ----------------------------------------------------------------
 
+#: How every plain SQLite database begins (an encrypted one does not).
 SQLITE_HEADER = b"SQLite format 3\x00"
-#: The files beside a database that belong to it.
-SIDE_FILES = ("-wal", "-shm", "-journal", "-lock", "-damaged")
+#: The files SQLite keeps beside a database while it is used, which hold its data too.
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+#: The files beside a database that belong to it: SQLite's, and thcli's lock and damage note.
+SIDE_FILES = (*SQLITE_SIDE_FILES, "-lock", "-damaged")
+
+
+def sqlite_side_files(path: Path) -> list[Path]:
+    """SQLite's files beside the database at ``path`` (whether they exist or not)."""
+    return [path.with_name(path.name + suffix) for suffix in SQLITE_SIDE_FILES]
 
 
 def head(path: Path, size: int = 4096) -> bytes:

@@ -40,8 +40,9 @@ from thcli.db import (
     write,
 )
 from thcli.dbfile import busy_timeout_ms, clear_damaged, database_exists, exclusive, mark_damaged, translated
-from thcli.errors import DatabaseProblem, NotAllowed, ThcliError
+from thcli.errors import BadInput, DatabaseDamaged, DatabaseProblem, NotAllowed, ThcliError
 from thcli.files import (
+    SQLITE_HEADER,
     belongs_to_database,
     create_private_file,
     make_private,
@@ -51,6 +52,7 @@ from thcli.files import (
     posix_modes,
     printable,
     remove_work_files,
+    sqlite_side_files,
     sync_folder,
     work_file,
     write_atomically,
@@ -105,6 +107,10 @@ def check_database(db: Database, path: Path) -> list[Check]:
     if key is not None:
         version = db.conn.execute("PRAGMA cipher_version").fetchone()
         results.append(Check("encryption", True, f"encrypted (SQLCipher {version[0] if version else ''})".strip()))
+        plain = plain_copies(path)
+        if plain:
+            results.append(Check("plain copies", True, f"{copies_named(plain)}: anyone who has them can read "
+                                 "them; delete them once you have an encrypted backup", warning=True))
     else:
         results.append(Check("encryption", True, "not encrypted: anyone who has the file can read it; "
                                                  "encrypt it with `thcli db encrypt`", warning=True))
@@ -113,7 +119,7 @@ def check_database(db: Database, path: Path) -> list[Check]:
                          "on this computer's own disk" if where is None
                          else f"on {where}: SQLite's locking is not safe there; move it to a local disk"))
     if posix_modes():
-        for file in [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]:
+        for file in [path, *sqlite_side_files(path)]:
             if file.exists():
                 results.append(_mode_check(f"permissions of {file.name}", file))
         results += _letter_files_check(path, letters)
@@ -123,6 +129,30 @@ def check_database(db: Database, path: Path) -> list[Check]:
         results.append(Check("letter files", True, case_files.summary(missing_or_changed) + " (thcli recorded "
                              "each letter's hash when it wrote it)", warning=True))
     return results
+
+
+def plain_copies(db_path: Path) -> list[Path]:
+    """The unencrypted backups and kept databases thcli made beside the database, by name.
+
+    After ``db encrypt`` they still hold the data in plain: a backup made
+    before, or the database a restore kept (``NAME-before-restore-...``).
+    """
+    folder = db_path.parent
+    found = set()
+    for pattern in (f"{db_path.stem}-before-restore-*.db", "thcli-backup-*.db"):
+        for file in folder.glob(pattern):
+            try:
+                if file.is_file() and cipher.header(file) == SQLITE_HEADER:
+                    found.add(file)
+            except OSError:
+                continue
+    return sorted(found)
+
+
+def copies_named(copies: list[Path], shown: int = 3) -> str:
+    """``2 unencrypted copies beside the database (a.db, b.db)``, at most ``shown`` names."""
+    names = ", ".join(printable(c.name) for c in copies[:shown]) + (", ..." if len(copies) > shown else "")
+    return f"{len(copies)} unencrypted cop{'y' if len(copies) == 1 else 'ies'} beside the database ({names})"
 
 
 def _profile_check(path: Path) -> Check:
@@ -148,13 +178,8 @@ def _note_integrity(path: Path, integrity: list[str]) -> None:
         mark_damaged(path, "db check: " + "; ".join(integrity[:3]))
 
 
-def letter_file(db_path: Path, stored: str) -> Path:
-    """A letter's file as stored in letters.path (relative paths are inside the letters folder)."""
-    return case_files.located(db_path, stored)
-
-
 def _letter_files_check(db_path: Path, stored: list[str]) -> list[Check]:
-    files = [f for f in (letter_file(db_path, s) for s in stored) if f.is_file()]
+    files = [f for f in (case_files.located(db_path, s) for s in stored) if f.is_file()]
     if not files:
         return []
     open_to_others = [f for f in files if stat.S_IMODE(f.stat().st_mode) & 0o077]
@@ -191,27 +216,43 @@ def _copy(source: Any, dest: Path, key: Key | None) -> None:
 
 
 def _remove_with_side_files(path: Path) -> None:
-    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"),
-                     path.with_name(path.name + "-journal")):
+    for leftover in (path, *sqlite_side_files(path)):
         leftover.unlink(missing_ok=True)
 
 
-def _check_copy(dest: Path, key: Key | None, expected_cases: int | None = None, *, read_only: bool = False) -> None:
-    """Open a copy and prove it whole (then leave it one file, without a WAL); DatabaseProblem otherwise."""
-    conn = connect(dest, key, read_only=read_only)
+def _check_copy(dest: Path, key: Key | None, expected_cases: int | None = None, *, read_only: bool = False,
+                backup: bool = False) -> None:
+    """Open a copy and prove it whole (then leave it one file, without a WAL); DatabaseProblem otherwise.
+
+    With ``backup``, ``dest`` is a backup about to be restored: a problem is said as the backup's, in one
+    line (SQLite's own report of a damaged file runs to many).
+    """
+    damaged = (f"{printable(dest)}: the backup is damaged (SQLite found it so): nothing was changed; "
+               "restore another backup" if backup else
+               f"{printable(dest)}: the copy did not check out (SQLite found it damaged); it was not kept")
     try:
-        with translated(dest):
-            ensure_thcli_tables(conn, dest)
-            result = conn.execute("PRAGMA integrity_check").fetchone()[0]
-            cases = conn.execute("SELECT count(*) FROM cases").fetchone()[0]
-            if not read_only:
-                conn.execute("PRAGMA journal_mode = DELETE")
-    finally:
-        conn.close()
-    if key is not None and cipher.header(dest) == cipher.SQLITE_HEADER:
+        conn = connect(dest, key, read_only=read_only)
+        try:
+            with translated(dest):
+                if backup and not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'").fetchone():
+                    raise DatabaseProblem(f"{printable(dest)} is not a complete thcli backup (an empty SQLite file: "
+                                          "perhaps a backup cut short): nothing was changed; restore another backup")
+                ensure_thcli_tables(conn, dest, complete=True)
+                result = conn.execute("PRAGMA integrity_check").fetchone()[0]
+                cases = conn.execute("SELECT count(*) FROM cases").fetchone()[0]
+                if not read_only:
+                    conn.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            conn.close()
+    except DatabaseDamaged:
+        raise DatabaseProblem(damaged) from None
+    if key is not None and cipher.header(dest) == SQLITE_HEADER:
         raise DatabaseProblem(f"{dest}: the copy of an encrypted database was not encrypted; it was not kept")
-    if result != "ok" or (expected_cases is not None and cases != expected_cases):
-        raise DatabaseProblem(f"{dest}: the copy did not check out ({result}, {cases} cases); it was not kept")
+    if result != "ok":
+        raise DatabaseProblem(damaged)
+    if expected_cases is not None and cases != expected_cases:
+        raise DatabaseProblem(f"{printable(dest)}: the copy did not check out ({cases} cases, not "
+                              f"{expected_cases}); it was not kept")
 
 
 def backup_name(folder: Path) -> Path:
@@ -243,18 +284,21 @@ def backup(db: Database, dest: Path, *, by: str, force: bool = False) -> Path:
     checks out. An existing file is replaced only with ``force`` and only when
     it is an earlier thcli backup (never the database itself).
     """
-    if dest.is_dir():
-        dest = backup_name(dest)
+    try:
+        if dest.is_dir():
+            dest = backup_name(dest)
+    except OSError as error:  # a name too long for the disk, say
+        raise os_problem(error, dest, option="DEST") from None
     key = key_of(db)
     replacing = may_replace(dest, what="thcli backup", is_earlier=lambda p: is_backup(p, key), force=force,
-                            database=getattr(db, "path", None))
+                            database=getattr(db, "path", None), option="DEST")
     if db.read_only:
         raise NotAllowed(db.read_only)
     cases = db.conn.execute("SELECT count(*) FROM cases").fetchone()[0]
     try:
         fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name[:80]}.", suffix=".part")
     except OSError as error:
-        raise os_problem(error, dest) from None
+        raise os_problem(error, dest, option="DEST") from None
     os.close(fd)
     temp = Path(name)
     try:
@@ -268,7 +312,7 @@ def backup(db: Database, dest: Path, *, by: str, force: bool = False) -> Path:
         raise NotAllowed(f"{printable(dest)} appeared while the backup was written: nothing was replaced; "
                          "choose another name") from None
     except OSError as error:
-        raise os_problem(error, dest) from None
+        raise os_problem(error, dest, option="DEST") from None
     finally:
         _remove_with_side_files(temp)
     sync_folder(dest.parent)
@@ -276,8 +320,14 @@ def backup(db: Database, dest: Path, *, by: str, force: bool = False) -> Path:
 
 
 def _kept_name(db_path: Path) -> Path:
-    return db_path.with_name(f"{db_path.stem}-before-restore-{clock.today().isoformat()}-"
-                             f"{dt.datetime.now().strftime('%H%M%S')}.db")
+    """A new name beside the database for the one a restore replaces; numbered after the first in a second."""
+    stem = (f"{db_path.stem}-before-restore-{clock.today().isoformat()}-"
+            f"{dt.datetime.now().strftime('%H%M%S')}")
+    kept, number = db_path.with_name(f"{stem}.db"), 1
+    while os.path.lexists(kept) or os.path.lexists(kept.with_name(kept.name + "-wal")):
+        number += 1
+        kept = db_path.with_name(f"{stem}-{number}.db")
+    return kept
 
 
 def _copy_file(source: Path, dest: Path) -> None:
@@ -325,18 +375,27 @@ def restore(db_path: Path, source: Path, *, by: str, key: Key | None = None, all
     """
     if not allow_network_share:
         refuse_network_share(db_path)
-    if not source.is_file():
+    try:
+        found = source.is_file()
+    except OSError as error:  # a name too long for the disk, say
+        raise os_problem(error, source, option="SRC", doing="read") from None
+    if not found:
         raise NotAllowed(f"there is no backup at {printable(source)}")
     if belongs_to_database(source, db_path):
         raise NotAllowed(f"{printable(source)} is the database itself, not a backup of it")
     source_key = key if cipher.is_encrypted(source) else None
     was_encrypted = database_exists(db_path) and cipher.is_encrypted(db_path)
+    if decrypt_ok and not (was_encrypted and source_key is None):
+        # Accepted and ignored, it would be a reason recorded for nothing, and a sign of a mistaken restore.
+        why = (f"{printable(source)} is encrypted" if was_encrypted else f"{printable(db_path)} is not encrypted")
+        raise BadInput(f"{why}, so nothing is decrypted: leave it out (it is only for restoring a backup that is "
+                       "not encrypted over an encrypted database)", "--decrypt-ok")
     if was_encrypted and source_key is None and not decrypt_ok:
         raise NotAllowed(
             f"{printable(source)} is not encrypted, but {printable(db_path)} is: restoring it would leave the "
             "scheme's data unencrypted. Restore an encrypted backup, or add --decrypt-ok REASON (recorded in the "
             "audit log) and then run `thcli db encrypt`")
-    _check_copy(source, source_key, read_only=True)
+    _check_copy(source, source_key, read_only=True, backup=True)
     src = connect(source, source_key, read_only=True)
     try:
         with translated(source):
@@ -358,8 +417,8 @@ def restore(db_path: Path, source: Path, *, by: str, key: Key | None = None, all
             if database_exists(db_path):
                 kept = _kept_name(db_path)
                 _keep_current(db_path, kept, key)
-            for side in ("-wal", "-shm", "-journal"):  # the old file's: never the new one's
-                db_path.with_name(db_path.name + side).unlink(missing_ok=True)
+            for side in sqlite_side_files(db_path):  # the old file's: never the new one's
+                side.unlink(missing_ok=True)
             os.replace(incoming, db_path)
             sync_folder(db_path.parent)
         except OSError as error:
@@ -377,11 +436,6 @@ def restore(db_path: Path, source: Path, *, by: str, key: Key | None = None, all
         finally:
             db.close()
     return Restored(kept, problems)
-
-
-def key_of_connection(conn: Any, key: Key | None) -> Key | None:
-    """The key a raw connection was opened with: ``key`` for a SQLCipher one, else None."""
-    return key if cipher.is_cipher_connection(conn) else None
 
 
 def migrate(db: Database) -> list[str]:

@@ -196,6 +196,8 @@ def export(db: Database, ref: str, out_dir: Path, *, by: str, today: dt.date | N
                 write_atomically(path, content, replace=replace, option="--out")
                 written.append(path)
                 digest = hashlib.sha256(content).hexdigest()
+                # A replaced export's records go with it: they would hold the old file's hash.
+                db.conn.execute("DELETE FROM subject_access_files WHERE path = ?", [str(path.resolve())])
                 for case in data["cases"]:
                     case_id = db.conn.execute("SELECT id FROM cases WHERE ref = ?", [case["ref"]]).fetchone()[0]
                     db.conn.execute(

@@ -176,18 +176,47 @@ def letter_files(db: Database, db_path: Path | None, case_id: int) -> list[Path]
     return found
 
 
-def case_files_of(db: Database, db_path: Path | None, case_id: int) -> list[tuple[str, Any]]:
-    """The files thcli recorded for a case, as found now: ("letter" | "subject access", FileState)."""
+@dataclass
+class FilePlan:
+    """The files thcli recorded for some cases, each once: those retention deletes, and those it keeps (why)."""
+
+    #: ("letter" | "subject access", the file as found): this database's own and unchanged
+    to_delete: list[tuple[str, Any]] = field(default_factory=list)
+    #: "REF: letter file PATH (why)" for each recorded file that is there but not thcli's to delete
+    kept: list[str] = field(default_factory=list)
+
+
+def plan_files(db: Database, db_path: Path | None, cases: list[tuple[int, str]]) -> FilePlan:
+    """What retention does with the files thcli recorded for ``cases`` ((id, ref) pairs), in order.
+
+    Both ``retention apply`` and its dry run use this, so they agree. A subject access file
+    holds every case of its client and is recorded against each: it is counted once, with the
+    first of the cases, by its latest record (an export replaced with --force by an older
+    thcli left the earlier records too). Missing files are left out: there is nothing to do.
+    """
     here = _database_file(db, db_path)
-    found = []
-    for stored, sha256, made_in in db.conn.execute(
-            "SELECT path, sha256, made_in FROM letters WHERE case_id = ? AND path IS NOT NULL AND path <> ''",
-            [case_id]):
-        found.append(("letter", case_files.state_of(here, stored, sha256, made_in)))
-    for stored, sha256, made_in in db.conn.execute(
-            "SELECT DISTINCT path, sha256, made_in FROM subject_access_files WHERE case_id = ?", [case_id]):
-        found.append(("subject access", case_files.state_of(here, stored, sha256, made_in)))
-    return found
+    plan, seen = FilePlan(), set()
+    for case_id, ref in cases:
+        found = [("letter", case_files.state_of(here, stored, sha256, made_in))
+                 for stored, sha256, made_in in db.conn.execute(
+                     "SELECT path, sha256, made_in FROM letters WHERE case_id = ? AND path IS NOT NULL "
+                     "AND path <> '' ORDER BY id", [case_id])]
+        found += [("subject access", case_files.state_of(here, stored, sha256, made_in))
+                  for stored, sha256, made_in in db.conn.execute(
+                      """SELECT path, sha256, made_in FROM subject_access_files
+                         WHERE id IN (SELECT max(id) FROM subject_access_files
+                                      WHERE path IN (SELECT path FROM subject_access_files WHERE case_id = ?)
+                                      GROUP BY path)
+                         ORDER BY id""", [case_id])]
+        for what, state in found:
+            if (what, state.file) in seen or state.state == "missing":
+                continue
+            seen.add((what, state.file))
+            if state.state == "ok":
+                plan.to_delete.append((what, state))
+            else:
+                plan.kept.append(f"{ref}: {what} file {state.describe()}")
+    return plan
 
 
 def finance_cutoff(db: Database, today: dt.date) -> str:
@@ -260,14 +289,17 @@ def anonymise_case(db: Database, case: dict, *, by: str, today: dt.date,
     deleted = 0
     # Files go before the rows change: if the transaction fails, the next run finds the rows again.
     # Only this database's own, unchanged files; the rest are reported.
-    for what, found in case_files_of(db, db_path, case["id"]):
+    plan = plan_files(db, db_path, [(case["id"], case["ref"])])
+    for what, found in plan.to_delete:
         if case_files.remove(found):
             if what == "letter":
                 deleted += 1
             elif outcome is not None:
                 outcome.subject_access_files_deleted += 1
-        elif outcome is not None and found.state != "missing":
-            outcome.files_kept.append(f"{case['ref']}: {what} file {found.describe()}")
+        elif found.state == "changed":  # could not be deleted after all
+            plan.kept.append(f"{case['ref']}: {what} file {found.describe()}")
+    if outcome is not None:
+        outcome.files_kept += plan.kept
     sar_paths = [r[0] for r in db.conn.execute("SELECT path FROM subject_access_files WHERE case_id = ?",
                                                [case["id"]])]
     if sar_paths:  # the same files hold the client's other cases: they are dealt with now, once
@@ -312,16 +344,10 @@ def apply(db: Database, *, by: str, dry_run: bool = False, today: dt.date | None
     if dry_run:
         outcome.anonymised = [d.ref for d in chosen]
         outcome.clients_removed = _clients_leaving(db, [d.ref for d in chosen])
-        for item in chosen:
-            case_id = db.conn.execute("SELECT id FROM cases WHERE ref = ?", [item.ref]).fetchone()[0]
-            for what, found in case_files_of(db, db_path, case_id):
-                if found.state == "ok":
-                    if what == "letter":
-                        outcome.letter_files_deleted += 1
-                    else:
-                        outcome.subject_access_files_deleted += 1
-                elif found.state != "missing":
-                    outcome.files_kept.append(f"{item.ref}: {what} file {found.describe()}")
+        plan = plan_files(db, db_path, [(_case_id(db, d.ref), d.ref) for d in chosen])
+        outcome.letter_files_deleted = sum(1 for what, _ in plan.to_delete if what == "letter")
+        outcome.subject_access_files_deleted = len(plan.to_delete) - outcome.letter_files_deleted
+        outcome.files_kept = plan.kept
         marks = ", ".join("?" * len(chosen))
         outcome.ledger_entries_cleaned = db.conn.execute(
             f"""SELECT count(*) FROM ledger WHERE redacted_on IS NULL AND details_sha256 IS NOT NULL
@@ -348,6 +374,10 @@ def apply(db: Database, *, by: str, dry_run: bool = False, today: dt.date | None
         audit.record(db, by=by, action="retention.apply", detail=detail)
     outcome.wal_emptied = remove_traces(db)
     return outcome
+
+
+def _case_id(db: Database, ref: str) -> int:
+    return db.conn.execute("SELECT id FROM cases WHERE ref = ?", [ref]).fetchone()[0]
 
 
 def _clients_leaving(db: Database, refs: list[str]) -> int:

@@ -201,7 +201,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "int_list": _parse_int_list,
     "bool": _parse_bool,
     "money": parse.money,
-    "int": lambda text: parse.whole_number(text, minimum=0, maximum=1000),
+    "int": parse.whole_number,  # as stored; a value being set is checked against its range (_whole_number)
     "duration": parse_duration,
 }
 
@@ -261,7 +261,7 @@ def parse_value(db: Database | None, key: str, text: str) -> Any:
     if s.kind in ("phone", "email") and text.strip() == "":
         return ""
     try:
-        value = _PARSERS[s.kind](text)
+        value = _whole_number(s, text) if s.kind == "int" else _PARSERS[s.kind](text)
         _check(s, value, text)
         if db is not None:
             _check_codes(db, s, value)
@@ -284,11 +284,23 @@ def _check_codes(db: Database, s: Setting, value: Any) -> None:
             codes.require(db, s.code_list, item)
 
 
+def _whole_number(s: Setting, text: str) -> int:
+    """A whole-number setting, in its range: the Setting's minimum and maximum are the one source of it."""
+    try:
+        return parse.whole_number(text, minimum=s.minimum, maximum=s.maximum)
+    except BadInput:
+        digits = text.strip()
+        if not (digits.isascii() and digits.isdigit()):
+            raise  # not a whole number at all: the message gives the range
+    number = digits.lstrip("0") or "0"
+    below = len(number) <= 18 and int(number) < s.minimum  # thousands of digits would choke int()
+    why = f" ({s.why_minimum})" if s.why_minimum and below else ""
+    shown = number if len(number) <= 20 else f"{number[:20]}..."
+    raise BadInput(f"{s.key} is a whole number from {s.minimum} to {s.maximum}, not {shown}{why}")
+
+
 def _check(s: Setting, value: Any, text: str) -> None:
     """The rules a setting's value meets beyond its type (BadInput saying what would make sense)."""
-    if s.kind == "int" and not s.minimum <= value <= s.maximum:
-        why = f" ({s.why_minimum})" if s.why_minimum and value < s.minimum else ""
-        raise BadInput(f"{s.key} is a whole number from {s.minimum} to {s.maximum}, not {value}{why}")
     if s.kind == "duration" and value.amount < 1:
         raise BadInput(f"{s.key} of {value} would be due at once: give at least 1, e.g. '1 working day' or "
                        "'4 hours'")

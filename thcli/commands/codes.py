@@ -141,6 +141,11 @@ def add(
         out(f"Added {list_name} {row['code']}: {row['label']}.")
 
 
+def _detail_name(text: str) -> str:
+    """--clear's FIELD as written, any case: codes.edit says which details may be cleared."""
+    return text.strip().lower()
+
+
 @app.command()
 def edit(
     ctx: typer.Context,
@@ -158,7 +163,7 @@ def edit(
     phone: Phone = None,
     letterhead: Letterhead = None,
     clear: Annotated[list[str] | None, typer.Option(
-        "--clear", metavar="FIELD", parser=parse_code,
+        "--clear", metavar="FIELD", parser=_detail_name,
         help="Empty a detail: address, email, phone or letterhead (repeat for more).")] = None,
 ) -> None:
     """Change a code's label or details; the code itself stays, so cases and figures keep it.

@@ -83,7 +83,7 @@ def restore(
     decrypt_ok: Annotated[str | None, typer.Option(
         "--decrypt-ok", metavar="REASON", parser=parse_text,
         help="Restore a backup that is not encrypted over an encrypted database (the reason is recorded in the "
-             "audit log).", show_default=False)] = None,
+             "audit log); refused anywhere else.", show_default=False)] = None,
 ) -> None:
     """Replace the database with a backup (the current one is kept beside it).
 
@@ -127,7 +127,7 @@ def encrypt(ctx: typer.Context) -> None:
 
     Example: thcli db encrypt
     """
-    from thcli import cipher, crypto
+    from thcli import cipher, crypto, maintenance
 
     s = session(ctx)
     cipher.sqlcipher()  # say so before asking for a passphrase when sqlcipher3 is missing
@@ -137,7 +137,10 @@ def encrypt(ctx: typer.Context) -> None:
     out(f"Encrypted {s.db_path} (checked). From now on thcli needs its passphrase: type it when asked, set "
         "THCLI_KEY, or keep it in this computer's keychain with `thcli db unlock`. Keep the passphrase safe: "
         "without it the data cannot be recovered.")
-    out("Backups made before today are not encrypted: delete them and make a new one with `thcli db backup`.")
+    out("Backups made before now are not encrypted: delete them and make a new one with `thcli db backup`.")
+    plain = maintenance.plain_copies(s.db_path)
+    if plain:
+        warn(f"{maintenance.copies_named(plain)}: delete them once you have an encrypted backup")
 
 
 @app.command()

@@ -101,8 +101,8 @@ def _report(outcome) -> None:
         out(f"  ledger entries whose memo or invoice number {'would be' if outcome.dry_run else 'was'} removed "
             f"(figures kept): {outcome.ledger_entries_cleaned}")
     if outcome.files_kept:
-        out(f"Files {'that would be' if outcome.dry_run else ''} kept{'' if outcome.dry_run else ''}, not thcli's "
-            "to delete (check them and delete them by hand if they hold the case's data):".replace("  ", " "))
+        out(f"Files {'that would be ' if outcome.dry_run else ''}kept, not thcli's to delete (check them and delete "
+            "them by hand if they hold the case's data):")
         for line in outcome.files_kept:
             out(f"  {line}")
     if outcome.held:
