@@ -325,8 +325,9 @@ def test_through_the_cli_a_move_ends_the_address_and_the_letter_home_is_refused(
     assert result.stderr == (
         f'Error: {ref}: the equipment-removal letter is refused by the safety rule "previous address": the case\'s '
         "address is no longer the client's current address, and no letter goes to or is about a home the client "
-        f"has left. If the client has moved within the scheme's area, record the new address with `thcli referral "
-        f"edit {ref} --address TEXT --postcode POSTCODE`.\n")
+        f"has left. {ref} has ended (closed), so it takes no new address: reach the client another safe way "
+        f"(`thcli referral show {ref}` lists the safe contact routes) and note it with `thcli referral note {ref} "
+        "TEXT`.\n")
     assert nothing_written(tmp_path / "out")
 
 

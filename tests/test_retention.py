@@ -239,7 +239,7 @@ def test_retention_commands(db, cli):
     assert done.exit_code == 0, done.stderr
     assert done.stdout == (f"Anonymised 1 case: {case['ref']}\n  client records removed: 1\n"
                            "  letter files deleted: 0\n"
-                           "Backups made before today still hold the old data: make a new backup and delete the "
+                           "Backups made before this run still hold the old data: make a new backup and delete the "
                            "old ones.\n")
     assert cli("retention", "apply", "--yes").stdout == "No case is due for anonymisation.\n"
     assert cli("retention", "review", "--format", "table").stdout == (

@@ -226,7 +226,7 @@ def test_retention_apply_says_the_same_number_of_subject_access_files_dry_and_do
     assert done.stdout == (f"Anonymised 2 cases: {first['ref']}, {second['ref']}\n"
                            "  client records removed: 1\n  letter files deleted: 0\n"
                            "  subject access files deleted: 2\n"
-                           "Backups made before today still hold the old data: make a new backup and delete the "
+                           "Backups made before this run still hold the old data: make a new backup and delete the "
                            "old ones.\n")
     assert list(folder.iterdir()) == []
 

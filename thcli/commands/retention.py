@@ -108,4 +108,4 @@ def _report(outcome) -> None:
     if outcome.held:
         out(f"Kept on legal hold: {', '.join(outcome.held)}")
     if (outcome.anonymised or outcome.ledger_entries_cleaned) and not outcome.dry_run:
-        out("Backups made before today still hold the old data: make a new backup and delete the old ones.")
+        out("Backups made before this run still hold the old data: make a new backup and delete the old ones.")

@@ -27,6 +27,7 @@ from thcli.letters.kinds import (
     one_of,
     with_article,
 )
+from thcli.workflow import ENDED
 
 
 def build_context(spec: Kind, data: CaseData, recipient: Recipient, scheme: Scheme, *, on: dt.date,
@@ -175,12 +176,19 @@ def require_status(spec: Kind, data: CaseData) -> None:
 def require_current_home(spec: Kind, data: CaseData) -> None:
     """A letter about the home (or to it) is refused once the client no longer lives there."""
     if data.address is not None and not data.address["current"]:
+        ref = data.ref
+        if data.case["status"] in ENDED:
+            # An ended case is read-only: `referral edit` would refuse the new address, so never suggest it.
+            fix = (f"{ref} has ended ({data.case['status']}), so it takes no new address: reach the client another "
+                   f"safe way (`thcli referral show {ref}` lists the safe contact routes) and note it with "
+                   f"`thcli referral note {ref} TEXT`.")
+        else:
+            fix = (f"If the client has moved within the scheme's area, record the new address with "
+                   f"`thcli referral edit {ref} --address TEXT --postcode POSTCODE`.")
         raise LetterRefused(
-            data.ref, spec.name, PREVIOUS_ADDRESS,
+            ref, spec.name, PREVIOUS_ADDRESS,
             "the case's address is no longer the client's current address, and no letter goes to or "
-            "is about a home the client has left",
-            f"If the client has moved within the scheme's area, record the new address with "
-            f"`thcli referral edit {data.ref} --address TEXT --postcode POSTCODE`.")
+            "is about a home the client has left", fix)
 
 
 def _priority(case: dict, target: settings.Duration, complete_by: dt.date, on_target: bool) -> str:
