@@ -107,3 +107,10 @@ def test_a_file_open_in_another_program_on_windows_says_so(tmp_path, monkeypatch
 
 def test_printable_shows_odd_bytes_as_escapes():
     assert files.printable(os.fsdecode(b"EV-\xff")) == "EV-\\udcff"
+
+
+def test_publish_new_names_the_option_for_a_path_that_cannot_be_written(tmp_path):
+    with pytest.raises(BadInput) as caught:
+        files.publish_new(tmp_path / ("x" * 300 + ".docx"), b"letter", option="--out")
+    assert caught.value.message.startswith("--out: ") and "too long" in caught.value.message
+    assert list(tmp_path.iterdir()) == []   # no temporary file left behind

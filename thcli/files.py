@@ -359,17 +359,17 @@ def check_writable(path: Path, *, option: str | None = None) -> None:
     os.unlink(probe)
 
 
-def publish_new(path: Path, content: bytes, *, sync: bool = True, limit: int = 999) -> Path:
+def publish_new(path: Path, content: bytes, *, sync: bool = True, limit: int = 999, option: str | None = None) -> Path:
     """Write ``content`` under ``path``, or ``path-2``, ``path-3``... if taken: never over a file.
 
-    Returns where it went.
+    Returns where it went. A path that cannot be written is BadInput naming ``option`` (write_atomically).
     """
     for n in range(1, limit + 1):
         target = numbered(path, n)
         if os.path.lexists(target):
             continue
         try:
-            write_atomically(target, content, replace=False, sync=sync)
+            write_atomically(target, content, replace=False, sync=sync, option=option)
             return target
         except FileExistsError:  # made by someone else since we looked: take the next number
             continue

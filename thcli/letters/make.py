@@ -86,7 +86,7 @@ def _make(db: Database, spec: Kind, data: CaseData, recipient: Recipient, *, by:
         raise NotAllowed(f"{data.ref!r} is not a case reference thcli makes (PREFIX-YYYY-NNNN), and as a file name "
                          f"it would leave {printable(folder)}: nothing was written. Check where this database "
                          f"came from") from None
-    path = publish_new(path, document, sync=sync)
+    path = publish_new(path, document, sync=sync, option="--out")
     try:
         _record(db, spec, data, recipient, path, digest, by=by, override=override_reason if overridden else None,
                 overridden=overridden)
