@@ -184,15 +184,10 @@ FIELD_NAMES = {"label": "label", "county_code": "county code", "category": "cate
                "email": "email", "phone": "phone", "letterhead": "letterhead"}
 
 
-def _either(words: tuple[str, ...]) -> str:
-    """``police, scheme or contractor``."""
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
-
-
 def _applies_to(option: str) -> str:
     lists = OPTIONS[option][1]
     if option == "--kind":
-        shown = [f"the {name} list ({_either(KINDS[name])})" for name in lists]
+        shown = [f"the {name} list ({parse.one_of(KINDS[name])})" for name in lists]
     else:
         shown = [f"the {name} list" for name in lists]
     if len(shown) == 1:
@@ -222,7 +217,7 @@ def _checked_details(db: Database, list_name: str, given: dict) -> dict:
         chosen = str(details["kind"]).strip().lower().replace("-", "_")
         if chosen not in KINDS[list_name]:
             raise BadInput(f"{parse.shown(details['kind'])} is not a kind of {list_name}: use "
-                           f"{_either(KINDS[list_name])}", "--kind")
+                           f"{parse.one_of(KINDS[list_name])}", "--kind")
         details["kind"] = chosen
     if list_name == "contractor":
         if "kind" in details:
@@ -253,7 +248,7 @@ def _cleared(list_name: str, clear: Sequence[str], given: dict) -> dict:
     out: dict = {}
     for field in clear:
         if field not in CLEARABLE:
-            raise BadInput(f"{parse.shown(field)} is not a detail that can be cleared: use {_either(CLEARABLE)}",
+            raise BadInput(f"{parse.shown(field)} is not a detail that can be cleared: use {parse.one_of(CLEARABLE)}",
                            "--clear")
         option = FIELD_OPTIONS[field]
         if list_name not in OPTIONS[option][1]:

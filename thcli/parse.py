@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 from thcli.errors import BadInput
 
@@ -44,6 +45,12 @@ def _show(value: object) -> str:
     while len(repr(text + "...")) > 42:
         text = text[:-1]
     return repr(text + "...")
+
+
+def one_of(words: Iterable[str]) -> str:
+    """Choices as a message lists them: ``new, triage or survey`` (one word alone as it is)."""
+    words = list(words)
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
 def shown(value: object) -> str:

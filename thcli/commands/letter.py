@@ -96,7 +96,7 @@ def batch(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from thcli import letters, render
+    from thcli import letters, parse, render
 
     s = session(ctx)
     db = s.open()
@@ -119,7 +119,7 @@ def batch(
         out(f"{result.already_made} {result.status} case{'s' if result.already_made != 1 else ''} already had "
             f"one (add --again to make {'them' if result.already_made != 1 else 'it'} again).")
     if result.status == "open":
-        out(f"Open cases that are {letters.one_of(result.statuses)} were taken: {letters.with_article(result.kind)} "
+        out(f"Open cases that are {parse.one_of(result.statuses)} were taken: {letters.with_article(result.kind)} "
             f"letter is only made for those.")
     if not made and not refused:
         out(f"No {result.status} case needs a {result.kind} letter.")

@@ -56,7 +56,6 @@ from thcli.letters.kinds import (
     LetterRefused,
     Recipient,
     kind_spec,
-    one_of,
     with_article,
 )
 from thcli.letters.make import (
@@ -86,7 +85,7 @@ __all__ = [
     "PREVIOUS_ADDRESS", "PROFESSIONALS", "RECIPIENTS", "SAFE_POST", "BatchResult", "CaseData", "CompiledTemplate",
     "Kind", "LetterRefused", "Made", "Recipient", "Scheme", "batch", "build_context", "case_letters",
     "check_safety", "check_written", "compiled", "default_out_dir", "default_template", "export_template",
-    "file_name", "free_text", "kind_spec", "load_case", "make_for_case", "make_letter", "one_of",
+    "file_name", "free_text", "kind_spec", "load_case", "make_for_case", "make_letter",
     "prepare_out_dir", "recipients_for", "require_current_home", "require_status", "reset_template",
     "sample_case", "sample_contexts", "template_in_use", "template_rows", "use_template", "with_article",
 ]

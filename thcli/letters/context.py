@@ -24,9 +24,9 @@ from thcli.letters.kinds import (
     Kind,
     LetterRefused,
     Recipient,
-    one_of,
     with_article,
 )
+from thcli.parse import one_of
 from thcli.workflow import ENDED
 
 

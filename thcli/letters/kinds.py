@@ -3,7 +3,6 @@ and the names of the safety rules that refuse one."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from thcli import screening
@@ -165,12 +164,6 @@ class LetterRefused(NotAllowed):
 def with_article(word: str) -> str:
     """``a works-order``, ``an acknowledgement``."""
     return ("an " if word[:1].lower() in "aeiou" else "a ") + word
-
-
-def one_of(words: Iterable[str]) -> str:
-    """``new, triage or survey``."""
-    words = list(words)
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
 def kind_spec(kind: str) -> Kind:
