@@ -195,3 +195,12 @@ def test_a_template_file_name_too_long_for_the_disk_is_a_bad_command_line(cli, d
         assert "the name is too long for this disk: choose a shorter name or folder" in result.stderr
         assert "check the database" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_batch_to_a_recipient_the_kind_never_has_is_refused_before_any_case(cli, db, tmp_path):
+    result = cli("letter", "batch", "works-order", "--to", "landlord", "--out", str(tmp_path / "out"))
+    assert (result.exit_code, result.stderr) == (
+        2, "Error: --to: a works-order letter goes to contractor or a contractor's code (`thcli codes list "
+           "contractor`), not 'landlord'\n")
+    assert not (tmp_path / "out").exists()
+    assert cli("letter", "batch", "works-order", "--to", "in_house", "--out", str(tmp_path / "out")).exit_code == 0

@@ -181,6 +181,22 @@ def load_case(db: Database, ref: str) -> CaseData:
     )
 
 
+def require_recipient(db: Database, spec: Kind, to: str | None) -> None:
+    """BadInput (naming --to) for a recipient this kind never goes to: one of its recipients, or for a works
+    order ``contractor`` or a contractor's code."""
+    if to is None or to in spec.recipients:
+        return
+    if spec.name == "works-order" and codes.get(db, "contractor", to) is not None:
+        return
+    raise _not_a_recipient(spec, to)
+
+
+def _not_a_recipient(spec: Kind, to: str) -> BadInput:
+    also = " or a contractor's code (`thcli codes list contractor`)" if spec.name == "works-order" else ""
+    return BadInput(f"{with_article(spec.name)} letter goes to {' or '.join(spec.recipients)}{also}, not {to!r}",
+                    "--to")
+
+
 def recipients_for(spec: Kind, data: CaseData, to: str | None) -> list[Recipient]:
     """Who this letter goes to: one recipient, or one per contractor for a works order without ``--to``."""
     if spec.name == "works-order":
@@ -198,7 +214,7 @@ def recipients_for(spec: Kind, data: CaseData, to: str | None) -> list[Recipient
             return [Recipient("survivor")]  # a self-referral: the letter goes to the client
         return [Recipient(first)]
     if to not in spec.recipients:
-        raise BadInput(f"{with_article(spec.name)} letter goes to {' or '.join(spec.recipients)}, not {to!r}", "--to")
+        raise _not_a_recipient(spec, to)
     return [Recipient(to)]
 
 

@@ -22,8 +22,16 @@ from thcli.db import Database, write
 from thcli.errors import BadInput, NotAllowed, NotFound
 from thcli.files import inside, printable, private_folder, publish_new, sync_folder
 from thcli.letters.context import build_context
-from thcli.letters.data import CaseData, Scheme, dnd, load_case, ordered_by_contractor, recipients_for
-from thcli.letters.kinds import RECIPIENTS, Kind, LetterRefused, Recipient, kind_spec, with_article
+from thcli.letters.data import (
+    CaseData,
+    Scheme,
+    dnd,
+    load_case,
+    ordered_by_contractor,
+    recipients_for,
+    require_recipient,
+)
+from thcli.letters.kinds import RECIPIENTS, Kind, LetterRefused, Recipient, kind_spec
 from thcli.letters.safety import check_safety, check_written
 from thcli.letters.templates import template_for
 
@@ -206,8 +214,7 @@ def batch(db: Database, kind: str, *, by: str, out_dir: Path, status: str | None
     if status != "open" and status not in workflow.STATUSES:
         raise BadInput(f"{status!r} is not a status: use open or one of {', '.join(workflow.STATUSES)}", "--status")
     to = to.strip().lower() if to else None
-    if to is not None and to not in spec.recipients and not (spec.name == "works-order"):
-        raise BadInput(f"{with_article(spec.name)} letter goes to {' or '.join(spec.recipients)}, not {to!r}", "--to")
+    require_recipient(db, spec, to)
     on = on or clock.today()
     out_dir = prepare_out_dir(out_dir)
     scheme = Scheme.load(db)
